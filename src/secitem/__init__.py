@@ -1,0 +1,1 @@
+"""secitem: Apple Keychain Services (SecItem) for Python."""
