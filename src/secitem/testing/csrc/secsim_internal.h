@@ -69,9 +69,14 @@ void secsim_check(CFTypeRef obj, CFTypeID type, const char *fn);
 /* True if obj is a non-NULL live CF object of that type (no abort). */
 Boolean secsim_is(CFTypeRef obj, CFTypeID type);
 
-/* Convenience: +1 CFString from a NUL-terminated UTF-8 C string. */
+/* Convenience: +1 CFString from a NUL-terminated UTF-8 C string (NULL if
+ * the bytes are not valid UTF-8). */
 CFStringRef secsim_string(const char *utf8);
 /* Borrowed UTF-8 bytes of a CFString (always NUL-terminated). */
 const char *secsim_string_utf8(CFStringRef s, CFIndex *nbytes);
+
+/* Number of live (not immortal) CF objects, including registered classes.
+ * security.c's secsim_live_objects() returns it. */
+SECSIM_EXPORT long secsim_cf_live_objects(void);
 
 #endif /* SECSIM_INTERNAL_H */

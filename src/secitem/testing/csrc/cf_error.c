@@ -1,0 +1,145 @@
+/*
+ * cf_error.c - CFError.
+ *
+ * A CFError holds its domain (retained), its code, and an immutable copy of
+ * the userInfo dictionary it was created with (or none).
+ *
+ * CFErrorCopyDescription: the userInfo's "NSLocalizedDescription" string if
+ * there is one; otherwise "The operation couldn’t be completed. (<domain>
+ * error <code> - <NSDescription>)" when kCFErrorDescriptionKey is set, and
+ * "The operation couldn’t be completed. (<domain> error <code>.)" when not,
+ * which is the shape of Apple's non-localised fallback.
+ */
+#include <stdlib.h>
+
+#include "cf_private.h"
+
+struct __CFError {
+    secsim_base base;
+    CFStringRef domain;
+    CFIndex code;
+    CFDictionaryRef user_info; /* NULL when created without one */
+};
+
+static struct __CFString s_domain_osstatus = SECSIM_STATIC_STRING_INIT("NSOSStatusErrorDomain");
+static struct __CFString s_domain_posix = SECSIM_STATIC_STRING_INIT("NSPOSIXErrorDomain");
+static struct __CFString s_description_key = SECSIM_STATIC_STRING_INIT("NSDescription");
+const CFStringRef kCFErrorDomainOSStatus = &s_domain_osstatus;
+const CFStringRef kCFErrorDomainPOSIX = &s_domain_posix;
+const CFStringRef kCFErrorDescriptionKey = &s_description_key;
+
+CFTypeID CFErrorGetTypeID(void) { return SECSIM_TYPE_ERROR; }
+
+CFErrorRef CFErrorCreate(CFAllocatorRef allocator, CFStringRef domain, CFIndex code, CFDictionaryRef userInfo)
+{
+    (void)allocator;
+    secsim_check(domain, SECSIM_TYPE_STRING, "CFErrorCreate");
+    if (userInfo)
+        secsim_check(userInfo, SECSIM_TYPE_DICTIONARY, "CFErrorCreate");
+    struct __CFError *e = cf_alloc(SECSIM_TYPE_ERROR, sizeof *e);
+    e->domain = CFRetain(domain);
+    e->code = code;
+    e->user_info = userInfo ? cf_dictionary_copy(userInfo) : NULL;
+    return e;
+}
+
+CFIndex CFErrorGetCode(CFErrorRef err)
+{
+    secsim_check(err, SECSIM_TYPE_ERROR, "CFErrorGetCode");
+    return err->code;
+}
+
+CFStringRef CFErrorGetDomain(CFErrorRef err)
+{
+    secsim_check(err, SECSIM_TYPE_ERROR, "CFErrorGetDomain");
+    return err->domain;
+}
+
+CFDictionaryRef CFErrorCopyUserInfo(CFErrorRef err)
+{
+    secsim_check(err, SECSIM_TYPE_ERROR, "CFErrorCopyUserInfo");
+    return err->user_info ? CFRetain(err->user_info) : cf_dictionary_create_empty();
+}
+
+static void put_string(cf_sb *sb, CFStringRef s)
+{
+    CFIndex n;
+    const char *p = secsim_string_utf8(s, &n);
+    cf_sb_putn(sb, p, (size_t)n);
+}
+
+static const void *user_info_string(CFErrorRef err, const char *key)
+{
+    if (!err->user_info)
+        return NULL;
+    const void *v = cf_dictionary_find_string_key(err->user_info, key);
+    return secsim_is(v, SECSIM_TYPE_STRING) ? v : NULL;
+}
+
+CFStringRef CFErrorCopyDescription(CFErrorRef err)
+{
+    secsim_check(err, SECSIM_TYPE_ERROR, "CFErrorCopyDescription");
+    CFStringRef localized = user_info_string(err, "NSLocalizedDescription");
+    if (localized)
+        return CFRetain(localized);
+    CFStringRef desc = user_info_string(err, "NSDescription");
+    cf_sb sb = { 0 };
+    cf_sb_puts(&sb, "The operation couldn\u2019t be completed. (");
+    put_string(&sb, err->domain);
+    cf_sb_printf(&sb, " error %ld", err->code);
+    if (desc) {
+        cf_sb_puts(&sb, " - ");
+        put_string(&sb, desc);
+        cf_sb_puts(&sb, ")");
+    } else {
+        cf_sb_puts(&sb, ".)");
+    }
+    return cf_sb_finish(&sb);
+}
+
+static void error_finalize(CFTypeRef obj)
+{
+    struct __CFError *e = (struct __CFError *)obj;
+    CFRelease(e->domain);
+    if (e->user_info)
+        CFRelease(e->user_info);
+    e->domain = NULL;
+    e->user_info = NULL;
+}
+
+static Boolean error_equal(CFTypeRef a, CFTypeRef b)
+{
+    const struct __CFError *x = a, *y = b;
+    if (x->code != y->code || !CFEqual(x->domain, y->domain))
+        return 0;
+    CFIndex nx = x->user_info ? CFDictionaryGetCount(x->user_info) : 0;
+    CFIndex ny = y->user_info ? CFDictionaryGetCount(y->user_info) : 0;
+    if (nx == 0 || ny == 0)
+        return nx == ny;
+    return CFEqual(x->user_info, y->user_info);
+}
+
+static CFHashCode error_hash(CFTypeRef obj)
+{
+    const struct __CFError *e = obj;
+    return cf_hash_int(e->code) ^ CFHash(e->domain);
+}
+
+static void error_describe(cf_sb *sb, CFTypeRef obj, bool nested, int depth)
+{
+    (void)nested;
+    const struct __CFError *e = obj;
+    cf_sb_puts(sb, "Error Domain=");
+    put_string(sb, e->domain);
+    cf_sb_printf(sb, " Code=%ld", e->code);
+    CFStringRef d = CFErrorCopyDescription((CFErrorRef)obj);
+    cf_sb_puts(sb, " ");
+    cf_string_describe_quoted(sb, d);
+    CFRelease(d);
+    if (e->user_info && CFDictionaryGetCount(e->user_info) > 0) {
+        cf_sb_puts(sb, " UserInfo=");
+        cf_describe(sb, e->user_info, true, depth + 1);
+    }
+}
+
+const cf_type_ops cf_error_ops = { "CFError", error_finalize, error_equal, error_hash, error_describe };

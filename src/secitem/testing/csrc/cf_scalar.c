@@ -1,0 +1,408 @@
+/*
+ * cf_scalar.c - CFData, CFNumber, CFDate.
+ *
+ * CFNumber keeps either an int64_t or a double, plus the storage type that
+ * CFNumberGetType reports (facts §1.1, the LP64 column of the CFNumberType
+ * table: Char->SInt8, Int->SInt32, Long/LongLong/CFIndex/NSInteger->SInt64,
+ * Float->Float32, Double/CGFloat->Float64).  A Float32 number keeps the
+ * float's value (widened to double).  Numbers compare by value across int
+ * and float (1 == 1.0) and equal numbers hash alike; the hash of an
+ * integral value is the hash of the integer, which CFBoolean shares (cf.c).
+ */
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cf_private.h"
+
+/* ------------------------------------------------------------------ */
+/* CFData                                                              */
+/* ------------------------------------------------------------------ */
+
+struct __CFData {
+    secsim_base base;
+    CFIndex length;
+    UInt8 *bytes;
+};
+
+CFTypeID CFDataGetTypeID(void) { return SECSIM_TYPE_DATA; }
+
+CFDataRef CFDataCreate(CFAllocatorRef allocator, const UInt8 *bytes, CFIndex length)
+{
+    (void)allocator;
+    if (length < 0)
+        secsim_fatal("CFDataCreate: negative length %ld", length);
+    if (!bytes && length > 0)
+        secsim_fatal("CFDataCreate: NULL bytes with length %ld", length);
+    struct __CFData *d = cf_alloc(SECSIM_TYPE_DATA, sizeof *d);
+    d->length = length;
+    d->bytes = cf_xmalloc((size_t)length); /* never NULL, even when empty */
+    if (length)
+        memcpy(d->bytes, bytes, (size_t)length);
+    return d;
+}
+
+const UInt8 *CFDataGetBytePtr(CFDataRef theData)
+{
+    secsim_check(theData, SECSIM_TYPE_DATA, "CFDataGetBytePtr");
+    return theData->bytes;
+}
+
+CFIndex CFDataGetLength(CFDataRef theData)
+{
+    secsim_check(theData, SECSIM_TYPE_DATA, "CFDataGetLength");
+    return theData->length;
+}
+
+static void data_finalize(CFTypeRef obj)
+{
+    struct __CFData *d = (struct __CFData *)obj;
+    free(d->bytes);
+    d->bytes = NULL;
+}
+
+static Boolean data_equal(CFTypeRef a, CFTypeRef b)
+{
+    CFDataRef x = a, y = b;
+    return x->length == y->length && memcmp(x->bytes, y->bytes, (size_t)x->length) == 0;
+}
+
+static CFHashCode data_hash(CFTypeRef obj)
+{
+    CFDataRef d = obj;
+    return cf_hash_bytes(d->bytes, (size_t)d->length, 0x44415441UL);
+}
+
+static void data_describe(cf_sb *sb, CFTypeRef obj, bool nested, int depth)
+{
+    (void)nested;
+    (void)depth;
+    CFDataRef d = obj;
+    enum { SHOWN = 256 };
+    cf_sb_putn(sb, "<", 1);
+    CFIndex n = d->length < SHOWN ? d->length : SHOWN;
+    for (CFIndex i = 0; i < n; i++)
+        cf_sb_printf(sb, "%02x", d->bytes[i]);
+    if (d->length > SHOWN)
+        cf_sb_printf(sb, "... (%ld bytes)", d->length);
+    cf_sb_putn(sb, ">", 1);
+}
+
+const cf_type_ops cf_data_ops = { "CFData", data_finalize, data_equal, data_hash, data_describe };
+
+/* ------------------------------------------------------------------ */
+/* CFNumber                                                            */
+/* ------------------------------------------------------------------ */
+
+struct __CFNumber {
+    secsim_base base;
+    CFNumberType storage; /* kCFNumberSInt8Type .. kCFNumberFloat64Type */
+    bool is_float;
+    int64_t i;
+    double d;
+};
+
+CFTypeID CFNumberGetTypeID(void) { return SECSIM_TYPE_NUMBER; }
+
+/* Storage type for each CFNumberType on LP64 (facts §1.1). */
+static const CFNumberType k_storage[kCFNumberMaxType + 1] = {
+    [kCFNumberSInt8Type] = kCFNumberSInt8Type,
+    [kCFNumberSInt16Type] = kCFNumberSInt16Type,
+    [kCFNumberSInt32Type] = kCFNumberSInt32Type,
+    [kCFNumberSInt64Type] = kCFNumberSInt64Type,
+    [kCFNumberFloat32Type] = kCFNumberFloat32Type,
+    [kCFNumberFloat64Type] = kCFNumberFloat64Type,
+    [kCFNumberCharType] = kCFNumberSInt8Type,
+    [kCFNumberShortType] = kCFNumberSInt16Type,
+    [kCFNumberIntType] = kCFNumberSInt32Type,
+    [kCFNumberLongType] = kCFNumberSInt64Type,
+    [kCFNumberLongLongType] = kCFNumberSInt64Type,
+    [kCFNumberFloatType] = kCFNumberFloat32Type,
+    [kCFNumberDoubleType] = kCFNumberFloat64Type,
+    [kCFNumberCFIndexType] = kCFNumberSInt64Type,
+    [kCFNumberNSIntegerType] = kCFNumberSInt64Type,
+    [kCFNumberCGFloatType] = kCFNumberFloat64Type,
+};
+
+static CFNumberType storage_of(CFNumberType t, const char *fn)
+{
+    if (t < kCFNumberSInt8Type || t > kCFNumberMaxType)
+        secsim_fatal("%s: invalid CFNumberType %ld", fn, t);
+    return k_storage[t];
+}
+
+/* d as an exact int64, if it is one. */
+static bool double_to_int64_exact(double d, int64_t *out)
+{
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+        return false; /* NaN or out of range */
+    if (trunc(d) != d)
+        return false;
+    *out = (int64_t)d;
+    return true;
+}
+
+CFNumberRef CFNumberCreate(CFAllocatorRef allocator, CFNumberType theType, const void *valuePtr)
+{
+    (void)allocator;
+    CFNumberType st = storage_of(theType, "CFNumberCreate");
+    if (!valuePtr)
+        secsim_fatal("CFNumberCreate: NULL valuePtr");
+    struct __CFNumber *n = cf_alloc(SECSIM_TYPE_NUMBER, sizeof *n);
+    n->storage = st;
+    switch (st) {
+    case kCFNumberSInt8Type: { int8_t v; memcpy(&v, valuePtr, sizeof v); n->i = v; break; }
+    case kCFNumberSInt16Type: { int16_t v; memcpy(&v, valuePtr, sizeof v); n->i = v; break; }
+    case kCFNumberSInt32Type: { int32_t v; memcpy(&v, valuePtr, sizeof v); n->i = v; break; }
+    case kCFNumberSInt64Type: { int64_t v; memcpy(&v, valuePtr, sizeof v); n->i = v; break; }
+    case kCFNumberFloat32Type: { float v; memcpy(&v, valuePtr, sizeof v); n->d = v; n->is_float = true; break; }
+    default: { double v; memcpy(&v, valuePtr, sizeof v); n->d = v; n->is_float = true; break; }
+    }
+    return n;
+}
+
+CFNumberType CFNumberGetType(CFNumberRef number)
+{
+    secsim_check(number, SECSIM_TYPE_NUMBER, "CFNumberGetType");
+    return number->storage;
+}
+
+CFIndex CFNumberGetByteSize(CFNumberRef number)
+{
+    secsim_check(number, SECSIM_TYPE_NUMBER, "CFNumberGetByteSize");
+    switch (number->storage) {
+    case kCFNumberSInt8Type: return 1;
+    case kCFNumberSInt16Type: return 2;
+    case kCFNumberSInt32Type: return 4;
+    case kCFNumberFloat32Type: return 4;
+    default: return 8;
+    }
+}
+
+Boolean CFNumberIsFloatType(CFNumberRef number)
+{
+    secsim_check(number, SECSIM_TYPE_NUMBER, "CFNumberIsFloatType");
+    return number->is_float;
+}
+
+/* Write v as an integer of `bytes` bytes, range [lo, hi]: clamped when out
+ * of range; returns whether the value was exact. */
+static bool put_int(void *out, int bytes, int64_t v, int64_t lo, int64_t hi)
+{
+    bool ok = v >= lo && v <= hi;
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
+    switch (bytes) {
+    case 1: { int8_t x = (int8_t)v; memcpy(out, &x, 1); break; }
+    case 2: { int16_t x = (int16_t)v; memcpy(out, &x, 2); break; }
+    case 4: { int32_t x = (int32_t)v; memcpy(out, &x, 4); break; }
+    default: memcpy(out, &v, 8); break;
+    }
+    return ok;
+}
+
+static bool get_from_double(double d, CFNumberType st, void *out)
+{
+    if (st == kCFNumberFloat64Type) {
+        memcpy(out, &d, sizeof d);
+        return true;
+    }
+    if (st == kCFNumberFloat32Type) {
+        float f;
+        bool ok;
+        if (isnan(d) || isinf(d) || fabs(d) <= FLT_MAX) {
+            f = (float)d;
+            ok = isnan(d) || (double)f == d;
+        } else {
+            f = d > 0 ? INFINITY : -INFINITY;
+            ok = false;
+        }
+        memcpy(out, &f, sizeof f);
+        return ok;
+    }
+    int bytes = st == kCFNumberSInt8Type ? 1 : st == kCFNumberSInt16Type ? 2 : st == kCFNumberSInt32Type ? 4 : 8;
+    int64_t lo = bytes == 8 ? INT64_MIN : -((int64_t)1 << (bytes * 8 - 1));
+    int64_t hi = bytes == 8 ? INT64_MAX : ((int64_t)1 << (bytes * 8 - 1)) - 1;
+    int64_t v;
+    bool exact = true;
+    if (isnan(d)) {
+        v = 0;
+        exact = false;
+    } else if (d < -9223372036854775808.0) {
+        v = INT64_MIN;
+        exact = false;
+    } else if (d >= 9223372036854775808.0) {
+        v = INT64_MAX;
+        exact = false;
+    } else {
+        v = (int64_t)d; /* truncates toward zero */
+        exact = (double)v == d;
+    }
+    return put_int(out, bytes, v, lo, hi) && exact;
+}
+
+static bool get_from_int(int64_t v, CFNumberType st, void *out)
+{
+    switch (st) {
+    case kCFNumberSInt8Type: return put_int(out, 1, v, INT8_MIN, INT8_MAX);
+    case kCFNumberSInt16Type: return put_int(out, 2, v, INT16_MIN, INT16_MAX);
+    case kCFNumberSInt32Type: return put_int(out, 4, v, INT32_MIN, INT32_MAX);
+    case kCFNumberSInt64Type: return put_int(out, 8, v, INT64_MIN, INT64_MAX);
+    case kCFNumberFloat32Type: {
+        float f = (float)v;
+        int64_t back;
+        memcpy(out, &f, sizeof f);
+        return double_to_int64_exact((double)f, &back) && back == v;
+    }
+    default: {
+        double d = (double)v;
+        int64_t back;
+        memcpy(out, &d, sizeof d);
+        return double_to_int64_exact(d, &back) && back == v;
+    }
+    }
+}
+
+Boolean CFNumberGetValue(CFNumberRef number, CFNumberType theType, void *valuePtr)
+{
+    secsim_check(number, SECSIM_TYPE_NUMBER, "CFNumberGetValue");
+    CFNumberType st = storage_of(theType, "CFNumberGetValue");
+    if (!valuePtr)
+        secsim_fatal("CFNumberGetValue: NULL valuePtr");
+    return number->is_float ? get_from_double(number->d, st, valuePtr) : get_from_int(number->i, st, valuePtr);
+}
+
+Boolean cf_number_equals_int(CFNumberRef n, int64_t v)
+{
+    if (!n->is_float)
+        return n->i == v;
+    int64_t k;
+    return double_to_int64_exact(n->d, &k) && k == v;
+}
+
+static Boolean number_equal(CFTypeRef a, CFTypeRef b)
+{
+    CFNumberRef x = a, y = b;
+    if (!x->is_float)
+        return cf_number_equals_int(y, x->i);
+    if (!y->is_float)
+        return cf_number_equals_int(x, y->i);
+    return x->d == y->d || (isnan(x->d) && isnan(y->d));
+}
+
+static CFHashCode double_hash(double d)
+{
+    int64_t k;
+    if (double_to_int64_exact(d, &k))
+        return cf_hash_int(k); /* also folds -0.0 into 0 */
+    if (isnan(d))
+        return 0x4e614eUL;
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    return cf_hash_mix(bits);
+}
+
+static CFHashCode number_hash(CFTypeRef obj)
+{
+    CFNumberRef n = obj;
+    return n->is_float ? double_hash(n->d) : cf_hash_int(n->i);
+}
+
+/* Shortest %g form that reads back as the same double. */
+static void put_double(cf_sb *sb, double d)
+{
+    if (isnan(d)) { cf_sb_puts(sb, "nan"); return; }
+    if (isinf(d)) { cf_sb_puts(sb, d > 0 ? "inf" : "-inf"); return; }
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    cf_sb_puts(sb, buf);
+}
+
+static void number_describe(cf_sb *sb, CFTypeRef obj, bool nested, int depth)
+{
+    (void)nested;
+    (void)depth;
+    CFNumberRef n = obj;
+    if (n->is_float)
+        put_double(sb, n->d);
+    else
+        cf_sb_printf(sb, "%" PRId64, n->i);
+}
+
+const cf_type_ops cf_number_ops = { "CFNumber", NULL, number_equal, number_hash, number_describe };
+
+/* ------------------------------------------------------------------ */
+/* CFDate                                                              */
+/* ------------------------------------------------------------------ */
+
+struct __CFDate {
+    secsim_base base;
+    CFAbsoluteTime at;
+};
+
+const CFTimeInterval kCFAbsoluteTimeIntervalSince1970 = 978307200.0;
+const CFTimeInterval kCFAbsoluteTimeIntervalSince1904 = 3061152000.0;
+
+CFTypeID CFDateGetTypeID(void) { return SECSIM_TYPE_DATE; }
+
+CFDateRef CFDateCreate(CFAllocatorRef allocator, CFAbsoluteTime at)
+{
+    (void)allocator;
+    struct __CFDate *d = cf_alloc(SECSIM_TYPE_DATE, sizeof *d);
+    d->at = at;
+    return d;
+}
+
+CFAbsoluteTime CFDateGetAbsoluteTime(CFDateRef theDate)
+{
+    secsim_check(theDate, SECSIM_TYPE_DATE, "CFDateGetAbsoluteTime");
+    return theDate->at;
+}
+
+CFAbsoluteTime CFAbsoluteTimeGetCurrent(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((double)ts.tv_sec - kCFAbsoluteTimeIntervalSince1970) + (double)ts.tv_nsec / 1e9;
+}
+
+static Boolean date_equal(CFTypeRef a, CFTypeRef b)
+{
+    CFDateRef x = a, y = b;
+    return x->at == y->at || (isnan(x->at) && isnan(y->at));
+}
+
+static CFHashCode date_hash(CFTypeRef obj)
+{
+    return double_hash(((CFDateRef)obj)->at) ^ 0x44415445UL;
+}
+
+static void date_describe(cf_sb *sb, CFTypeRef obj, bool nested, int depth)
+{
+    (void)nested;
+    (void)depth;
+    double unix_time = ((CFDateRef)obj)->at + kCFAbsoluteTimeIntervalSince1970;
+    struct tm tm;
+    /* NSDate style: "2001-01-01 00:00:00 +0000" (seconds only). */
+    if (isfinite(unix_time) && fabs(unix_time) < 1e15) {
+        time_t t = (time_t)floor(unix_time);
+        if (gmtime_r(&t, &tm)) {
+            cf_sb_printf(sb, "%04d-%02d-%02d %02d:%02d:%02d +0000", tm.tm_year + 1900, tm.tm_mon + 1,
+                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+            return;
+        }
+    }
+    cf_sb_puts(sb, "<CFDate ");
+    put_double(sb, ((CFDateRef)obj)->at);
+    cf_sb_puts(sb, ">");
+}
+
+const cf_type_ops cf_date_ops = { "CFDate", NULL, date_equal, date_hash, date_describe };

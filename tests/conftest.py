@@ -1,0 +1,96 @@
+"""Shared fixtures: the emulator library, its controls, and the leak check.
+
+Unless ``SECITEM_LIBRARY`` is already set (CI's sanitizer run sets it), the
+emulator is built once and ``SECITEM_LIBRARY`` points ``secitem`` at it
+before any test imports the binding.  On macOS without ``SECITEM_LIBRARY``
+the tests run against the real Security framework: only tests marked
+``macos`` run there, and the emulator-only checks are skipped with a reason.
+
+After every test the emulator's keychain is emptied and its count of live
+CoreFoundation objects must be back where it was before the test: any
+Create/Copy result the code under test did not release fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import simlib  # noqa: E402
+
+REAL_FRAMEWORK = sys.platform == "darwin" and not os.environ.get("SECITEM_LIBRARY")
+
+if not REAL_FRAMEWORK and not os.environ.get("SECITEM_LIBRARY"):
+    from secitem.testing.emulator import build
+
+    os.environ["SECITEM_LIBRARY"] = str(build())
+
+
+class Sim:
+    """The emulator's C functions (``lib``) and its cffi instance (``ffi``)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.ffi, self.lib = simlib.load(path)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.lib, name)
+
+
+def _sim_or_none() -> Sim | None:
+    if REAL_FRAMEWORK:
+        return None
+    return Sim(os.environ["SECITEM_LIBRARY"])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not REAL_FRAMEWORK:
+        return
+    skip = pytest.mark.skip(reason="needs the emulator (its controls or its C ABI); "
+                                   "this run uses the real Security framework")
+    for item in items:
+        if "macos" not in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def sim() -> Sim:
+    """The emulator's controls; the test is skipped on the real framework."""
+    s = _sim_or_none()
+    if s is None:
+        pytest.skip("needs the emulator's control functions")
+    return s
+
+
+@pytest.fixture(autouse=True)
+def _no_leaks() -> Iterator[None]:
+    """Empty keychain before each test; no CF object may outlive the test."""
+    s = _sim_or_none()
+    if s is None:
+        yield
+        return
+    s.lib.secsim_reset()
+    before = s.lib.secsim_live_objects()
+    yield
+    s.lib.secsim_reset()
+    after = s.lib.secsim_live_objects()
+    assert after == before, f"{after - before} CoreFoundation object(s) leaked by this test"
+
+
+@pytest.fixture(params=["macos", "ios"])
+def profile(request: pytest.FixtureRequest) -> str:
+    """Run the test under both emulator profiles (the real OS on a Mac)."""
+    s = _sim_or_none()
+    name: str = request.param
+    if s is None:
+        if name != "macos":
+            pytest.skip("the ios profile exists only in the emulator")
+        return name
+    s.lib.secsim_set_profile(name.encode())
+    return name
