@@ -1,0 +1,698 @@
+"""Python <-> CoreFoundation values, with strict ownership.
+
+Conversions (both ways unless noted):
+
+=====================================  =========================================
+Python                                 CoreFoundation
+=====================================  =========================================
+``str`` (incl. embedded NUL, non-BMP)  CFString (UTF-8 through CreateWithBytes)
+``SecConstant``                        the library's own exported CFString
+``bytes``; ``bytearray``,              CFData (``bytes`` out)
+``memoryview`` (in only)
+``bool``                               CFBoolean (tested before ``int``)
+``int`` in the signed 64-bit range     CFNumber ``kCFNumberSInt64Type``
+``float`` (inf and nan included)       CFNumber ``kCFNumberFloat64Type``
+aware ``datetime``                     CFDate (out: UTC-aware ``datetime``)
+``list`` / ``tuple`` (in)              CFArray (out: ``list``)
+``dict`` / any ``Mapping`` (in)        CFDictionary with the kCFType callbacks
+:class:`CFObject`                      the object it wraps (SecAccessControl,
+                                       SecKey, SecCertificate, SecIdentity,
+                                       SecKeychainItem, any other CF type)
+``None`` (out only)                    kCFNull
+=====================================  =========================================
+
+Dates: CFDate holds a double (seconds since 2001-01-01 UTC).  Aware datetimes
+round-trip exactly, to the microsecond, for years 1730 to 2270 (|t| < 2**33 s,
+where a double still resolves half a microsecond); further out, precision is
+that of a double.  Results are rounded to the nearest microsecond.
+
+Floats: NaN and the infinities are passed as they are (CFNumber can hold them);
+NaN comes back as NaN.
+
+Anything else is refused before any native call: ``TypeError`` naming the key
+path (``"kSecAttrLabel: cannot convert set to a CoreFoundation value"``);
+``OverflowError`` for an ``int`` outside 64 bits, ``ValueError`` for a naive
+datetime, a string with lone surrogates, a recursive container or a closed
+:class:`CFObject`.  Messages name keys and types, never values.
+
+Ownership: every Create/Copy result is released exactly once, in a ``finally``
+(or by :meth:`CFObject.close`); garbage collection is only a safety net for
+:class:`CFObject` wrappers that are never closed.  The first use loads the
+libraries (:mod:`secitem._ffi`), caches the CF type IDs, and checks that every
+public kSec* constant the library exports has the expected characters.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from secitem import _ffi
+from secitem._ffi import ffi
+from secitem.constants import PUBLIC_CONSTANTS, SecConstant, key_for
+from secitem.errors import KeychainUnavailableError
+
+# typing is only needed by type checkers: keep it off the import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, Final, Self
+
+__all__ = [
+    "AccessControl",
+    "CFObject",
+    "Certificate",
+    "Identity",
+    "Key",
+    "KeychainItemRef",
+    "converted",
+    "copy_error_message",
+    "loaded_runtime",
+    "runtime",
+    "to_python",
+    "validate",
+]
+
+kCFStringEncodingUTF8: Final = 0x08000100
+kCFStringEncodingUTF16LE: Final = 0x14000100
+kCFNumberSInt64Type: Final = 4
+kCFNumberFloat64Type: Final = 6
+
+_INT64_MIN: Final = -(1 << 63)
+_INT64_MAX: Final = (1 << 63) - 1
+_EPOCH: Final = datetime(2001, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE: Final = datetime(2001, 1, 1)
+_ONE_US: Final = timedelta(microseconds=1)
+_NULL: Final[Any] = ffi.NULL
+
+
+# --------------------------------------------------------------------------
+# Opaque objects
+
+
+class CFObject:
+    """An opaque CoreFoundation object that owns one reference.
+
+    Returned for CF types without a Python equivalent (access controls, keys,
+    certificates, identities, keychain item references, anything unknown).
+    Pass it back in as a dictionary value (for example as kSecValueRef or
+    kSecAttrAccessControl).  Call :meth:`close` (or use ``with``) to release
+    the reference now; closing twice is harmless, and an object that is never
+    closed is released when it is garbage-collected.  Objects cannot be
+    created directly.
+    """
+
+    __slots__ = ("__weakref__", "_hash", "_ref")
+
+    #: Apple's name of the CF type this class stands for.
+    cf_type_name: ClassVar[str] = "CFType"
+
+    _ref: Any
+    _hash: int
+
+    def __init__(self) -> None:
+        raise TypeError(
+            f"{type(self).__name__} objects come from the keychain; they cannot be created directly"
+        )
+
+    @classmethod
+    def _adopt(cls, ref: Any) -> Self:
+        """Wrap ``ref``, taking over one reference that the caller owns (+1)."""
+        rt = runtime()
+        obj = object.__new__(cls)
+        obj._hash = int(rt.CFHash(ref))
+        obj._ref = ffi.gc(ref, rt.release)
+        return obj
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has released the reference."""
+        return self._ref is None
+
+    @property
+    def type_id(self) -> int:
+        """The object's CFTypeID (a run-time value; compare with the *GetTypeID functions)."""
+        return int(runtime().CFGetTypeID(self._live_ref()))
+
+    def _live_ref(self) -> Any:
+        ref = self._ref
+        if ref is None:
+            raise ValueError(f"{type(self).__name__} is closed")
+        return ref
+
+    def _retained_ref(self) -> Any:
+        """A new +1 reference to the object (for passing it into a call)."""
+        with _CLOSE_LOCK:
+            return runtime().CFRetain(self._live_ref())
+
+    def close(self) -> None:
+        """Release the reference now (idempotent; detaches the GC safety net)."""
+        with _CLOSE_LOCK:
+            ref, self._ref = self._ref, None
+            if ref is not None:
+                ffi.release(ref)  # calls CFRelease once; the GC will not call it again
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        ref = self._ref
+        if ref is None:
+            return f"<secitem.{type(self).__name__} {self.cf_type_name} (closed)>"
+        address = int(ffi.cast("uintptr_t", ref))
+        return f"<secitem.{type(self).__name__} {self.cf_type_name} at {address:#x}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CFObject):
+            return NotImplemented
+        if self is other:
+            return True
+        with _CLOSE_LOCK:
+            if self._ref is None or other._ref is None:
+                return False
+            return bool(runtime().CFEqual(self._ref, other._ref))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __copy__(self) -> Self:
+        return type(self)._adopt(self._retained_ref())
+
+    def __deepcopy__(self, memo: object) -> Self:
+        return self.__copy__()
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"{type(self).__name__} objects cannot be pickled")
+
+
+class AccessControl(CFObject):
+    """A SecAccessControlRef: the value of kSecAttrAccessControl."""
+
+    __slots__ = ()
+    cf_type_name = "SecAccessControl"
+
+
+class Key(CFObject):
+    """A SecKeyRef (kSecReturnRef on kSecClassKey items)."""
+
+    __slots__ = ()
+    cf_type_name = "SecKey"
+
+
+class Certificate(CFObject):
+    """A SecCertificateRef (kSecReturnRef on kSecClassCertificate items)."""
+
+    __slots__ = ()
+    cf_type_name = "SecCertificate"
+
+
+class Identity(CFObject):
+    """A SecIdentityRef (kSecReturnRef on kSecClassIdentity items)."""
+
+    __slots__ = ()
+    cf_type_name = "SecIdentity"
+
+
+class KeychainItemRef(CFObject):
+    """A SecKeychainItemRef: an item of the macOS file-based keychain."""
+
+    __slots__ = ()
+    cf_type_name = "SecKeychainItem"
+
+
+_CLOSE_LOCK: Final = threading.Lock()
+
+_REQUIRED_SECURITY_FUNCTIONS: Final = (
+    "SecItemAdd",
+    "SecItemCopyMatching",
+    "SecItemUpdate",
+    "SecItemDelete",
+    "SecAccessControlCreateWithFlags",
+)
+
+_OPAQUE_TYPES: Final[tuple[tuple[str, type[CFObject]], ...]] = (
+    ("SecAccessControlGetTypeID", AccessControl),
+    ("SecKeyGetTypeID", Key),
+    ("SecCertificateGetTypeID", Certificate),
+    ("SecIdentityGetTypeID", Identity),
+    ("SecKeychainItemGetTypeID", KeychainItemRef),  # macOS only
+)
+
+
+# --------------------------------------------------------------------------
+# The loaded runtime
+
+
+class _Runtime:
+    """The loaded libraries with everything cached at load."""
+
+    def __init__(self, libs: _ffi.Libraries) -> None:
+        cf, sec = libs.cf, libs.sec
+        self.cf: Any = cf
+        self.sec: Any = sec
+        self.paths = libs.paths
+        try:
+            self.CFRelease: Any = cf.CFRelease
+            self.release: Any = _releaser(cf)
+            self.CFRetain: Any = cf.CFRetain
+            self.CFGetTypeID: Any = cf.CFGetTypeID
+            self.CFEqual: Any = cf.CFEqual
+            self.CFHash: Any = cf.CFHash
+            self.true: Any = cf.kCFBooleanTrue
+            self.false: Any = cf.kCFBooleanFalse
+            self.key_callbacks: Any = ffi.addressof(cf, "kCFTypeDictionaryKeyCallBacks")
+            self.value_callbacks: Any = ffi.addressof(cf, "kCFTypeDictionaryValueCallBacks")
+            self.array_callbacks: Any = ffi.addressof(cf, "kCFTypeArrayCallBacks")
+            self.string_id = int(cf.CFStringGetTypeID())
+            self.converters: dict[int, Any] = {
+                self.string_id: _string_out,
+                int(cf.CFDataGetTypeID()): _data_out,
+                int(cf.CFBooleanGetTypeID()): _boolean_out,
+                int(cf.CFNumberGetTypeID()): _number_out,
+                int(cf.CFDateGetTypeID()): _date_out,
+                int(cf.CFArrayGetTypeID()): _array_out,
+                int(cf.CFDictionaryGetTypeID()): _dictionary_out,
+                int(cf.CFNullGetTypeID()): _null_out,
+            }
+            for name in _REQUIRED_SECURITY_FUNCTIONS:
+                getattr(sec, name)
+        except ffi.error as exc:
+            raise KeychainUnavailableError(
+                f"{' and '.join(libs.paths)} lacks a required symbol: {exc}", paths=libs.paths
+            ) from None
+        self.opaque: dict[int, type[CFObject]] = {}
+        for function, cls in _OPAQUE_TYPES:
+            try:
+                self.opaque[int(getattr(sec, function)())] = cls
+            except ffi.error:
+                continue  # e.g. SecKeychainItemGetTypeID on iOS
+        self.constants: dict[str, Any] = self._check_constants()
+
+    def _check_constants(self) -> dict[str, Any]:
+        """name -> exported pointer; refuses a library whose constants differ."""
+        found: dict[str, Any] = {}
+        wrong: list[str] = []
+        # One scratch buffer for all the (short) constants keeps the check cheap.
+        capacity = 256
+        buffer = ffi.new("UInt8[]", capacity)
+        used = ffi.new("CFIndex *")
+        whole = ffi.new("CFRange *")
+        get_length, get_bytes = self.cf.CFStringGetLength, self.cf.CFStringGetBytes
+        for constant in PUBLIC_CONSTANTS:
+            try:
+                ref = getattr(self.sec, constant.name)
+            except ffi.error:
+                continue  # not exported on this platform (macOS-only keys on iOS)
+            if ref == _NULL or int(self.CFGetTypeID(ref)) != self.string_id:
+                wrong.append(f"{constant.name} is not a CFString")
+                continue
+            length = whole.length = get_length(ref)
+            if (
+                length * 3 <= capacity
+                and get_bytes(ref, whole[0], kCFStringEncodingUTF8, 0, 0, buffer, capacity, used)
+                == length
+            ):
+                actual = ffi.unpack(ffi.cast("char *", buffer), used[0]).decode("utf-8")
+            else:
+                actual = _string_out(self, ref)
+            if actual != constant:
+                wrong.append(f"{constant.name} is {actual!r}, expected {str(constant)!r}")
+                continue
+            found[constant.name] = ref
+        if wrong:
+            more = f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""
+            raise KeychainUnavailableError(
+                f"{' and '.join(self.paths)} does not match Apple's constants: {wrong[0]}{more}",
+                paths=self.paths,
+            )
+        return found
+
+
+def _releaser(cf: Any) -> Any:
+    """CFRelease for garbage-collection destructors.
+
+    The closure keeps the library object alive: cffi unmaps a library when its
+    lib object is collected (even while functions taken from it are alive), and
+    at interpreter exit a wrapper may be collected after the module globals
+    that held the library.
+    """
+    release = cf.CFRelease
+
+    def _release(ref: Any, _library: Any = cf) -> None:
+        release(ref)
+
+    return _release
+
+
+_runtime_lock: Final = threading.Lock()
+_runtime: _Runtime | None = None
+
+
+def runtime() -> _Runtime:
+    """Load the libraries on first use (thread-safe) and return the runtime.
+
+    Raises :class:`~secitem.errors.KeychainUnavailableError` if no library can
+    be loaded or the loaded one fails the constant self-check.
+    """
+    global _runtime
+    rt = _runtime
+    if rt is not None:
+        return rt
+    with _runtime_lock:
+        if _runtime is None:
+            _runtime = _Runtime(_ffi.load())
+        return _runtime
+
+
+def loaded_runtime() -> _Runtime | None:
+    """The runtime if it is loaded already, else ``None`` (never loads)."""
+    return _runtime
+
+
+def copy_error_message(status: int) -> str | None:
+    """``SecCopyErrorMessageString(status)`` if the library is loaded, else ``None``."""
+    rt = _runtime
+    if rt is None or not -(1 << 31) <= status < (1 << 31):
+        return None
+    try:
+        ref = rt.sec.SecCopyErrorMessageString(status, _NULL)
+    except ffi.error:  # iOS before 11.3
+        return None
+    if ref == _NULL:
+        return None
+    try:
+        return _string_out(rt, ref)
+    finally:
+        rt.CFRelease(ref)
+
+
+# --------------------------------------------------------------------------
+# Python -> CF
+
+
+def _key_name(key: object) -> str:
+    if isinstance(key, SecConstant):
+        return key.name
+    if isinstance(key, str) and key:
+        return key
+    return repr(key)
+
+
+def _join(path: str, key: object) -> str:
+    name = _key_name(key)
+    return f"{path}.{name}" if path else name
+
+
+def _refuse(path: str, value: object) -> TypeError:
+    return TypeError(
+        f"{path or 'value'}: cannot convert {type(value).__name__} to a CoreFoundation value"
+    )
+
+
+def validate(value: object, path: str = "") -> None:
+    """Check that ``value`` converts, in pure Python (no native call, no library needed).
+
+    Raises ``TypeError`` naming the key path for an unsupported type,
+    ``OverflowError`` for an int outside 64 bits and ``ValueError`` for a naive
+    datetime, a lone surrogate, a recursive container or a closed CFObject.
+    """
+    _validate(value, path, set())
+
+
+def _validate(value: object, path: str, active: set[int]) -> None:
+    if isinstance(value, str):
+        if not isinstance(value, SecConstant):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(
+                    f"{path or 'value'}: string contains a lone surrogate (not valid Unicode)"
+                ) from None
+    elif isinstance(value, bool | float | bytes | bytearray | memoryview):
+        pass
+    elif isinstance(value, int):
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise OverflowError(f"{path or 'value'}: integer does not fit in 64 bits (CFNumber)")
+    elif isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise ValueError(
+                f"{path or 'value'}: naive datetime; give it a tzinfo (e.g. timezone.utc)"
+            )
+    elif isinstance(value, CFObject):
+        if value.closed:
+            raise ValueError(f"{path or 'value'}: {type(value).__name__} is closed")
+    elif isinstance(value, Mapping):
+        _enter(value, path, active)
+        for key, item in list(value.items()):
+            sub = _join(path, key)
+            if isinstance(key, list | dict | Mapping):
+                raise _refuse(sub, key)
+            _validate(key, sub, active)
+            _validate(item, sub, active)
+        active.discard(id(value))
+    elif isinstance(value, list | tuple):
+        _enter(value, path, active)
+        for index, item in enumerate(value):
+            _validate(item, f"{path or 'value'}[{index}]", active)
+        active.discard(id(value))
+    else:
+        raise _refuse(path, value)
+
+
+def _enter(container: object, path: str, active: set[int]) -> None:
+    if id(container) in active:
+        raise ValueError(f"{path or 'value'}: recursive container")
+    active.add(id(container))
+
+
+class _Builder:
+    """Creates CF objects for one validated value; owns what it creates."""
+
+    __slots__ = ("owned", "rt")
+
+    def __init__(self, rt: _Runtime) -> None:
+        self.rt = rt
+        self.owned: list[Any] = []
+
+    def release(self) -> None:
+        owned, self.owned = self.owned, []
+        release = self.rt.CFRelease
+        for ref in reversed(owned):
+            release(ref)
+
+    def _own(self, ref: Any) -> Any:
+        if ref == _NULL:
+            raise MemoryError("CoreFoundation could not create an object")
+        self.owned.append(ref)
+        return ref
+
+    def _release_from(self, start: int) -> None:
+        # The container just created retains these: drop our own references.
+        extra = self.owned[start:]
+        del self.owned[start:]
+        release = self.rt.CFRelease
+        for ref in reversed(extra):
+            release(ref)
+
+    def build(self, value: object) -> Any:
+        rt = self.rt
+        cf = rt.cf
+        if isinstance(value, str):
+            if isinstance(value, SecConstant):
+                ref = rt.constants.get(value.name)
+                if ref is not None:
+                    return ref  # the library's own immortal pointer
+            data = value.encode("utf-8")
+            return self._own(
+                cf.CFStringCreateWithBytes(_NULL, data, len(data), kCFStringEncodingUTF8, 0)
+            )
+        if isinstance(value, bool):
+            return rt.true if value else rt.false
+        if isinstance(value, int):
+            return self._own(
+                cf.CFNumberCreate(_NULL, kCFNumberSInt64Type, ffi.new("int64_t *", value))
+            )
+        if isinstance(value, float):
+            return self._own(
+                cf.CFNumberCreate(_NULL, kCFNumberFloat64Type, ffi.new("double *", value))
+            )
+        if isinstance(value, bytes | bytearray | memoryview):
+            data = value if isinstance(value, bytes) else bytes(value)
+            return self._own(cf.CFDataCreate(_NULL, ffi.from_buffer("UInt8[]", data), len(data)))
+        if isinstance(value, datetime):
+            offset = value.utcoffset()
+            assert offset is not None
+            micros = (value.replace(tzinfo=None) - offset - _EPOCH_NAIVE) // _ONE_US
+            return self._own(cf.CFDateCreate(_NULL, micros / 1_000_000))
+        if isinstance(value, CFObject):
+            return self._own(value._retained_ref())
+        if isinstance(value, Mapping):
+            items = list(value.items())
+            count = len(items)
+            keys = ffi.new("CFTypeRef[]", count)
+            values = ffi.new("CFTypeRef[]", count)
+            start = len(self.owned)
+            for index, (key, item) in enumerate(items):
+                keys[index] = self.build(key)
+                values[index] = self.build(item)
+            ref = cf.CFDictionaryCreate(
+                _NULL, keys, values, count, rt.key_callbacks, rt.value_callbacks
+            )
+            self._release_from(start)
+            return self._own(ref)
+        if isinstance(value, list | tuple):
+            count = len(value)
+            values = ffi.new("CFTypeRef[]", count)
+            start = len(self.owned)
+            for index, item in enumerate(value):
+                values[index] = self.build(item)
+            ref = cf.CFArrayCreate(_NULL, values, count, rt.array_callbacks)
+            self._release_from(start)
+            return self._own(ref)
+        raise _refuse("value", value)  # unreachable after validate()
+
+
+class _Converted:
+    """The context manager returned by :func:`converted`."""
+
+    __slots__ = ("_builder", "_value")
+
+    def __init__(self, value: object, path: str) -> None:
+        validate(value, path)
+        self._value = value
+        self._builder: _Builder | None = None
+
+    def __enter__(self) -> Any:
+        builder = self._builder = _Builder(runtime())
+        try:
+            return builder.build(self._value)
+        except BaseException:
+            builder.release()
+            raise
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._builder is not None:
+            self._builder.release()
+
+
+def converted(value: object, path: str = "") -> _Converted:
+    """A context manager giving ``value`` as a CF reference, valid inside the block.
+
+    ``value`` is validated at once (see :func:`validate`), so a bad value
+    raises before the library is even loaded.  Everything created is released
+    when the block exits, also when it raises.
+    """
+    return _Converted(value, path)
+
+
+# --------------------------------------------------------------------------
+# CF -> Python
+
+
+def to_python(ref: Any) -> object:
+    """Convert a CF reference that the caller keeps owning (nothing is released).
+
+    Opaque objects come back as :class:`CFObject` subclasses holding their own
+    new reference.
+    """
+    return _to_python(runtime(), ref)
+
+
+def _to_python(rt: _Runtime, ref: Any) -> object:
+    type_id = int(rt.CFGetTypeID(ref))
+    converter = rt.converters.get(type_id)
+    if converter is not None:
+        return converter(rt, ref)
+    cls = rt.opaque.get(type_id, CFObject)
+    return cls._adopt(rt.CFRetain(ref))
+
+
+def _string_out(rt: _Runtime, ref: Any) -> str:
+    cf = rt.cf
+    length = int(cf.CFStringGetLength(ref))
+    if length == 0:
+        return ""
+    whole = ffi.new("CFRange *", (0, length))  # keep the owner alive during the calls
+    used = ffi.new("CFIndex *")
+    capacity = length * 3  # UTF-8 needs at most 3 bytes per UTF-16 unit
+    buffer = ffi.new("UInt8[]", capacity)
+    done = cf.CFStringGetBytes(ref, whole[0], kCFStringEncodingUTF8, 0, 0, buffer, capacity, used)
+    if done == length:
+        return bytes(ffi.buffer(buffer, used[0])).decode("utf-8")
+    # Not expressible in UTF-8 (a lone UTF-16 surrogate): take the UTF-16 units.
+    capacity = length * 2
+    buffer = ffi.new("UInt8[]", capacity)
+    cf.CFStringGetBytes(ref, whole[0], kCFStringEncodingUTF16LE, 0, 0, buffer, capacity, used)
+    return bytes(ffi.buffer(buffer, used[0])).decode("utf-16-le", "surrogatepass")
+
+
+def _data_out(rt: _Runtime, ref: Any) -> bytes:
+    length = int(rt.cf.CFDataGetLength(ref))
+    if length == 0:
+        return b""
+    return bytes(ffi.buffer(rt.cf.CFDataGetBytePtr(ref), length))
+
+
+def _boolean_out(rt: _Runtime, ref: Any) -> bool:
+    return bool(rt.cf.CFBooleanGetValue(ref))
+
+
+def _number_out(rt: _Runtime, ref: Any) -> int | float:
+    cf = rt.cf
+    if not cf.CFNumberIsFloatType(ref):
+        integer = ffi.new("int64_t *")
+        if cf.CFNumberGetValue(ref, kCFNumberSInt64Type, integer):
+            return int(integer[0])
+    real = ffi.new("double *")
+    cf.CFNumberGetValue(ref, kCFNumberFloat64Type, real)
+    return float(real[0])
+
+
+def _date_out(rt: _Runtime, ref: Any) -> datetime:
+    seconds = float(rt.cf.CFDateGetAbsoluteTime(ref))
+    numerator, denominator = seconds.as_integer_ratio()  # ValueError for inf/nan
+    micros, rest = divmod(numerator * 1_000_000, denominator)
+    if 2 * rest > denominator or (2 * rest == denominator and micros % 2):
+        micros += 1  # round half to even, exactly
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def _array_out(rt: _Runtime, ref: Any) -> list[object]:
+    cf = rt.cf
+    return [
+        _to_python(rt, cf.CFArrayGetValueAtIndex(ref, index))
+        for index in range(int(cf.CFArrayGetCount(ref)))
+    ]
+
+
+def _dictionary_out(rt: _Runtime, ref: Any) -> dict[object, object]:
+    cf = rt.cf
+    count = int(cf.CFDictionaryGetCount(ref))
+    keys = ffi.new("CFTypeRef[]", count)
+    values = ffi.new("CFTypeRef[]", count)
+    cf.CFDictionaryGetKeysAndValues(ref, keys, values)
+    result: dict[object, object] = {}
+    for index in range(count):
+        key_ref = keys[index]
+        key: object
+        if int(rt.CFGetTypeID(key_ref)) == rt.string_id:
+            key = key_for(_string_out(rt, key_ref))
+        else:
+            key = _hashable(_to_python(rt, key_ref))
+        result[key] = _to_python(rt, values[index])
+    return result
+
+
+def _null_out(rt: _Runtime, ref: Any) -> None:
+    return None
+
+
+def _hashable(value: object) -> object:
+    if isinstance(value, list):
+        return tuple(_hashable(item) for item in value)
+    if isinstance(value, dict):
+        return tuple((key, _hashable(item)) for key, item in value.items())
+    return value

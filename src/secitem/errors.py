@@ -1,0 +1,286 @@
+"""Keychain errors: one exception class per OSStatus that callers tell apart.
+
+Every failed keychain call raises :class:`KeychainError` or one of its
+subclasses.  The exception carries
+
+* ``status`` - the OSStatus returned by the Security framework,
+* ``message`` - Apple's English message for that status (from
+  ``SecCopyErrorMessageString`` once the library is loaded, otherwise from
+  the table built into ``secitem``),
+* ``hint`` - how to fix the common causes, or ``None``.
+
+``str(error)`` is Apple's message followed by the status, for example
+``"The specified item could not be found in the keychain. (OSStatus -25300)"``.
+No error ever contains a secret: messages name keys and types, never values.
+
+This module is pure Python; importing it loads nothing native.
+"""
+
+from __future__ import annotations
+
+import sys
+
+# Avoid importing typing at run time: ``import secitem`` stays cheap.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import ClassVar, Final
+
+__all__ = [
+    "AuthFailedError",
+    "DuplicateItemError",
+    "InteractionNotAllowedError",
+    "ItemNotFoundError",
+    "KeychainError",
+    "KeychainUnavailableError",
+    "MissingEntitlementError",
+    "NoSuchAttributeError",
+    "NoSuchClassError",
+    "ParamError",
+    "UserCanceledError",
+    "check",
+    "error_for_status",
+    "error_message",
+]
+
+errSecNotAvailable: Final = -25291
+
+_HINT_MISSING_ENTITLEMENT: Final = (
+    "The data-protection keychain needs a keychain-access-groups (or "
+    "application-identifier) entitlement, which an unsigned interpreter such as "
+    "a stock python does not have. Drop kSecUseDataProtectionKeychain (and "
+    "kSecAttrSynchronizable / kSecAttrAccessControl, which also select that "
+    "keychain) to use the file-based login keychain, or run from an app signed "
+    "with the keychain-access-groups entitlement."
+)
+_HINT_INTERACTION_NOT_ALLOWED: Final = (
+    "The keychain needed to show UI or the item is locked: the device (or the "
+    "login keychain) may be locked, or the process runs where no UI can appear "
+    "(an SSH session, a daemon, kSecUseAuthenticationUIFail). Unlock it (for "
+    "the login keychain: `security unlock-keychain`), run from a logged-in GUI "
+    "session, or store the item with a less strict kSecAttrAccessible such as "
+    "kSecAttrAccessibleAfterFirstUnlock."
+)
+_HINT_AUTH_FAILED: Final = (
+    "Authentication failed: the password, passcode or biometry presented at the "
+    "prompt was not accepted (or the keychain is locked with another password)."
+)
+_HINT_USER_CANCELED: Final = (
+    "The user dismissed the authentication prompt; treat it as a cancellation "
+    "and ask again only if the user chooses to."
+)
+_HINT_PARAM: Final = (
+    "The dictionary was rejected: check for a missing kSecClass, kSecReturn* or "
+    "kSecMatch* keys in SecItemUpdate/SecItemDelete, values of the wrong type "
+    "(kSecValueData must be bytes, kSecReturn* values must be bool), or "
+    "kSecReturnData with kSecMatchLimitAll on the macOS file-based keychain."
+)
+_HINT_NOT_FOUND: Final = (
+    "Nothing matched the query. On macOS, not found may mean the item is in the "
+    "other keychain: file-based (login) items are invisible to queries with "
+    "kSecUseDataProtectionKeychain=True, and data-protection items to queries "
+    "without it. Synchronizable items also need kSecAttrSynchronizable "
+    "(or kSecAttrSynchronizableAny), and kSecAttrAccessGroup narrows the search."
+)
+_HINT_DUPLICATE: Final = (
+    "An item with the same primary key exists already (for generic passwords: "
+    "account and service; for internet passwords: account, server, protocol, "
+    "port, path, security domain and authentication type). Label, comment and "
+    "accessibility are not part of the key. Update the existing item instead."
+)
+_HINT_UNAVAILABLE: Final = (
+    "secitem needs Apple's Security and CoreFoundation frameworks (macOS or iOS). "
+    "Elsewhere, point SECITEM_LIBRARY at a library with the same C ABI, such as "
+    "the emulator built by `python -m secitem.testing.emulator`."
+)
+
+#: How to fix the common causes of a status, by OSStatus.
+HINTS: Final[dict[int, str]] = {
+    -34018: _HINT_MISSING_ENTITLEMENT,
+    -25308: _HINT_INTERACTION_NOT_ALLOWED,
+    -25293: _HINT_AUTH_FAILED,
+    -128: _HINT_USER_CANCELED,
+    -50: _HINT_PARAM,
+    -25300: _HINT_NOT_FOUND,
+    -25299: _HINT_DUPLICATE,
+}
+
+_builtin_messages: dict[int, str] | None = None
+
+
+def _builtin_message(status: int) -> str:
+    global _builtin_messages
+    table = _builtin_messages
+    if table is None:
+        from secitem._tables import ERRORS
+
+        table = {code: text for _name, code, text in ERRORS if text}
+        _builtin_messages = table
+    return table.get(status, "")
+
+
+def error_message(status: int) -> str:
+    """Apple's message for ``status``.
+
+    Asks ``SecCopyErrorMessageString`` when the Security library is already
+    loaded (never loads it), else uses the table of Apple's messages built
+    into ``secitem``.  Unknown statuses give ``"OSStatus <status>"`` as Apple's
+    own function does.
+    """
+    if "secitem._cf" in sys.modules:
+        from secitem import _cf
+
+        text = _cf.copy_error_message(status)
+        if text:
+            return text
+    return _builtin_message(status) or f"OSStatus {status}"
+
+
+class KeychainError(Exception):
+    """A keychain call failed with an OSStatus.
+
+    ``KeychainError(status, message=None, hint=None)``: a missing message is
+    looked up (Apple's text for the status), a missing hint comes from the
+    built-in table of fix-it hints.  Subclasses fix the status, so
+    ``ItemNotFoundError()`` works without arguments.
+    """
+
+    #: The OSStatus a subclass stands for (0 on the base class: any status).
+    STATUS: ClassVar[int] = 0
+
+    status: int
+    message: str
+    hint: str | None
+
+    def __init__(
+        self, status: int | None = None, message: str | None = None, hint: str | None = None
+    ) -> None:
+        if status is None:
+            if not type(self).STATUS:
+                raise TypeError(f"{type(self).__name__} needs an OSStatus")
+            status = type(self).STATUS
+        if message is None:
+            message = error_message(status)
+        if hint is None:
+            hint = HINTS.get(status)
+        super().__init__(status, message, hint)
+        self.status = status
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        plain = f"OSStatus {self.status}"
+        if not self.message or self.message == plain:
+            return plain
+        return f"{self.message} ({plain})"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status}, message={self.message!r})"
+
+    def __reduce__(self) -> tuple[type[KeychainError], tuple[int, str, str | None]]:
+        return (type(self), (self.status, self.message, self.hint))
+
+
+class ItemNotFoundError(KeychainError):
+    """errSecItemNotFound (-25300): no item matched the query."""
+
+    STATUS = -25300
+
+
+class DuplicateItemError(KeychainError):
+    """errSecDuplicateItem (-25299): an item with the same primary key exists."""
+
+    STATUS = -25299
+
+
+class AuthFailedError(KeychainError):
+    """errSecAuthFailed (-25293): the user failed to authenticate."""
+
+    STATUS = -25293
+
+
+class InteractionNotAllowedError(KeychainError):
+    """errSecInteractionNotAllowed (-25308): locked device, or UI needed but not possible."""
+
+    STATUS = -25308
+
+
+class UserCanceledError(KeychainError):
+    """errSecUserCanceled (-128): the user canceled the authentication prompt."""
+
+    STATUS = -128
+
+
+class MissingEntitlementError(KeychainError):
+    """errSecMissingEntitlement (-34018): no keychain access group (unsigned process)."""
+
+    STATUS = -34018
+
+
+class ParamError(KeychainError):
+    """errSecParam (-50): the Security framework rejected a parameter."""
+
+    STATUS = -50
+
+
+class NoSuchAttributeError(KeychainError):
+    """errSecNoSuchAttr (-25303): a 4-character key that is not an attribute of the class."""
+
+    STATUS = -25303
+
+
+class NoSuchClassError(KeychainError):
+    """errSecNoSuchClass (-25306): an unknown kSecClass value."""
+
+    STATUS = -25306
+
+
+class KeychainUnavailableError(KeychainError, RuntimeError):
+    """No usable Security library could be loaded.
+
+    ``paths`` lists every library path that was tried; the message names
+    them with the reason each one failed.  Its ``status`` is
+    errSecNotAvailable (-25291).
+    """
+
+    STATUS = errSecNotAvailable
+
+    paths: tuple[str, ...]
+
+    def __init__(self, message: str, paths: Iterable[str] = ()) -> None:
+        super().__init__(errSecNotAvailable, message, _HINT_UNAVAILABLE)
+        self.paths = tuple(paths)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[type[KeychainError], tuple[str, tuple[str, ...]]]:  # type: ignore[override]
+        return (type(self), (self.message, self.paths))
+
+
+_BY_STATUS: Final[dict[int, type[KeychainError]]] = {
+    cls.STATUS: cls
+    for cls in (
+        ItemNotFoundError,
+        DuplicateItemError,
+        AuthFailedError,
+        InteractionNotAllowedError,
+        UserCanceledError,
+        MissingEntitlementError,
+        ParamError,
+        NoSuchAttributeError,
+        NoSuchClassError,
+    )
+}
+
+
+def error_for_status(status: int) -> KeychainError:
+    """The exception (not raised) for a non-zero OSStatus: the subclass if one exists."""
+    return _BY_STATUS.get(status, KeychainError)(status)
+
+
+def check(status: int) -> None:
+    """Raise the matching :class:`KeychainError` unless ``status`` is errSecSuccess (0)."""
+    if status:
+        raise error_for_status(status)

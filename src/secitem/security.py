@@ -1,0 +1,188 @@
+"""The Apple-named layer: SecItem functions and every public kSec* constant.
+
+.. warning:: Hazmat.  These are Apple's functions with Apple's dictionaries:
+   nothing is checked beyond the conversion of Python values, and the rules of
+   the Security framework apply (for instance, on macOS the file-based and the
+   data-protection keychains are different stores).  Prefer the typed layer
+   (``secitem.Keychain``) unless you need the raw API.
+
+Dictionaries are ``Mapping`` objects keyed by the constants below (or plain
+strings with the same characters).  Values convert as documented in
+:mod:`secitem._cf`: ``str``, ``bytes``, ``bool``, ``int``, ``float``, aware
+``datetime``, ``list``/``tuple``, ``dict`` and the opaque objects this module
+returns (:class:`AccessControl` and friends).  A value of any other type is a
+``TypeError`` naming its key, raised before any native call.  Failures raise
+:class:`secitem.KeychainError` or a subclass carrying the OSStatus; a status
+is never returned.
+
+Dictionaries that come back are keyed by the same constants, so
+``result[kSecAttrAccount]`` works; keys without a public constant (``"musr"``,
+``"sha1"`` ...) stay plain ``str``.
+
+The first call loads the Security library (see :mod:`secitem._ffi`).  The four
+SecItem calls are serialized by one process-wide lock, as Apple advises for
+macOS; values are converted outside the lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+
+from secitem import _cf, constants
+from secitem._cf import (
+    AccessControl,
+    Certificate,
+    CFObject,
+    Identity,
+    Key,
+    KeychainItemRef,
+)
+from secitem._ffi import ffi
+from secitem.constants import *  # noqa: F403  (every public kSec* name)
+from secitem.errors import check, error_for_status
+
+# typing is only needed by type checkers: keep it off the import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
+
+__all__ = [
+    "AccessControl",
+    "CFObject",
+    "Certificate",
+    "Identity",
+    "Key",
+    "KeychainItemRef",
+    "SecAccessControlCreateWithFlags",
+    "SecItemAdd",
+    "SecItemCopyMatching",
+    "SecItemDelete",
+    "SecItemUpdate",
+]
+__all__ += constants.__all__
+
+_RETURN_KEYS: Final = frozenset({"r_Data", "r_Attributes", "r_Ref", "r_PersistentRef"})
+_NULL: Final[Any] = ffi.NULL
+errSecParam: Final = -50
+
+_call_lock: Final = threading.Lock()
+
+
+def _require_mapping(value: object, name: str) -> Mapping[object, object]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}: expected a mapping (dict), got {type(value).__name__}")
+    return value
+
+
+def _asks_for_result(attributes: Mapping[object, object]) -> bool:
+    return any(key in _RETURN_KEYS and attributes[key] for key in attributes)
+
+
+def _finish(status: int, result: Any, wanted: bool) -> object | None:
+    """Check ``status`` and convert ``result`` (+1) if wanted; always release it."""
+    rt = _cf.runtime()
+    try:
+        check(status)
+        if not wanted or result == _NULL:
+            return None
+        return _cf.to_python(result)
+    finally:
+        if result != _NULL:
+            rt.CFRelease(result)
+
+
+def SecItemAdd(attributes: Mapping[str, object]) -> object | None:
+    """Add an item; return the ``result`` Apple produces if a kSecReturn* key asks for it.
+
+    Without a (true) kSecReturn* key the result is ``None``; whatever the
+    library hands back anyway (the macOS file-based keychain returns the new
+    item's reference) is released.  Raises :class:`secitem.DuplicateItemError`
+    if an item with the same primary key exists.
+    """
+    query = _require_mapping(attributes, "attributes")
+    wanted = _asks_for_result(query)
+    with _cf.converted(query) as ref:
+        out = ffi.new("CFTypeRef *")  # NULL: Apple may leave it untouched
+        sec = _cf.runtime().sec
+        with _call_lock:
+            status = sec.SecItemAdd(ref, out)
+    return _finish(status, out[0], wanted)
+
+
+def SecItemCopyMatching(query: Mapping[str, object]) -> object:
+    """Search; return ``result`` shaped as Apple shapes it.
+
+    ``bytes`` (kSecReturnData), a ``dict`` (attributes, or several return
+    keys), a :class:`CFObject` (kSecReturnRef), a ``list`` of those with a match
+    limit above one, or ``None`` when the library produces no object (no
+    kSecReturn* key on the data-protection keychain).  Raises
+    :class:`secitem.ItemNotFoundError` when nothing matches.
+    """
+    mapping = _require_mapping(query, "query")
+    with _cf.converted(mapping) as ref:
+        out = ffi.new("CFTypeRef *")
+        sec = _cf.runtime().sec
+        with _call_lock:
+            status = sec.SecItemCopyMatching(ref, out)
+    return _finish(status, out[0], True)
+
+
+def SecItemUpdate(query: Mapping[str, object], attributes_to_update: Mapping[str, object]) -> None:
+    """Change the items matching ``query`` to have ``attributes_to_update``.
+
+    Raises :class:`secitem.ItemNotFoundError` when nothing matches and
+    :class:`secitem.DuplicateItemError` when the change would collide.
+    """
+    mapping = _require_mapping(query, "query")
+    changes = _require_mapping(attributes_to_update, "attributes_to_update")
+    _cf.validate(changes)  # both checked before anything native happens
+    with _cf.converted(mapping) as query_ref, _cf.converted(changes) as changes_ref:
+        sec = _cf.runtime().sec
+        with _call_lock:
+            status = sec.SecItemUpdate(query_ref, changes_ref)
+    check(status)
+
+
+def SecItemDelete(query: Mapping[str, object]) -> None:
+    """Delete the items matching ``query`` (on the macOS file-based keychain: the
+    first one unless kSecMatchLimit says otherwise).
+
+    Raises :class:`secitem.ItemNotFoundError` when nothing matches.
+    """
+    mapping = _require_mapping(query, "query")
+    with _cf.converted(mapping) as ref:
+        sec = _cf.runtime().sec
+        with _call_lock:
+            status = sec.SecItemDelete(ref)
+    check(status)
+
+
+def SecAccessControlCreateWithFlags(protection: object, flags: int) -> AccessControl:
+    """Create an access control for kSecAttrAccessControl.
+
+    ``protection`` is a kSecAttrAccessible* value (for example
+    ``kSecAttrAccessibleWhenUnlockedThisDeviceOnly``); ``flags`` combines
+    ``kSecAccessControl*`` flags with ``|`` (0 = no constraint).  A rejected
+    combination raises the :class:`secitem.KeychainError` subclass for the
+    CFError's code (usually :class:`secitem.ParamError`).  Close the returned
+    object when done with it (or let the garbage collector release it).
+    """
+    if isinstance(flags, bool) or not isinstance(flags, int):
+        raise TypeError(f"flags: expected an int, got {type(flags).__name__}")
+    if not 0 <= flags < (1 << 64):
+        raise ValueError("flags: SecAccessControlCreateFlags is an unsigned 64-bit value")
+    with _cf.converted(protection, "protection") as protection_ref:
+        error = ffi.new("CFErrorRef *")  # NULL: an existing value would be consumed
+        rt = _cf.runtime()
+        ref = rt.sec.SecAccessControlCreateWithFlags(_NULL, protection_ref, flags, error)
+    failure = error[0]
+    status = errSecParam
+    if failure != _NULL:
+        try:
+            status = int(rt.cf.CFErrorGetCode(failure))
+        finally:
+            rt.CFRelease(failure)
+    if ref == _NULL:
+        raise error_for_status(status or errSecParam)
+    return AccessControl._adopt(ref)

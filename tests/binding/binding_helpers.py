@@ -1,0 +1,95 @@
+"""Shared helpers for the binding tests (unique names, self-cleaning items)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from secitem import ItemNotFoundError, ParamError
+from secitem.security import (
+    CFObject,
+    SecItemDelete,
+    kSecAttrServer,
+    kSecAttrService,
+    kSecClass,
+    kSecClassGenericPassword,
+    kSecClassInternetPassword,
+    kSecMatchLimit,
+    kSecMatchLimitAll,
+)
+
+
+def unique(prefix: str = "secitem-test") -> str:
+    """A name no other test (or earlier run) uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+class Cleanup:
+    """Remembers what a test added and deletes it at teardown."""
+
+    def __init__(self) -> None:
+        self.queries: list[Mapping[object, object]] = []
+
+    def service(self) -> str:
+        """A fresh generic-password service, deleted at teardown."""
+        name = unique("svc")
+        self.queries.append(
+            {
+                kSecClass: kSecClassGenericPassword,
+                kSecAttrService: name,
+                kSecMatchLimit: kSecMatchLimitAll,
+            }
+        )
+        return name
+
+    def server(self) -> str:
+        """A fresh internet-password server, deleted at teardown."""
+        name = f"{unique('host')}.example.com"
+        self.queries.append(
+            {
+                kSecClass: kSecClassInternetPassword,
+                kSecAttrServer: name,
+                kSecMatchLimit: kSecMatchLimitAll,
+            }
+        )
+        return name
+
+    def add(self, query: Mapping[object, object]) -> None:
+        """Delete the items matching ``query`` at teardown."""
+        self.queries.append(query)
+
+    def run(self) -> None:
+        """Delete everything recorded; never raises."""
+        for query in self.queries:
+            # The file-based keychain deletes one item per call (facts 5.2 #2.5
+            # unless a limit is given); loop until nothing is left.
+            # The iOS-path data-protection keychain refuses kSecMatch* keys in
+            # SecItemDelete (facts 5.2 #2.4): retry without them.
+            for attempt in (query, {k: v for k, v in query.items() if k != kSecMatchLimit}):
+                try:
+                    for _ in range(100):
+                        SecItemDelete(attempt)
+                except ItemNotFoundError:
+                    break
+                except ParamError:
+                    continue
+                except Exception:  # e.g. the emulator was reset already
+                    break
+
+
+def close_all(value: object) -> None:
+    """Close every opaque CF object inside a result (lists and dicts included).
+
+    Attribute dictionaries from the data-protection keychain hold a
+    SecAccessControl under kSecAttrAccessControl; closing it releases it now
+    instead of whenever the garbage collector breaks a reference cycle (for
+    example one made by ``pytest.raises`` keeping the test's frame alive).
+    """
+    if isinstance(value, CFObject):
+        value.close()
+    elif isinstance(value, dict):
+        for item in value.values():
+            close_all(item)
+    elif isinstance(value, list):
+        for item in value:
+            close_all(item)
