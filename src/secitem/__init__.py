@@ -1,7 +1,16 @@
 """secitem: Apple Keychain Services (SecItem) for Python.
 
 Importing ``secitem`` loads nothing native: the Security library is opened on
-the first keychain call.  The Apple-named API is :mod:`secitem.security`.
+the first keychain call.
+
+Layers, from the top:
+
+* :class:`Keychain` with typed items (:class:`GenericPassword`,
+  :class:`InternetPassword`, :class:`Certificate`, :class:`Key`,
+  :class:`Identity`) and typed results (:class:`Item`);
+* :mod:`secitem.security`: Apple's SecItem functions and kSec* constants,
+  with Python values;
+* :mod:`secitem.testing`: the Security framework emulator for tests on Linux.
 """
 
 from secitem.errors import (
@@ -18,16 +27,107 @@ from secitem.errors import (
     UserCanceledError,
 )
 
+# The typed layer (dataclasses, enums) is imported on first use of one of its
+# names, so that ``import secitem`` stays cheap (PEP 562).
+_LAZY: dict[str, str] = {
+    "PRF": "secitem.items",
+    "AccessControlFlags": "secitem.items",
+    "Accessible": "secitem.items",
+    "AccessPolicy": "secitem.items",
+    "AuthenticationType": "secitem.items",
+    "Certificate": "secitem.items",
+    "GenericPassword": "secitem.items",
+    "Identity": "secitem.items",
+    "InternetPassword": "secitem.items",
+    "InvalidQueryError": "secitem.items",
+    "Item": "secitem.items",
+    "ItemClass": "secitem.items",
+    "Key": "secitem.items",
+    "KeyClass": "secitem.items",
+    "KeyType": "secitem.items",
+    "PersistentRef": "secitem.items",
+    "Protocol": "secitem.items",
+    "QueryTypeError": "secitem.items",
+    "Synchronizable": "secitem.items",
+    "fourcc": "secitem.items",
+    "Keychain": "secitem.keychain",
+    "current_platform": "secitem.keychain",
+}
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from secitem.items import (
+        PRF,
+        AccessControlFlags,
+        Accessible,
+        AccessPolicy,
+        AuthenticationType,
+        Certificate,
+        GenericPassword,
+        Identity,
+        InternetPassword,
+        InvalidQueryError,
+        Item,
+        ItemClass,
+        Key,
+        KeyClass,
+        KeyType,
+        PersistentRef,
+        Protocol,
+        QueryTypeError,
+        Synchronizable,
+        fourcc,
+    )
+    from secitem.keychain import Keychain, current_platform
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'secitem' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 __all__ = [
+    "PRF",
+    "AccessControlFlags",
+    "AccessPolicy",
+    "Accessible",
     "AuthFailedError",
+    "AuthenticationType",
+    "Certificate",
     "DuplicateItemError",
+    "GenericPassword",
+    "Identity",
     "InteractionNotAllowedError",
+    "InternetPassword",
+    "InvalidQueryError",
+    "Item",
+    "ItemClass",
     "ItemNotFoundError",
+    "Key",
+    "KeyClass",
+    "KeyType",
+    "Keychain",
     "KeychainError",
     "KeychainUnavailableError",
     "MissingEntitlementError",
     "NoSuchAttributeError",
     "NoSuchClassError",
     "ParamError",
+    "PersistentRef",
+    "Protocol",
+    "QueryTypeError",
+    "Synchronizable",
     "UserCanceledError",
+    "current_platform",
+    "fourcc",
 ]

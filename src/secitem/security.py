@@ -92,7 +92,7 @@ def _finish(status: int, result: Any, wanted: bool) -> object | None:
             rt.CFRelease(result)
 
 
-def SecItemAdd(attributes: Mapping[str, object]) -> object | None:
+def SecItemAdd(attributes: Mapping[Any, object]) -> object | None:
     """Add an item; return the ``result`` Apple produces if a kSecReturn* key asks for it.
 
     Without a (true) kSecReturn* key the result is ``None``; whatever the
@@ -110,7 +110,7 @@ def SecItemAdd(attributes: Mapping[str, object]) -> object | None:
     return _finish(status, out[0], wanted)
 
 
-def SecItemCopyMatching(query: Mapping[str, object]) -> object:
+def SecItemCopyMatching(query: Mapping[Any, object]) -> object:
     """Search; return ``result`` shaped as Apple shapes it.
 
     ``bytes`` (kSecReturnData), a ``dict`` (attributes, or several return
@@ -128,7 +128,7 @@ def SecItemCopyMatching(query: Mapping[str, object]) -> object:
     return _finish(status, out[0], True)
 
 
-def SecItemUpdate(query: Mapping[str, object], attributes_to_update: Mapping[str, object]) -> None:
+def SecItemUpdate(query: Mapping[Any, object], attributes_to_update: Mapping[Any, object]) -> None:
     """Change the items matching ``query`` to have ``attributes_to_update``.
 
     Raises :class:`secitem.ItemNotFoundError` when nothing matches and
@@ -144,7 +144,7 @@ def SecItemUpdate(query: Mapping[str, object], attributes_to_update: Mapping[str
     check(status)
 
 
-def SecItemDelete(query: Mapping[str, object]) -> None:
+def SecItemDelete(query: Mapping[Any, object]) -> None:
     """Delete the items matching ``query`` (on the macOS file-based keychain: the
     first one unless kSecMatchLimit says otherwise).
 

@@ -1,0 +1,569 @@
+"""``Keychain``: add, get, find, update, delete and upsert typed items.
+
+:class:`Keychain` sends the dictionaries built by :mod:`secitem.items`
+through :mod:`secitem.security` and hides the traps that make the raw
+SecItem API behave differently per keychain (facts section 7):
+
+* On macOS the file-based keychain updates and deletes only the *first*
+  match unless the query says ``kSecMatchLimitAll``; ``Keychain`` sends it
+  there, so ``update`` and ``delete`` affect every matching item in both
+  keychains.  It never sends match keys on iOS, where they are errSecParam
+  in ``SecItemUpdate`` / ``SecItemDelete``.
+* The file-based keychain refuses ``kSecReturnData`` with
+  ``kSecMatchLimitAll`` (errSecParam); ``find(..., data=True)`` fetches the
+  attributes and persistent references of every match first, then each
+  secret by its persistent reference.
+* No return or match key ever reaches ``SecItemUpdate``'s attributes, and
+  update attributes are checked against the item class before the call
+  (Apple answers errSecNoSuchAttr only after the fact).
+* ``upsert`` adds, and on ``DuplicateItemError`` updates the stored item in
+  place, matched by its identity attributes only: race-safe, never
+  delete-then-add.
+* Every return key is a real boolean (Apple's data-protection keychain
+  rejects ``1``), and the added item's reference that the file-based
+  keychain hands back is never leaked (``add`` asks for a persistent
+  reference and returns it).
+
+Which keychain: on iOS there is only the data-protection keychain.  On
+macOS, ``Keychain()`` follows Apple's default routing (new items go to the
+file-based keychain; queries search both and ignore the data-protection
+keychain when the process has no entitlement, as for an unsigned Python).
+``Keychain(data_protection=True)`` sends ``kSecUseDataProtectionKeychain``
+on every call; that needs a signed process with a keychain access group
+(otherwise :class:`~secitem.errors.MissingEntitlementError`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any, Final, Literal, TypeVar, overload
+
+from secitem import constants as C
+from secitem import security as _security
+from secitem.errors import DuplicateItemError, ItemNotFoundError
+from secitem.items import (
+    DESCRIPTIONS,
+    AccessPolicy,
+    GenericPassword,
+    InvalidQueryError,
+    Item,
+    ItemDescription,
+    PersistentRef,
+    QueryTypeError,
+    changes_for,
+    description_class,
+    item_from_result,
+)
+
+__all__ = ["Keychain", "Platform", "current_platform"]
+
+Platform = Literal["macos", "ios"]
+
+_T = TypeVar("_T", bound=ItemDescription)
+
+#: How often ``upsert`` retries when the item vanishes between its add and
+#: its update (another process deleted it): then the add is tried again.
+_UPSERT_ATTEMPTS: Final = 3
+
+
+def current_platform() -> Platform:
+    """The keychain platform of this process: ``"macos"`` or ``"ios"``.
+
+    ``sys.platform`` decides on Apple systems (``"darwin"`` is macOS,
+    ``"ios"`` is iOS, as Python 3.13+ reports it).  Elsewhere the library
+    runs against the emulator, and its ``SECSIM_PROFILE`` environment
+    variable decides (default ``"macos"``, as for the emulator).
+    """
+    if sys.platform == "ios":
+        return "ios"
+    if sys.platform == "darwin":
+        return "macos"
+    return "ios" if os.environ.get("SECSIM_PROFILE", "macos").strip() == "ios" else "macos"
+
+
+class Keychain:
+    """Typed access to the keychain.
+
+    ``Keychain(data_protection=None, platform=None)``:
+
+    * ``platform`` -- ``"macos"`` or ``"ios"``; default
+      :func:`current_platform`.  Tests against the emulator pass it to
+      match the emulator profile.
+    * ``data_protection`` -- macOS only.  ``None``/``False``: Apple's default
+      routing (file-based keychain for new items; both keychains for
+      queries).  ``True``: only the data-protection keychain
+      (``kSecUseDataProtectionKeychain``), which needs a signed process with
+      a keychain access group.  On iOS it is always the data-protection
+      keychain (``False`` is an error there).
+
+    A ``Keychain`` holds no native state: it is cheap, immutable and safe to
+    share between threads.
+
+    Queries are item descriptions (``GenericPassword(service="s")``), a
+    :class:`~secitem.items.PersistentRef`, or an :class:`~secitem.items.Item`
+    returned earlier (it addresses exactly that item by its persistent
+    reference).
+    """
+
+    __slots__ = ("_data_protection", "_platform")
+
+    def __init__(
+        self, *, data_protection: bool | None = None, platform: Platform | None = None
+    ) -> None:
+        if platform is None:
+            platform = current_platform()
+        if platform not in ("macos", "ios"):
+            raise InvalidQueryError(
+                "Keychain(platform=...)", f"{platform!r} is not 'macos' or 'ios'"
+            )
+        if data_protection is not None and not isinstance(data_protection, bool):
+            raise QueryTypeError(
+                "Keychain(data_protection=...)",
+                f"expected bool or None, got {type(data_protection).__name__}",
+            )
+        if platform == "ios":
+            if data_protection is False:
+                raise InvalidQueryError(
+                    "Keychain(data_protection=...)",
+                    "iOS has only the data-protection keychain; leave data_protection unset",
+                )
+            data_protection = True
+        self._platform: Platform = platform
+        self._data_protection = bool(data_protection)
+
+    @property
+    def platform(self) -> Platform:
+        """``"macos"`` or ``"ios"``."""
+        return self._platform
+
+    @property
+    def data_protection(self) -> bool:
+        """True when only the data-protection keychain is used."""
+        return self._data_protection
+
+    def __repr__(self) -> str:
+        return f"Keychain(platform={self._platform!r}, data_protection={self._data_protection})"
+
+    # -- add ------------------------------------------------------------------
+
+    def add(self, item: ItemDescription, data: bytes | str | None = None) -> PersistentRef | None:
+        """Add a new item; return its persistent reference.
+
+        ``data`` is the secret (``str`` is stored as UTF-8).  Raises
+        :class:`~secitem.errors.DuplicateItemError` when an item with the
+        same identity exists (see :meth:`upsert`).  Only generic and
+        internet passwords can be added here.
+        """
+        attrs = self._add_attributes(item, data)
+        attrs[C.kSecReturnPersistentRef] = True
+        with _AccessControls(attrs):
+            result = _security.SecItemAdd(attrs)
+        if isinstance(result, bytes | bytearray):
+            return PersistentRef(bytes(result), item.item_class)
+        _close_all(result)
+        return None
+
+    # -- get / find -------------------------------------------------------------
+
+    @overload
+    def get(self, query: _T, *, data: bool = True) -> Item[_T]: ...
+    @overload
+    def get(self, query: Item[_T], *, data: bool = True) -> Item[_T]: ...
+    @overload
+    def get(self, query: PersistentRef, *, data: bool = True) -> Item[Any]: ...
+
+    def get(
+        self, query: ItemDescription | Item[Any] | PersistentRef, *, data: bool = True
+    ) -> Item[Any]:
+        """The first item matching ``query``, with its secret.
+
+        Raises :class:`~secitem.errors.ItemNotFoundError` when nothing
+        matches (it never returns ``None``: "not found" cannot be confused
+        with a locked keychain, which raises
+        :class:`~secitem.errors.InteractionNotAllowedError`).  ``data=False``
+        reads only the attributes (no secret, so no unlock is needed).
+        """
+        cls, q = self._query(query)
+        q[C.kSecReturnAttributes] = True
+        q[C.kSecReturnPersistentRef] = True
+        if data:
+            q[C.kSecReturnData] = True
+        q[C.kSecMatchLimit] = C.kSecMatchLimitOne
+        result = _security.SecItemCopyMatching(q)
+        try:
+            if isinstance(result, list):  # pragma: no cover - defensive
+                result = result[0] if result else None
+            if not isinstance(result, Mapping):
+                raise ItemNotFoundError()
+            return item_from_result(description_class(result, cls), result)
+        finally:
+            _close_all(result)
+
+    @overload
+    def find(
+        self, query: _T, *, data: bool = False, limit: int | None = None
+    ) -> list[Item[_T]]: ...
+    @overload
+    def find(
+        self, query: Item[_T], *, data: bool = False, limit: int | None = None
+    ) -> list[Item[_T]]: ...
+    @overload
+    def find(
+        self, query: PersistentRef, *, data: bool = False, limit: int | None = None
+    ) -> list[Item[Any]]: ...
+
+    def find(
+        self,
+        query: ItemDescription | Item[Any] | PersistentRef,
+        *,
+        data: bool = False,
+        limit: int | None = None,
+    ) -> list[Item[Any]]:
+        """Every item matching ``query`` (at most ``limit``); ``[]`` if none.
+
+        Only attributes and persistent references are read unless
+        ``data=True``.  On macOS, where the file-based keychain refuses to
+        return several secrets at once, the secrets are then read one item
+        at a time by persistent reference; an item deleted meanwhile is
+        left out.
+        """
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int):
+                raise QueryTypeError("find(limit=...)", f"expected int, got {type(limit).__name__}")
+            if limit < 1:
+                raise InvalidQueryError("find(limit=...)", f"{limit} must be at least 1")
+        cls, q = self._query(query)
+        q[C.kSecReturnAttributes] = True
+        q[C.kSecReturnPersistentRef] = True
+        one_call = data and self._data_protection
+        if one_call:
+            q[C.kSecReturnData] = True
+        q[C.kSecMatchLimit] = (
+            C.kSecMatchLimitAll if limit is None else (C.kSecMatchLimitOne if limit == 1 else limit)
+        )
+        try:
+            result = _security.SecItemCopyMatching(q)
+        except ItemNotFoundError:
+            return []
+        try:
+            rows = result if isinstance(result, list) else [result]
+            items = [
+                item_from_result(description_class(row, cls), row)
+                for row in rows
+                if isinstance(row, Mapping)
+            ]
+        finally:
+            _close_all(result)
+        if limit is not None:
+            items = items[:limit]
+        if data and not one_call:
+            items = [full for full in map(self._with_data, items) if full is not None]
+        return items
+
+    def _with_data(self, item: Item[_T]) -> Item[_T] | None:
+        """``item`` with its secret read by persistent reference (None if gone)."""
+        if item.persistent_ref is None:  # pragma: no cover - every row has one
+            return item
+        q = self._base()
+        q.update(item.persistent_ref.to_query())
+        q[C.kSecReturnData] = True
+        try:
+            secret = _security.SecItemCopyMatching(q)
+        except ItemNotFoundError:
+            return None
+        if not isinstance(secret, bytes | bytearray):
+            _close_all(secret)
+            return item
+        return Item(
+            attributes=item.attributes,
+            persistent_ref=item.persistent_ref,
+            creation_date=item.creation_date,
+            modification_date=item.modification_date,
+            data=bytes(secret),
+            raw=item.raw,
+        )
+
+    # -- update -------------------------------------------------------------
+
+    def update(
+        self,
+        query: ItemDescription | Item[Any] | PersistentRef,
+        *,
+        data: bytes | str | None = None,
+        changes: ItemDescription | Mapping[str, object] | None = None,
+        **attributes: object,
+    ) -> None:
+        """Change every item matching ``query``.
+
+        The new values come as keyword arguments named like the item's
+        fields (``label="new"``), or as ``changes``: a description of the
+        same class whose set fields are the new values, or a mapping of
+        field names to values (``changes={"label": "new"}``, handy when the
+        names are computed).  ``data`` replaces the secret.  Unknown or
+        read-only names are rejected before any native call.
+
+        Raises :class:`~secitem.errors.ItemNotFoundError` if nothing
+        matches, :class:`~secitem.errors.DuplicateItemError` if a change of
+        identity collides with another item (then nothing changes on the
+        data-protection keychain).
+        """
+        cls, q = self._query(query)
+        target = cls if cls is not ItemDescription else GenericPassword
+        if isinstance(changes, Mapping):
+            if attributes:
+                raise InvalidQueryError(
+                    "update(changes=...)",
+                    "pass the new values either as changes=... or as keywords, not both",
+                )
+            attributes, changes = dict(changes), None
+        if changes is not None:
+            if not isinstance(changes, ItemDescription):
+                raise QueryTypeError(
+                    "update(changes=...)",
+                    f"expected an item description or a mapping, got {type(changes).__name__}",
+                )
+            if type(changes) is not cls and cls is not ItemDescription:
+                raise InvalidQueryError(
+                    "update(changes=...)",
+                    f"is a {type(changes).__name__} but the query is a {cls.__name__}",
+                )
+            if attributes:
+                raise InvalidQueryError(
+                    "update(changes=...)",
+                    "pass the new values either as changes=... or as keywords, not both",
+                )
+            new = changes.to_changes()
+        else:
+            new = changes_for(target, attributes).to_changes() if attributes else {}
+        if data is not None:
+            new[C.kSecValueData] = _secret(data, "update(data=...)")
+        if not new:
+            raise InvalidQueryError("update", "nothing to change: pass data=... or new attributes")
+        self._update(q, new)
+
+    def _update(self, query: dict[str, object], attrs: dict[str, object]) -> None:
+        self._limit_all(query)
+        with _AccessControls(attrs):
+            _security.SecItemUpdate(query, attrs)
+
+    # -- delete -------------------------------------------------------------
+
+    def delete(
+        self, query: ItemDescription | Item[Any] | PersistentRef, *, missing_ok: bool = False
+    ) -> bool:
+        """Delete every item matching ``query`` (in both keychains on macOS).
+
+        Returns True when something was deleted.  When nothing matches it
+        raises :class:`~secitem.errors.ItemNotFoundError`, or returns False
+        with ``missing_ok=True``.
+        """
+        _, q = self._query(query)
+        self._limit_all(q)
+        try:
+            _security.SecItemDelete(q)
+        except ItemNotFoundError:
+            if missing_ok:
+                return False
+            raise
+        return True
+
+    # -- upsert -------------------------------------------------------------
+
+    def upsert(self, item: ItemDescription, data: bytes | str | None = None) -> bool:
+        """Add ``item``, or update the stored one with the same identity.
+
+        Returns True if the item was added, False if an existing item was
+        updated in place.  Race-safe: it adds first and updates only on
+        :class:`~secitem.errors.DuplicateItemError` (never delete-then-add,
+        so there is no moment without the item, and the item keeps its
+        persistent reference and creation date).  The stored item is found
+        by its identity attributes only (for a generic password: service,
+        account, access group, synchronizable; a missing one counts as
+        Apple's default ``""``), so a changed label, comment or
+        accessibility does not miss it.
+
+        With ``access_group`` unset, the stored item is the one in your
+        default access group; if same-identity items exist in several of
+        your groups the choice is ambiguous and
+        :class:`~secitem.items.InvalidQueryError` asks for ``access_group``.
+        """
+        attrs = self._add_attributes(item, data)  # validates before any call
+        changes = item.non_identity_changes()
+        if data is not None:
+            changes[C.kSecValueData] = _secret(data, "upsert(data=...)")
+        for _ in range(_UPSERT_ATTEMPTS):
+            try:
+                with _AccessControls(attrs):
+                    _close_all(_security.SecItemAdd(attrs))
+                return True
+            except DuplicateItemError:
+                pass
+            if not changes:
+                return False  # the stored item already is what was asked for
+            try:
+                for ref in self._same_identity(item):
+                    query = self._base()
+                    query.update(ref.to_query())
+                    self._update(query, dict(changes))
+                return False
+            except ItemNotFoundError:
+                continue  # deleted in between: add again
+        raise DuplicateItemError(
+            hint="the item kept appearing and disappearing while upsert ran; "
+            "another process is adding and deleting it"
+        )
+
+    def _same_identity(self, item: ItemDescription) -> list[PersistentRef]:
+        """Persistent references of the stored items with ``item``'s identity.
+
+        Searched by the identity attributes that are set, then filtered here
+        so that a missing attribute matches both an absent value and Apple's
+        default (the file-based keychain leaves it absent; the
+        data-protection keychain stores ``""`` / 0).
+        """
+        probe = self._base()
+        probe.update(item.identity_query(fill_defaults=False))
+        probe[C.kSecReturnAttributes] = True
+        probe[C.kSecReturnPersistentRef] = True
+        probe[C.kSecMatchLimit] = C.kSecMatchLimitAll
+        found = _security.SecItemCopyMatching(probe)  # ItemNotFoundError: vanished
+        try:
+            rows = [
+                row
+                for row in (found if isinstance(found, list) else [found])
+                if isinstance(row, Mapping) and item.has_identity_of(row)
+            ]
+        finally:
+            _close_all(found)
+        groups = {
+            str(row[C.kSecAttrAccessGroup])
+            for row in rows
+            if isinstance(row.get(C.kSecAttrAccessGroup), str)
+        }
+        if len(groups) > 1:
+            raise InvalidQueryError(
+                f"{type(item).__name__}.access_group",
+                f"items with this identity exist in several access groups "
+                f"({', '.join(sorted(groups))}); set access_group to choose the one to update",
+            )
+        refs = [
+            PersistentRef(bytes(ref), item.item_class)
+            for row in rows
+            if isinstance(ref := row.get(C.kSecValuePersistentRef), bytes | bytearray)
+        ]
+        if not refs:
+            raise ItemNotFoundError()
+        return refs
+
+    # -- query plumbing -------------------------------------------------------
+
+    def _base(self) -> dict[str, object]:
+        """Keys every call carries: the data-protection flag on macOS."""
+        if self._platform == "macos" and self._data_protection:
+            return {C.kSecUseDataProtectionKeychain: True}
+        return {}
+
+    def _limit_all(self, query: dict[str, object]) -> None:
+        """Make a file-based update/delete reach every match (facts 5.2 #2.5).
+
+        Only where the file-based keychain can be involved: on iOS a match
+        key in SecItemUpdate/SecItemDelete is errSecParam, and the macOS
+        data-protection path strips it anyway.
+        """
+        if self._platform == "macos" and not self._data_protection:
+            query[C.kSecMatchLimit] = C.kSecMatchLimitAll
+
+    def _query(
+        self, query: ItemDescription | Item[Any] | PersistentRef
+    ) -> tuple[type[ItemDescription], dict[str, object]]:
+        q = self._base()
+        if isinstance(query, Item):
+            if query.persistent_ref is not None:
+                q.update(query.persistent_ref.to_query())
+            else:
+                q.update(query.attributes.to_query())
+            return type(query.attributes), q
+        if isinstance(query, PersistentRef):
+            q.update(query.to_query())
+            cls = DESCRIPTIONS.get(query.item_class) if query.item_class else None
+            return (cls or ItemDescription), q
+        if isinstance(query, ItemDescription):
+            if type(query) is ItemDescription:
+                raise QueryTypeError("query", "use one of the five item classes")
+            q.update(query.to_query())
+            return type(query), q
+        raise QueryTypeError(
+            "query",
+            f"expected an item description, Item or PersistentRef, got {type(query).__name__}",
+        )
+
+    def _add_attributes(self, item: ItemDescription, data: bytes | str | None) -> dict[str, object]:
+        if not isinstance(item, ItemDescription) or type(item) is ItemDescription:
+            raise QueryTypeError(
+                "item", f"expected GenericPassword or InternetPassword, got {type(item).__name__}"
+            )
+        attrs = self._base()
+        attrs.update(item.to_attributes())
+        if data is not None:
+            attrs[C.kSecValueData] = _secret(data, "data")
+        return attrs
+
+
+def _secret(data: object, where: str) -> bytes:
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise QueryTypeError(where, f"expected bytes or str, got {type(data).__name__}")
+
+
+def _close_all(value: object) -> None:
+    """Release every opaque CF object inside a returned value."""
+    if isinstance(value, Mapping):
+        for v in value.values():
+            _close_all(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _close_all(v)
+    elif value is not None and not isinstance(value, str | bytes | int | float):
+        close = getattr(value, "close", None)
+        if callable(close):
+            close()
+
+
+class _AccessControls:
+    """Swap :class:`AccessPolicy` values for ``SecAccessControl`` objects.
+
+    Used as ``with _AccessControls(attrs): call(attrs)``: the objects are
+    created on entry (after all Python-side validation) and released on
+    exit, so nothing outlives the call.
+    """
+
+    __slots__ = ("_attrs", "_created", "_policies")
+
+    def __init__(self, attrs: dict[str, object]) -> None:
+        self._attrs = attrs
+        self._created: list[Any] = []
+        self._policies: dict[str, AccessPolicy] = {}
+
+    def __enter__(self) -> None:
+        try:
+            for key, value in list(self._attrs.items()):
+                if isinstance(value, AccessPolicy):
+                    obj = _security.SecAccessControlCreateWithFlags(
+                        str(value.protection.value), int(value.flags)
+                    )
+                    self._created.append(obj)
+                    self._policies[key] = value
+                    self._attrs[key] = obj
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self._attrs.update(self._policies)
+        for obj in self._created:
+            obj.close()
+        self._created.clear()
