@@ -1,0 +1,207 @@
+/*
+ * sec_private.h - what the Security files of the emulator (sec_*.c) share.
+ *
+ *   sec_objects.c  kSec* constants, SecCopyErrorMessageString,
+ *                  SecAccessControl and the item-reference classes.
+ *   sec_value.c    the plain-C item model (tagged values, items), the
+ *                  attribute schema of every class, value conversions.
+ *   sec_store.c    process state (profile, access groups, lock, user,
+ *                  pending faults), the keychain, persistence (SECSIM_STORE),
+ *                  the secsim_* controls.
+ *   sec_item.c     SecItemAdd / CopyMatching / Update / Delete: routing,
+ *                  the data-protection (DP) and file-based (FB) engines.
+ *
+ * Items are stored as plain C data (never as CF objects), so secsim_reset()
+ * and the live-object count are independent of what the keychain holds.
+ * The rule numbers in comments refer to secitem-facts.md section 5.
+ */
+#ifndef SEC_PRIVATE_H
+#define SEC_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "secsim_internal.h"
+
+/* Provided by the CoreFoundation part. */
+long secsim_cf_live_objects(void);
+
+/* ---- OSStatus values used by the engines (facts section 3) ---- */
+enum {
+    errSecSuccess = 0,
+    errSecUnimplemented = -4,
+    errSecIO = -36,
+    errSecParam = -50,
+    errSecUserCanceled = -128,
+    errSecMissingEntitlement = -34018,
+    errSecAuthFailed = -25293,
+    errSecDuplicateItem = -25299,
+    errSecItemNotFound = -25300,
+    errSecNoSuchAttr = -25303,
+    errSecInvalidItemRef = -25304,
+    errSecNoSuchClass = -25306,
+    errSecInteractionNotAllowed = -25308
+};
+
+/* ---- item classes and implementations ---- */
+enum { CLS_GENP, CLS_INET, CLS_CERT, CLS_KEYS, CLS_IDNT, CLS_COUNT };
+enum { IMPL_FB = 1, IMPL_DP = 2 };
+
+extern const char *const sec_class_names[CLS_COUNT]; /* "genp", ... */
+/* Class index of a 4-byte name, or -1. */
+int sec_class_from_name(const char *p, size_t n);
+
+/* ---- tagged values ---- */
+enum { SV_NONE, SV_STR, SV_DATA, SV_INT, SV_DBL, SV_BOOL, SV_DATE, SV_ACCC };
+
+typedef struct sval {
+    uint8_t tag;
+    int64_t i;      /* SV_INT, SV_BOOL (0/1), SV_ACCC (flags) */
+    double d;       /* SV_DBL, SV_DATE */
+    uint8_t *p;     /* SV_STR, SV_DATA, SV_ACCC (protection string); malloc'd */
+    size_t n;
+} sval;
+
+typedef struct sattr {
+    char key[5];    /* 4-char attribute name, NUL-terminated */
+    sval v;
+} sattr;
+
+typedef struct sitem {
+    uint8_t impl;   /* IMPL_FB or IMPL_DP */
+    uint8_t cls;    /* CLS_* */
+    int64_t rowid;  /* unique across the keychain (and processes sharing a store) */
+    uint8_t *data;  /* the secret (may be NULL when dlen == 0) */
+    size_t dlen;
+    sattr *attrs;
+    size_t nattrs, cap;
+} sitem;
+
+void *sec_xmalloc(size_t n);
+void *sec_xrealloc(void *p, size_t n);
+uint8_t *sec_memdup(const void *p, size_t n);
+
+void sval_free(sval *v);
+sval sval_copy(const sval *v);
+sval sval_str(const char *p, size_t n);
+sval sval_data(const void *p, size_t n);
+sval sval_int(int64_t i);
+sval sval_date(double d);
+/* Canonical bytes for byte-wise comparison (S-flag columns, facts 5.4 #4.9):
+ * strings as UTF-8, data as is, numbers as 4 native-endian bytes. */
+const uint8_t *sval_bytes(const sval *v, uint8_t tmp[8], size_t *n);
+bool sval_bytes_equal(const sval *a, const sval *b);
+/* +1 CF object for the value (CFString / CFData / CFNumber / CFBoolean /
+ * CFDate / SecAccessControl). */
+CFTypeRef sval_to_cf(const sval *v);
+
+sitem *item_new(int impl, int cls);
+void item_free(sitem *it);
+sitem *item_clone(const sitem *it);
+const sval *item_get(const sitem *it, const char *key);
+void item_set(sitem *it, const char *key, sval v); /* takes ownership of v */
+void item_del(sitem *it, const char *key);
+void item_set_data(sitem *it, const void *p, size_t n);
+
+/* ---- schema ---- */
+/* Data-protection column kinds (facts 2.15 / 5.10). */
+enum { K_BLOB = 1, K_NUM, K_DATA, K_DATE, K_STR, K_ACCESS, K_SYNC, K_ACCC, K_UUID, K_SHA1, K_TOMB };
+/* File-based attribute kinds (facts 5.3, FB attribute value types). */
+enum { F_NONE = 0, F_STR, F_NUM, F_BOOL, F_DATA, F_DATE, F_FOURCC };
+/* Default filled in on add for a primary-key column (facts 5.4 #4.6). */
+enum { DEF_NONE = 0, DEF_EMPTY, DEF_ZERO };
+
+typedef struct sec_attrdef {
+    const char *name;
+    uint8_t dp_kind;
+    uint8_t dp_classes;   /* bit per CLS_* : column exists in that DP table */
+    uint8_t dp_primary;   /* bit per CLS_* : part of the DP primary key */
+    uint8_t dp_default;   /* DEF_* (only used for primary-key columns, sync, tomb) */
+    uint8_t fb_kind;      /* F_* */
+    uint8_t fb_classes;   /* bit per CLS_* : FB attribute of that class */
+    uint8_t fb_unique;    /* bit per CLS_* : part of the FB unique index */
+} sec_attrdef;
+
+#define CB(c) ((uint8_t)(1u << (c)))
+
+/* Definition of a 4-char attribute, or NULL. */
+const sec_attrdef *sec_attr_lookup(const char *p, size_t n);
+size_t sec_attr_count(void);
+const sec_attrdef *sec_attr_at(size_t i);
+
+/* DP conversion of a CF value to a column of kind `kind` (5.10):
+ * errSecParam if it cannot be converted. */
+OSStatus sec_dp_convert(int kind, CFTypeRef v, sval *out);
+/* DP equality of two stored/query values of a column. */
+bool sec_dp_equal(int kind, const sval *a, const sval *b);
+/* FB conversion and equality. */
+OSStatus sec_fb_convert(int kind, CFTypeRef v, sval *out);
+bool sec_fb_equal(int kind, const sval *a, const sval *b);
+
+/* Truthiness of the macOS shim's readNumber (5.1 #1.3). */
+bool sec_truthy(CFTypeRef v);
+/* Strict decimal integer (round-trips); true and *out set if so. */
+bool sec_parse_decimal(const uint8_t *p, size_t n, int64_t *out);
+
+/* ---- objects (sec_objects.c) ---- */
+typedef struct sec_itemref {
+    uint8_t impl;
+    uint8_t cls;
+    int64_t rowid;
+} sec_itemref;
+
+CFTypeID sec_accc_type(void);
+CFTypeID sec_ref_type_keychainitem(void);
+CFTypeID sec_ref_type_key(void);
+CFTypeID sec_ref_type_certificate(void);
+CFTypeID sec_ref_type_identity(void);
+/* True if v is one of the four item-reference types; fills *out. */
+bool sec_ref_get(CFTypeRef v, sec_itemref *out);
+/* +1 reference object of the right class for an item of impl/cls. */
+CFTypeRef sec_ref_create(int impl, int cls, int64_t rowid);
+/* +1 SecAccessControl from a protection string and flags. */
+CFTypeRef sec_accc_create(const uint8_t *prot, size_t n, uint64_t flags);
+/* Protection (borrowed UTF-8, NULL if a dictionary) and flags. */
+const char *sec_accc_protection(CFTypeRef ac, size_t *n);
+uint64_t sec_accc_flags(CFTypeRef ac);
+/* Immortal constant CFString of an accessibility value, or NULL. */
+CFStringRef sec_protection_constant(const char *p, size_t n);
+
+/* ---- state (sec_store.c) ---- */
+enum { PROFILE_MACOS = 0, PROFILE_IOS = 1 };
+
+typedef struct sec_state {
+    int profile;
+    char **groups;          /* the caller's access groups, in order */
+    size_t ngroups;
+    int locked;
+    int user_response;      /* 0 approve, 1 cancel, 2 fail */
+} sec_state;
+
+extern sec_state g_sec;
+
+typedef struct skeychain {
+    sitem **items;
+    size_t n, cap;
+    int64_t next_rowid;
+} skeychain;
+
+extern skeychain g_kc;
+
+/* Process-wide lock around every SecItem call and control. */
+void sec_lock(void);
+void sec_unlock(void);
+/* Pending fault for a SecItem function: true and *status if one was armed
+ * (it is consumed). */
+bool sec_take_fault(const char *function, OSStatus *status);
+/* Begin / end a keychain transaction (reload / write the store file). */
+OSStatus sec_store_begin(void);
+void sec_store_end(bool modified);
+
+void sec_kc_append(sitem *it);       /* assigns a fresh rowid */
+void sec_kc_remove_at(size_t idx);   /* frees the item */
+bool sec_group_held(const uint8_t *p, size_t n, bool writable);
+sitem *sec_kc_find(int impl, int64_t rowid);
+
+#endif /* SEC_PRIVATE_H */

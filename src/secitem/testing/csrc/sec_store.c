@@ -1,0 +1,704 @@
+/*
+ * sec_store.c - process state, the keychain, persistence and the secsim_*
+ * controls.
+ *
+ * Persistence (SECSIM_STORE=/path/file): every SecItem call takes an
+ * exclusive flock on "/path/file.lock", reloads the file when its
+ * generation number differs from the one loaded, runs, and (if it changed
+ * anything) writes "/path/file.tmp.<pid>", fsyncs it, renames it over the
+ * file and fsyncs the directory.  A process killed mid-write leaves the
+ * previous file intact.  Rowids come from a counter kept in the file, so
+ * they stay unique across processes.
+ *
+ * File format (all integers little-endian):
+ *   "SECSIMKC" u32 version(1) u64 generation i64 next_rowid u32 item_count
+ *   item:  u8 impl  u8 class  i64 rowid  u32 data_len  data  u32 attr_count
+ *   attr:  4 bytes key  u8 tag  payload
+ *          STR/DATA: u32 len, bytes;  INT/BOOL: i64;  DBL/DATE: f64 bits;
+ *          ACCC: i64 flags, u32 len, protection bytes
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sec_private.h"
+
+sec_state g_sec;
+skeychain g_kc = { NULL, 0, 0, 1 };
+
+static pthread_mutex_t g_mutex = PTHREAD_MUTEX_INITIALIZER;
+static bool g_initialized;
+
+/* The default access group of the ios profile (an app with one
+ * keychain-access-groups entitlement, team ID prefix included). */
+#define SEC_IOS_DEFAULT_GROUP "SECSIMTEAM.org.secitem.app"
+
+static const char *const fault_names[] = { "SecItemAdd", "SecItemCopyMatching", "SecItemUpdate", "SecItemDelete" };
+static struct { bool armed; OSStatus status; } g_faults[4];
+
+static struct {
+    char *path;        /* NULL: items live in memory only */
+    int lockfd;
+    uint64_t gen;      /* generation of the file content loaded in g_kc */
+    bool loaded;
+} g_store = { NULL, -1, 0, false };
+
+/* ------------------------------------------------------------------ */
+/* keychain */
+
+static void kc_clear(void)
+{
+    for (size_t i = 0; i < g_kc.n; i++)
+        item_free(g_kc.items[i]);
+    g_kc.n = 0;
+}
+
+static void kc_push(sitem *it)
+{
+    if (g_kc.n == g_kc.cap) {
+        g_kc.cap = g_kc.cap ? g_kc.cap * 2 : 16;
+        g_kc.items = sec_xrealloc(g_kc.items, g_kc.cap * sizeof *g_kc.items);
+    }
+    g_kc.items[g_kc.n++] = it;
+}
+
+void sec_kc_append(sitem *it)
+{
+    it->rowid = g_kc.next_rowid++;
+    kc_push(it);
+}
+
+void sec_kc_remove_at(size_t idx)
+{
+    item_free(g_kc.items[idx]);
+    memmove(&g_kc.items[idx], &g_kc.items[idx + 1], (g_kc.n - idx - 1) * sizeof *g_kc.items);
+    g_kc.n--;
+}
+
+sitem *sec_kc_find(int impl, int64_t rowid)
+{
+    for (size_t i = 0; i < g_kc.n; i++)
+        if (g_kc.items[i]->impl == impl && g_kc.items[i]->rowid == rowid)
+            return g_kc.items[i];
+    return NULL;
+}
+
+bool sec_group_held(const uint8_t *p, size_t n, bool writable)
+{
+    if (writable && n == 15 && memcmp(p, "com.apple.token", 15) == 0)
+        return false; /* read-only group (facts 5.12 #12.1) */
+    for (size_t i = 0; i < g_sec.ngroups; i++)
+        if (strlen(g_sec.groups[i]) == n && memcmp(g_sec.groups[i], p, n) == 0)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* state */
+
+static void groups_clear(void)
+{
+    for (size_t i = 0; i < g_sec.ngroups; i++)
+        free(g_sec.groups[i]);
+    free(g_sec.groups);
+    g_sec.groups = NULL;
+    g_sec.ngroups = 0;
+}
+
+static void groups_parse(const char *csv)
+{
+    groups_clear();
+    const char *s = csv;
+    while (s != NULL && *s) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma ? (size_t)(comma - s) : strlen(s);
+        const char *a = s, *b = s + len;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (b > a) {
+            g_sec.groups = sec_xrealloc(g_sec.groups, (g_sec.ngroups + 1) * sizeof *g_sec.groups);
+            g_sec.groups[g_sec.ngroups++] = (char *)sec_memdup(a, (size_t)(b - a));
+        }
+        s = comma ? comma + 1 : NULL;
+    }
+}
+
+static void groups_default(void)
+{
+    const char *env = getenv("SECSIM_ACCESS_GROUPS");
+    if (env != NULL)
+        groups_parse(env);
+    else if (g_sec.profile == PROFILE_IOS)
+        groups_parse(SEC_IOS_DEFAULT_GROUP);
+    else
+        groups_clear(); /* macos: an unsigned interpreter has no entitlements */
+}
+
+static int profile_from_name(const char *name)
+{
+    if (name != NULL && strcmp(name, "ios") == 0)
+        return PROFILE_IOS;
+    if (name == NULL || strcmp(name, "macos") == 0 || name[0] == '\0')
+        return PROFILE_MACOS;
+    secsim_fatal("unknown profile \"%s\" (expected \"macos\" or \"ios\")", name);
+}
+
+/* ------------------------------------------------------------------ */
+/* serialization */
+
+typedef struct sbuf {
+    uint8_t *p;
+    size_t len, cap;
+} sbuf;
+
+static void sb_put(sbuf *b, const void *p, size_t n)
+{
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2 + 64;
+        b->p = sec_xrealloc(b->p, b->cap);
+    }
+    if (n)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+static void sb_u8(sbuf *b, uint8_t v) { sb_put(b, &v, 1); }
+
+static void sb_u32(sbuf *b, uint32_t v)
+{
+    uint8_t t[4];
+    for (int i = 0; i < 4; i++)
+        t[i] = (uint8_t)(v >> (8 * i));
+    sb_put(b, t, 4);
+}
+
+static void sb_u64(sbuf *b, uint64_t v)
+{
+    uint8_t t[8];
+    for (int i = 0; i < 8; i++)
+        t[i] = (uint8_t)(v >> (8 * i));
+    sb_put(b, t, 8);
+}
+
+static void sb_f64(sbuf *b, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    sb_u64(b, u);
+}
+
+typedef struct rbuf {
+    const uint8_t *p;
+    size_t len, pos;
+    bool bad;
+} rbuf;
+
+static bool rb_get(rbuf *r, void *out, size_t n)
+{
+    if (r->bad || r->len - r->pos < n) {
+        r->bad = true;
+        return false;
+    }
+    memcpy(out, r->p + r->pos, n);
+    r->pos += n;
+    return true;
+}
+
+static uint8_t rb_u8(rbuf *r)
+{
+    uint8_t v = 0;
+    rb_get(r, &v, 1);
+    return v;
+}
+
+static uint32_t rb_u32(rbuf *r)
+{
+    uint8_t t[4] = { 0 };
+    rb_get(r, t, 4);
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v |= (uint32_t)t[i] << (8 * i);
+    return v;
+}
+
+static uint64_t rb_u64(rbuf *r)
+{
+    uint8_t t[8] = { 0 };
+    rb_get(r, t, 8);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)t[i] << (8 * i);
+    return v;
+}
+
+static double rb_f64(rbuf *r)
+{
+    uint64_t u = rb_u64(r);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+static uint8_t *rb_bytes(rbuf *r, size_t *n)
+{
+    uint32_t len = rb_u32(r);
+    if (r->bad || r->len - r->pos < len) {
+        r->bad = true;
+        *n = 0;
+        return NULL;
+    }
+    uint8_t *p = sec_memdup(r->p + r->pos, len);
+    r->pos += len;
+    *n = len;
+    return p;
+}
+
+#define STORE_MAGIC "SECSIMKC"
+#define STORE_VERSION 1u
+#define STORE_HEADER 32 /* magic 8 + version 4 + gen 8 + next_rowid 8 + count 4 */
+
+static void serialize(sbuf *b, uint64_t gen)
+{
+    sb_put(b, STORE_MAGIC, 8);
+    sb_u32(b, STORE_VERSION);
+    sb_u64(b, gen);
+    sb_u64(b, (uint64_t)g_kc.next_rowid);
+    sb_u32(b, (uint32_t)g_kc.n);
+    for (size_t i = 0; i < g_kc.n; i++) {
+        const sitem *it = g_kc.items[i];
+        sb_u8(b, it->impl);
+        sb_u8(b, it->cls);
+        sb_u64(b, (uint64_t)it->rowid);
+        sb_u32(b, (uint32_t)it->dlen);
+        sb_put(b, it->data, it->dlen);
+        sb_u32(b, (uint32_t)it->nattrs);
+        for (size_t j = 0; j < it->nattrs; j++) {
+            const sattr *a = &it->attrs[j];
+            sb_put(b, a->key, 4);
+            sb_u8(b, a->v.tag);
+            switch (a->v.tag) {
+            case SV_STR:
+            case SV_DATA:
+                sb_u32(b, (uint32_t)a->v.n);
+                sb_put(b, a->v.p, a->v.n);
+                break;
+            case SV_INT:
+            case SV_BOOL:
+                sb_u64(b, (uint64_t)a->v.i);
+                break;
+            case SV_DBL:
+            case SV_DATE:
+                sb_f64(b, a->v.d);
+                break;
+            case SV_ACCC:
+                sb_u64(b, (uint64_t)a->v.i);
+                sb_u32(b, (uint32_t)a->v.n);
+                sb_put(b, a->v.p, a->v.n);
+                break;
+            default:
+                break;
+            }
+        }
+    }
+}
+
+/* Parse a whole file into g_kc; false (g_kc untouched) if it is corrupt. */
+static bool deserialize(const uint8_t *p, size_t len, uint64_t *gen_out)
+{
+    rbuf r = { p, len, 0, false };
+    char magic[8];
+    if (!rb_get(&r, magic, 8) || memcmp(magic, STORE_MAGIC, 8) != 0)
+        return false;
+    if (rb_u32(&r) != STORE_VERSION)
+        return false;
+    uint64_t gen = rb_u64(&r);
+    int64_t next_rowid = (int64_t)rb_u64(&r);
+    uint32_t count = rb_u32(&r);
+    if (r.bad)
+        return false;
+    sitem **items = NULL;
+    size_t n = 0;
+    for (uint32_t i = 0; i < count && !r.bad; i++) {
+        uint8_t impl = rb_u8(&r), cls = rb_u8(&r);
+        sitem *it = item_new(impl, cls);
+        it->rowid = (int64_t)rb_u64(&r);
+        it->data = rb_bytes(&r, &it->dlen);
+        uint32_t nattrs = rb_u32(&r);
+        for (uint32_t j = 0; j < nattrs && !r.bad; j++) {
+            char key[5] = { 0 };
+            rb_get(&r, key, 4);
+            sval v = { 0 };
+            v.tag = rb_u8(&r);
+            switch (v.tag) {
+            case SV_STR:
+            case SV_DATA:
+                v.p = rb_bytes(&r, &v.n);
+                break;
+            case SV_INT:
+            case SV_BOOL:
+                v.i = (int64_t)rb_u64(&r);
+                break;
+            case SV_DBL:
+            case SV_DATE:
+                v.d = rb_f64(&r);
+                break;
+            case SV_ACCC:
+                v.i = (int64_t)rb_u64(&r);
+                v.p = rb_bytes(&r, &v.n);
+                break;
+            default:
+                r.bad = true;
+                break;
+            }
+            if (r.bad) {
+                sval_free(&v);
+                break;
+            }
+            item_set(it, key, v);
+        }
+        if (impl != IMPL_FB && impl != IMPL_DP)
+            r.bad = true;
+        if (cls >= CLS_COUNT)
+            r.bad = true;
+        items = sec_xrealloc(items, (n + 1) * sizeof *items);
+        items[n++] = it;
+    }
+    if (r.bad || r.pos != r.len) {
+        for (size_t i = 0; i < n; i++)
+            item_free(items[i]);
+        free(items);
+        return false;
+    }
+    kc_clear();
+    for (size_t i = 0; i < n; i++)
+        kc_push(items[i]);
+    free(items);
+    g_kc.next_rowid = next_rowid;
+    *gen_out = gen;
+    return true;
+}
+
+static char *path_with(const char *suffix)
+{
+    size_t a = strlen(g_store.path), b = strlen(suffix);
+    char *s = sec_xmalloc(a + b + 1);
+    memcpy(s, g_store.path, a);
+    memcpy(s + a, suffix, b + 1);
+    return s;
+}
+
+/* Read the whole store file: 1 ok, 0 absent, -1 error. */
+static int read_file(uint8_t **out, size_t *len)
+{
+    int fd = open(g_store.path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    size_t cap = 4096, n = 0;
+    uint8_t *buf = sec_xmalloc(cap);
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            buf = sec_xrealloc(buf, cap);
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            free(buf);
+            close(fd);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    *out = buf;
+    *len = n;
+    return 1;
+}
+
+static bool write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static bool write_file(uint64_t gen)
+{
+    sbuf b = { 0 };
+    serialize(&b, gen);
+    char suffix[48];
+    snprintf(suffix, sizeof suffix, ".tmp.%ld", (long)getpid());
+    char *tmp = path_with(suffix);
+    bool ok = false;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ok = write_all(fd, b.p, b.len) && fsync(fd) == 0;
+        ok = (close(fd) == 0) && ok;
+        if (ok)
+            ok = rename(tmp, g_store.path) == 0;
+        if (!ok)
+            unlink(tmp);
+    }
+    if (ok) {
+        /* Make the rename itself durable. */
+        char *dir = (char *)sec_memdup(g_store.path, strlen(g_store.path));
+        char *slash = strrchr(dir, '/');
+        if (slash == dir)
+            slash[1] = '\0';
+        else if (slash != NULL)
+            *slash = '\0';
+        else
+            strcpy(dir, ".");
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
+    free(tmp);
+    free(b.p);
+    return ok;
+}
+
+static bool store_lock(void)
+{
+    if (g_store.lockfd < 0) {
+        char *lp = path_with(".lock");
+        g_store.lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        free(lp);
+        if (g_store.lockfd < 0)
+            return false;
+    }
+    while (flock(g_store.lockfd, LOCK_EX) != 0) {
+        if (errno != EINTR)
+            return false;
+    }
+    return true;
+}
+
+static void store_unlock(void)
+{
+    if (g_store.lockfd >= 0)
+        flock(g_store.lockfd, LOCK_UN);
+}
+
+/* With the flock held: bring g_kc up to date with the file. */
+static bool store_refresh(uint64_t *file_gen)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int r = read_file(&buf, &len);
+    if (r < 0)
+        return false;
+    if (r == 0) {
+        /* No file yet: an empty keychain at generation 0. */
+        if (!g_store.loaded || g_store.gen != 0) {
+            kc_clear();
+            g_store.gen = 0;
+            g_store.loaded = true;
+        }
+        *file_gen = 0;
+        return true;
+    }
+    bool ok = true;
+    uint64_t gen = 0;
+    if (len >= STORE_HEADER && memcmp(buf, STORE_MAGIC, 8) == 0) {
+        for (int i = 0; i < 8; i++)
+            gen |= (uint64_t)buf[12 + i] << (8 * i);
+    } else {
+        ok = false;
+    }
+    if (ok && (!g_store.loaded || gen != g_store.gen)) {
+        ok = deserialize(buf, len, &gen);
+        if (ok) {
+            g_store.gen = gen;
+            g_store.loaded = true;
+        }
+    }
+    free(buf);
+    *file_gen = gen;
+    return ok;
+}
+
+OSStatus sec_store_begin(void)
+{
+    if (g_store.path == NULL)
+        return errSecSuccess;
+    if (!store_lock())
+        return errSecIO;
+    uint64_t gen;
+    if (!store_refresh(&gen)) {
+        store_unlock();
+        return errSecIO;
+    }
+    return errSecSuccess;
+}
+
+void sec_store_end(bool modified)
+{
+    if (g_store.path == NULL)
+        return;
+    if (modified) {
+        uint64_t gen = g_store.gen + 1;
+        if (write_file(gen))
+            g_store.gen = gen;
+        else
+            g_store.loaded = false; /* reload next time: the file still has the old state */
+    }
+    store_unlock();
+}
+
+static void store_attach(const char *path)
+{
+    if (g_store.path != NULL && path != NULL && strcmp(g_store.path, path) == 0)
+        return;
+    if (g_store.lockfd >= 0)
+        close(g_store.lockfd);
+    free(g_store.path);
+    g_store.path = path && *path ? (char *)sec_memdup(path, strlen(path)) : NULL;
+    g_store.lockfd = -1;
+    g_store.loaded = false;
+    g_store.gen = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* reset / lock */
+
+static void reset_locked(bool wipe)
+{
+    g_sec.profile = profile_from_name(getenv("SECSIM_PROFILE"));
+    groups_default();
+    g_sec.locked = 0;
+    g_sec.user_response = 0;
+    memset(g_faults, 0, sizeof g_faults);
+    kc_clear();
+    store_attach(getenv("SECSIM_STORE"));
+    if (wipe && g_store.path != NULL) {
+        /* Empty the shared keychain; keep the rowid counter. */
+        if (store_lock()) {
+            uint64_t gen = 0;
+            if (!store_refresh(&gen))
+                gen = g_store.gen;
+            kc_clear();
+            if (write_file(gen + 1)) {
+                g_store.gen = gen + 1;
+                g_store.loaded = true;
+            } else {
+                g_store.loaded = false;
+            }
+            store_unlock();
+        }
+    }
+    g_initialized = true;
+}
+
+void sec_lock(void)
+{
+    pthread_mutex_lock(&g_mutex);
+    if (!g_initialized)
+        reset_locked(false);
+}
+
+void sec_unlock(void)
+{
+    pthread_mutex_unlock(&g_mutex);
+}
+
+bool sec_take_fault(const char *function, OSStatus *status)
+{
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(fault_names[i], function) == 0 && g_faults[i].armed) {
+            g_faults[i].armed = false;
+            *status = g_faults[i].status;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* controls */
+
+SECSIM_EXPORT void secsim_reset(void)
+{
+    pthread_mutex_lock(&g_mutex);
+    reset_locked(true);
+    pthread_mutex_unlock(&g_mutex);
+}
+
+SECSIM_EXPORT long secsim_live_objects(void)
+{
+    return secsim_cf_live_objects();
+}
+
+SECSIM_EXPORT void secsim_set_profile(const char *name)
+{
+    sec_lock();
+    g_sec.profile = profile_from_name(name);
+    groups_default();
+    sec_unlock();
+}
+
+SECSIM_EXPORT void secsim_set_access_groups(const char *comma_separated)
+{
+    sec_lock();
+    if (comma_separated == NULL)
+        groups_default();
+    else
+        groups_parse(comma_separated);
+    sec_unlock();
+}
+
+SECSIM_EXPORT void secsim_set_locked(int locked)
+{
+    sec_lock();
+    g_sec.locked = locked != 0;
+    sec_unlock();
+}
+
+SECSIM_EXPORT void secsim_set_user_response(int response)
+{
+    if (response < 0 || response > 2)
+        secsim_fatal("secsim_set_user_response: %d is not 0 (approve), 1 (cancel) or 2 (fail)", response);
+    sec_lock();
+    g_sec.user_response = response;
+    sec_unlock();
+}
+
+SECSIM_EXPORT void secsim_fail_next(const char *function, int32_t status)
+{
+    if (function == NULL)
+        secsim_fatal("secsim_fail_next: function name is NULL");
+    sec_lock();
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(fault_names[i], function) == 0) {
+            g_faults[i].armed = true;
+            g_faults[i].status = status;
+            sec_unlock();
+            return;
+        }
+    }
+    sec_unlock();
+    secsim_fatal("secsim_fail_next: unknown function \"%s\" (expected SecItemAdd, SecItemCopyMatching, "
+                 "SecItemUpdate or SecItemDelete)", function);
+}
