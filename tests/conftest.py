@@ -22,7 +22,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import simlib  # noqa: E402
+import simlib
 
 REAL_FRAMEWORK = sys.platform == "darwin" and not os.environ.get("SECITEM_LIBRARY")
 
@@ -52,8 +52,10 @@ def _sim_or_none() -> Sim | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not REAL_FRAMEWORK:
         return
-    skip = pytest.mark.skip(reason="needs the emulator (its controls or its C ABI); "
-                                   "this run uses the real Security framework")
+    skip = pytest.mark.skip(
+        reason="needs the emulator (its controls or its C ABI); "
+        "this run uses the real Security framework"
+    )
     for item in items:
         if "macos" not in item.keywords:
             item.add_marker(skip)

@@ -18,15 +18,27 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["build", "sources", "main"]
+__all__ = ["build", "main", "sources"]
 
 _BASE_FLAGS = (
-    "-std=c11", "-D_GNU_SOURCE", "-fPIC", "-shared", "-pthread", "-g",
-    "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror",
+    "-std=c11",
+    "-D_GNU_SOURCE",
+    "-fPIC",
+    "-shared",
+    "-pthread",
+    "-g",
+    "-fvisibility=hidden",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
 )
 _OPT_FLAGS = ("-O2",)
-_SANITIZE_FLAGS = ("-O1", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
-                   "-fno-sanitize-recover=undefined")
+_SANITIZE_FLAGS = (
+    "-O1",
+    "-fno-omit-frame-pointer",
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=undefined",
+)
 
 
 def sources() -> Path:
@@ -72,8 +84,7 @@ def build(*, sanitize: bool = False, force: bool = False, cc: str | None = None)
     # half-written library.
     fd, tmp_name = tempfile.mkstemp(prefix=".build-", suffix=".so", dir=out_dir)
     os.close(fd)
-    cmd = [compiler, *flags, "-I", str(src_dir), "-o", tmp_name,
-           *(str(f) for f in c_files), "-lm"]
+    cmd = [compiler, *flags, "-I", str(src_dir), "-o", tmp_name, *(str(f) for f in c_files), "-lm"]
     if shutil.which(compiler) is None:
         os.unlink(tmp_name)
         raise RuntimeError(f"C compiler {compiler!r} not found; install gcc or set CC")
@@ -89,9 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: build and print the library path last."""
     parser = argparse.ArgumentParser(
         prog="python -m secitem.testing.emulator",
-        description="Build the secitem Security framework emulator and print its path.")
-    parser.add_argument("--sanitize", action="store_true",
-                        help="build with AddressSanitizer + UndefinedBehaviorSanitizer")
+        description="Build the secitem Security framework emulator and print its path.",
+    )
+    parser.add_argument(
+        "--sanitize",
+        action="store_true",
+        help="build with AddressSanitizer + UndefinedBehaviorSanitizer",
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even if cached")
     args = parser.parse_args(argv)
     try:
