@@ -50,6 +50,14 @@ _LAZY: dict[str, str] = {
     "QueryTypeError": "secitem.items",
     "Synchronizable": "secitem.items",
     "fourcc": "secitem.items",
+    "AmbiguousAccountError": "secitem.store",
+    "Credential": "secitem.store",
+    "CredentialStore": "secitem.store",
+    "LoginCancelled": "secitem.store",
+    "LoginError": "secitem.store",
+    "LoginFailed": "secitem.store",
+    "PasswordNotTextError": "secitem.store",
+    "PromptReason": "secitem.store",
     "Keychain": "secitem.keychain",
     "current_platform": "secitem.keychain",
 }
@@ -79,6 +87,16 @@ if TYPE_CHECKING:
         fourcc,
     )
     from secitem.keychain import Keychain, current_platform
+    from secitem.store import (
+        AmbiguousAccountError,
+        Credential,
+        CredentialStore,
+        LoginCancelled,
+        LoginError,
+        LoginFailed,
+        PasswordNotTextError,
+        PromptReason,
+    )
 
 
 def __getattr__(name: str) -> object:
@@ -101,9 +119,12 @@ __all__ = [
     "AccessControlFlags",
     "AccessPolicy",
     "Accessible",
+    "AmbiguousAccountError",
     "AuthFailedError",
     "AuthenticationType",
     "Certificate",
+    "Credential",
+    "CredentialStore",
     "DuplicateItemError",
     "GenericPassword",
     "Identity",
@@ -119,11 +140,16 @@ __all__ = [
     "Keychain",
     "KeychainError",
     "KeychainUnavailableError",
+    "LoginCancelled",
+    "LoginError",
+    "LoginFailed",
     "MissingEntitlementError",
     "NoSuchAttributeError",
     "NoSuchClassError",
     "ParamError",
+    "PasswordNotTextError",
     "PersistentRef",
+    "PromptReason",
     "Protocol",
     "QueryTypeError",
     "Synchronizable",

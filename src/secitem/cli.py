@@ -1,0 +1,791 @@
+"""The ``secitem`` command line (``python -m secitem``).
+
+Item commands follow the flags of Apple's ``security`` tool where they
+apply (``-a`` account, ``-s`` service or server, ``-l`` label, ``-U``
+update if present, ``-w`` password only; internet passwords add ``-r``
+protocol, ``-P`` port, ``-p`` path, ``-d`` security domain, ``-t``
+authentication type).  A password is never taken from the command line:
+``add-*`` reads it from a hidden prompt when standard input is a terminal,
+else from standard input (one trailing newline removed).
+
+Exit status: 0 on success; for a keychain error the low byte of its
+OSStatus, as ``security`` does (44 for "item not found", -25300); 2 for a
+usage error; 1 otherwise.  Expected failures print one line on standard
+error, never a traceback.
+
+On a machine without Apple's frameworks the commands load the library
+named by ``SECITEM_LIBRARY`` (for example the emulator) and fail otherwise;
+only ``demo`` builds and uses the emulator by itself, and says so first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import enum
+import getpass
+import json
+import os
+import platform as _platform
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TextIO, TypeVar
+
+from secitem.errors import (
+    DuplicateItemError,
+    ItemNotFoundError,
+    KeychainError,
+    KeychainUnavailableError,
+)
+from secitem.items import (
+    Accessible,
+    AuthenticationType,
+    GenericPassword,
+    InternetPassword,
+    InvalidQueryError,
+    Item,
+    ItemDescription,
+    Protocol,
+    Synchronizable,
+)
+from secitem.keychain import Keychain, current_platform
+from secitem.store import (
+    AmbiguousAccountError,
+    Credential,
+    CredentialStore,
+    LoginError,
+    PasswordNotTextError,
+    PromptReason,
+)
+
+__all__ = ["main"]
+
+PROG = "secitem"
+
+#: Exit status of a usage error (bad flags or values), as argparse uses.
+EXIT_USAGE = 2
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported in one line, exit status 2."""
+
+
+# --------------------------------------------------------------------------
+# Argument parsing
+# --------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises instead of exiting, and never echoes extra words.
+
+    argparse's own message for unexpected words repeats them; someone who
+    typed a password on the command line (``-w s3cret``, as ``security``
+    allows) must not see it printed back, so those messages lose their
+    values.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments") or "explicit argument" in message:
+            message = (
+                "unexpected arguments (a password is never taken from the command line: "
+                "add-* commands read it from a hidden prompt or from standard input)"
+            )
+        command = self.prog.removeprefix(PROG).strip()
+        raise UsageError(f"{command}: {message}" if command else message)
+
+
+def _enum_arg(cls: type[_E], flag: str) -> Callable[[str], _E]:
+    """An argparse ``type=``: a member name (any case) or its four-character code."""
+
+    def parse(text: str) -> _E:
+        for member in cls:
+            if text.lower() == member.name.lower() or text == str(member.value).rstrip():
+                return member
+        names = ", ".join(m.name.lower() for m in cls)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a {flag} value; use one of {names}")
+
+    parse.__name__ = cls.__name__
+    return parse
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is out of range 0..65535")
+    return value
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Apple Keychain Services from the command line (secitem).",
+        epilog="Exit status 44 means the item was not found, as with Apple's security tool.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    keychain = _Parser(add_help=False)
+    keychain.add_argument(
+        "--data-protection",
+        action="store_true",
+        help="macOS: use only the data-protection keychain (needs a signed, entitled process)",
+    )
+    keychain.add_argument("--access-group", metavar="GROUP", help="keychain access group")
+
+    def item_command(name: str, help_text: str, internet: bool) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[keychain], help=help_text, description=help_text)
+        sub.add_argument("-a", dest="account", metavar="ACCOUNT", help="account name")
+        if internet:
+            sub.add_argument("-s", dest="server", metavar="SERVER", help="server (host name)")
+            sub.add_argument(
+                "-r",
+                dest="protocol",
+                metavar="PROTOCOL",
+                type=_enum_arg(Protocol, "protocol"),
+                help="protocol: a name (https, ssh, ...) or Apple's code (htps, ssh, ...)",
+            )
+            sub.add_argument("-P", dest="port", metavar="PORT", type=_port, help="port number")
+            sub.add_argument("-p", dest="path", metavar="PATH", help="path (e.g. /login)")
+            sub.add_argument("-d", dest="security_domain", metavar="DOMAIN", help="security domain")
+            sub.add_argument(
+                "-t",
+                dest="authentication_type",
+                metavar="AUTHTYPE",
+                type=_enum_arg(AuthenticationType, "authentication type"),
+                help="authentication type: a name (html_form, http_basic, ...) or code (form, ...)",
+            )
+        else:
+            sub.add_argument("-s", dest="service", metavar="SERVICE", help="service name")
+        sub.add_argument("-l", dest="label", metavar="LABEL", help="label")
+        sub.set_defaults(internet=internet)
+        return sub
+
+    for internet, noun in ((False, "generic"), (True, "internet")):
+        add = item_command(
+            f"add-{noun}-password",
+            f"add a {noun} password; the password is read from a hidden prompt or stdin",
+            internet,
+        )
+        add.add_argument("-j", dest="comment", metavar="COMMENT", help="comment")
+        add.add_argument(
+            "-U", dest="update", action="store_true", help="update the item if it exists"
+        )
+        add.add_argument(
+            "-w",
+            dest="prompt_flag",
+            action="store_true",
+            help="accepted for compatibility: the password is always prompted for or read "
+            "from stdin, never taken from the command line",
+        )
+        add.set_defaults(handler=_cmd_add)
+
+        find = item_command(
+            f"find-{noun}-password",
+            f"find the first matching {noun} password and print its attributes",
+            internet,
+        )
+        find.add_argument(
+            "-w", dest="password_only", action="store_true", help="print only the password"
+        )
+        find.set_defaults(handler=_cmd_find)
+
+        delete = item_command(
+            f"delete-{noun}-password", f"delete the first matching {noun} password", internet
+        )
+        delete.set_defaults(handler=_cmd_delete)
+
+    lst = commands.add_parser(
+        "list",
+        parents=[keychain],
+        help="list generic and internet passwords (never their secrets)",
+        description="List generic and internet passwords: attributes only, no secret is read.",
+    )
+    lst.add_argument(
+        "--class",
+        dest="item_class",
+        choices=("all", "generic", "internet"),
+        default="all",
+        help="which class of password to list (default: all)",
+    )
+    lst.add_argument("-s", dest="name", metavar="NAME", help="only this service or server")
+    lst.add_argument("-a", dest="account", metavar="ACCOUNT", help="only this account")
+    lst.add_argument("--json", action="store_true", help="print a JSON array")
+    lst.set_defaults(handler=_cmd_list)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="show which library is loaded and which keychains work here, and why not",
+        description="Report the loaded Security library, the platform and profile, the "
+        "session, and whether each keychain is usable (with the fix when it is not).",
+    )
+    doctor.set_defaults(handler=_cmd_doctor)
+
+    demo = commands.add_parser(
+        "demo",
+        help="walk through the credential flow against a simulated server",
+        description="Sign in, sign in again silently, recover from a password changed "
+        "elsewhere, log out: CredentialStore.login against a simulated server.  Without "
+        "Apple's frameworks it runs on the secitem emulator (built if needed).",
+    )
+    demo.add_argument(
+        "--auto", action="store_true", help="play the user's part too (no input needed)"
+    )
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+# --------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        _error(f"{exc} (see {PROG} --help)")
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except KeychainError as exc:
+        _error(f"{args.command}: {_describe_error(exc, args)}")
+        return _exit_status(exc)
+    except (UsageError, InvalidQueryError) as exc:
+        _error(f"{args.command}: {exc}")
+        return EXIT_USAGE
+    except (AmbiguousAccountError, PasswordNotTextError, LoginError) as exc:
+        _error(f"{args.command}: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        _error(f"{args.command}: interrupted")
+        return 130
+
+
+def _error(line: str) -> None:
+    print(f"{PROG}: {' '.join(line.split())}", file=sys.stderr)
+
+
+def _describe_error(exc: KeychainError, args: argparse.Namespace) -> str:
+    text = str(exc)
+    if isinstance(exc, KeychainUnavailableError) and sys.platform not in ("darwin", "ios"):
+        return (
+            "no Apple Security framework on this system; to use the secitem emulator, "
+            "export SECITEM_LIBRARY=$(python -m secitem.testing.emulator | tail -n 1) "
+            "(or try `secitem demo`)"
+        )
+    if isinstance(exc, ItemNotFoundError | KeychainUnavailableError):
+        return text  # short, like security's own line; `secitem doctor` explains more
+    if isinstance(exc, DuplicateItemError) and args.command.startswith("add-"):
+        return f"{text}. Pass -U to update the existing item."
+    return f"{text}. Hint: {exc.hint}" if exc.hint else text
+
+
+def _exit_status(exc: KeychainError) -> int:
+    """The low byte of the OSStatus, as ``security`` exits (never 0)."""
+    return (exc.status & 0xFF) or 1
+
+
+# --------------------------------------------------------------------------
+# Item commands
+# --------------------------------------------------------------------------
+
+
+def _keychain(args: argparse.Namespace) -> Keychain:
+    return Keychain(data_protection=True if args.data_protection else None)
+
+
+def _description(args: argparse.Namespace, **extra: Any) -> GenericPassword | InternetPassword:
+    common: dict[str, Any] = {
+        "account": args.account,
+        "label": args.label,
+        "access_group": args.access_group,
+        **extra,
+    }
+    if args.internet:
+        return InternetPassword(
+            server=args.server,
+            protocol=args.protocol,
+            port=args.port,
+            path=args.path,
+            security_domain=args.security_domain,
+            authentication_type=args.authentication_type,
+            **common,
+        )
+    return GenericPassword(service=args.service, **common)
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    if not (args.server if args.internet else args.service):
+        raise UsageError(f"-s {'SERVER' if args.internet else 'SERVICE'} is required")
+    item = _description(args, comment=args.comment)
+    keychain = _keychain(args)  # validated before the password is asked for
+    secret = _read_secret(f"password for {_name(item)}")
+    if args.update:
+        keychain.upsert(item, secret)
+    else:
+        keychain.add(item, secret)
+    return 0
+
+
+def _cmd_find(args: argparse.Namespace) -> int:
+    item = _keychain(args).get(_description(args), data=args.password_only)
+    if args.password_only:
+        print(_secret_text(item.data or b""))
+    else:
+        _print_item(item, sys.stdout)
+    return 0
+
+
+def _cmd_delete(args: argparse.Namespace) -> int:
+    keychain = _keychain(args)
+    found = keychain.find(_description(args), limit=1)
+    if not found:
+        raise ItemNotFoundError()
+    keychain.delete(found[0])
+    _print_item(found[0], sys.stdout)
+    print("password has been deleted.")
+    return 0
+
+
+def _read_secret(what: str) -> bytes:
+    """The new password: a hidden prompt on a terminal, else all of stdin."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        try:
+            first = getpass.getpass(f"{what}: ")
+            again = getpass.getpass("retype password: ")
+        except EOFError:
+            raise UsageError("no password entered") from None
+        if first != again:
+            raise UsageError("the two passwords differ; nothing was stored")
+        secret = first.encode("utf-8")
+    else:
+        data = sys.stdin.buffer.read() if sys.stdin is not None else b""
+        if data.endswith(b"\r\n"):
+            data = data[:-2]
+        elif data.endswith(b"\n"):
+            data = data[:-1]
+        secret = data
+    if not secret:
+        raise UsageError(
+            "no password: type it at the prompt, or pipe it on standard input "
+            '(e.g. printf %s "$PASSWORD" | secitem add-generic-password -s SERVICE -a ACCOUNT)'
+        )
+    return secret
+
+
+def _secret_text(data: bytes) -> str:
+    """The password as ``security -w`` prints it: text, or lowercase hex if not printable.
+
+    Hex when the bytes are not UTF-8 or hold a control character other than
+    tab (a newline inside a password would otherwise break line-based use).
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.hex()
+    return text if text.replace("\t", " ").isprintable() else data.hex()
+
+
+def _name(item: ItemDescription) -> str:
+    fields = item.fields()
+    where = fields.get("server") or fields.get("service") or "?"
+    account = fields.get("account")
+    return f"{account}@{where}" if account else str(where)
+
+
+# -- the `security`-like attribute listing --------------------------------------
+
+
+def _print_item(item: Item[Any], out: TextIO) -> None:
+    """Print an item's attributes in the layout of ``security find-*-password``."""
+    cls = str(item.item_class.value)
+    print(f'class: "{cls}"', file=out)
+    print("attributes:", file=out)
+    for key in sorted(item.raw):
+        if key == "class":
+            continue
+        line = _attribute_line(key, item.raw[key])
+        if line is not None:
+            print(f"    {line}", file=out)
+
+
+def _attribute_line(key: str, value: object) -> str | None:
+    if isinstance(value, bool):
+        return f'"{key}"<uint32>={int(value)}'
+    if isinstance(value, int):
+        return f'"{key}"<uint32>={value}'
+    if isinstance(value, str):
+        return f'"{key}"<blob>={_quoted(value)}'
+    if isinstance(value, bytes):
+        try:
+            return f'"{key}"<blob>={_quoted(value.decode("utf-8"))}'
+        except UnicodeDecodeError:
+            return f'"{key}"<blob>=0x{value.hex().upper()}'
+    if isinstance(value, _dt.datetime):
+        stamp = value.astimezone(_dt.UTC).strftime("%Y%m%d%H%M%SZ")
+        return f'"{key}"<timedate>="{stamp}"'
+    return None
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------
+# list
+# --------------------------------------------------------------------------
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    keychain = _keychain(args)
+    queries: list[ItemDescription] = []
+    common: dict[str, Any] = {"account": args.account, "access_group": args.access_group}
+    if args.item_class in ("all", "generic"):
+        queries.append(GenericPassword(service=args.name, **common))
+    if args.item_class in ("all", "internet"):
+        queries.append(InternetPassword(server=args.name, **common))
+    rows = [_row(item) for query in queries for item in keychain.find(query)]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    if rows:
+        table = [("CLASS", "SERVICE/SERVER", "ACCOUNT", "LABEL")]
+        for row in rows:
+            where = row.get("server") if row["class"] == "internet" else row.get("service")
+            table.append(
+                (
+                    str(row["class"]),
+                    str(where or ""),
+                    str(row.get("account") or ""),
+                    str(row.get("label") or ""),
+                )
+            )
+        widths = [max(len(r[i]) for r in table) for i in range(3)]
+        for r in table:
+            print(
+                "  ".join(cell.ljust(width) for cell, width in zip(r[:3], widths, strict=True))
+                + "  "
+                + r[3]
+            )
+    return 0
+
+
+def _row(item: Item[Any]) -> dict[str, object]:
+    """One item as JSON-ready values: attributes and dates, never the secret."""
+    kind = "internet" if isinstance(item.attributes, InternetPassword) else "generic"
+    row: dict[str, object] = {"class": kind}
+    for name, value in item.attributes.fields().items():
+        row[name] = _json_value(value)
+    if item.creation_date is not None:
+        row["created"] = item.creation_date.isoformat()
+    if item.modification_date is not None:
+        row["modified"] = item.modification_date.isoformat()
+    return row
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Synchronizable):
+        return value.value if isinstance(value.value, bool) else "any"
+    if isinstance(value, enum.Enum):
+        return value.name.lower()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+# --------------------------------------------------------------------------
+# doctor
+# --------------------------------------------------------------------------
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from secitem import _ffi
+
+    print(f"secitem {_version()}, Python {_platform.python_version()} on {sys.platform}")
+    override = os.environ.get("SECITEM_LIBRARY")
+    try:
+        libraries = _ffi.load()
+    except KeychainUnavailableError as exc:
+        print(f"library: none loaded. {exc}")
+        if sys.platform not in ("darwin", "ios") and not override:
+            print(
+                "fix: this is not macOS or iOS; to try secitem here run `secitem demo`, or "
+                "export SECITEM_LIBRARY=$(python -m secitem.testing.emulator | tail -n 1)"
+            )
+        return 1
+    paths = ", ".join(libraries.paths)
+    if override:
+        kind = "the secitem emulator" if _is_emulator(override) else "a library with Apple's C ABI"
+        print(f"library: {paths} ({kind}, from SECITEM_LIBRARY)")
+    else:
+        print(f"library: {paths} (Apple's frameworks)")
+    plat = current_platform()
+    if override and _is_emulator(override):
+        profile = os.environ.get("SECSIM_PROFILE", "macos")
+        groups = os.environ.get("SECSIM_ACCESS_GROUPS", "")
+        if not groups and profile == "ios":
+            groups = "the profile's default app group"
+        store = os.environ.get("SECSIM_STORE")
+        print(
+            f"platform: {plat} (emulator profile {profile!r}; access groups: "
+            f"{groups or 'none, like an unsigned interpreter'}; "
+            f"items {'in ' + store if store else 'in memory, for this process only'})"
+        )
+    else:
+        print(f"platform: {plat}")
+    print(f"session: {_session()}")
+    if plat == "macos":
+        print(f"file-based keychain: {_probe_file_based()}")
+    print(f"data-protection keychain: {_probe_data_protection(plat)}")
+    return 0
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("secitem")
+    except Exception:  # not installed (running from a source tree)
+        return "(version unknown)"
+
+
+def _is_emulator(path: str) -> bool:
+    import ctypes
+
+    try:
+        return hasattr(ctypes.CDLL(path), "secsim_live_objects")
+    except OSError:
+        return False
+
+
+def _session() -> str:
+    parts = ["terminal" if sys.stdin is not None and sys.stdin.isatty() else "no terminal"]
+    if os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"):
+        parts.append(
+            "SSH session: on macOS the login keychain may be locked here "
+            "(`security unlock-keychain` first) and no authentication dialog can appear"
+        )
+    if os.environ.get("CI"):
+        parts.append("CI")
+    return "; ".join(parts)
+
+
+_PROBE_SERVICE = "org.secitem.doctor"
+
+
+def _probe_file_based() -> str:
+    try:
+        Keychain().find(GenericPassword(service=_PROBE_SERVICE, account="probe"), limit=1)
+    except KeychainError as exc:
+        return f"not usable: {exc}. {exc.hint or ''}".strip()
+    return "usable (a search ran)"
+
+
+def _probe_data_protection(plat: str) -> str:
+    keychain = Keychain(data_protection=True)
+    probe = GenericPassword(
+        service=_PROBE_SERVICE,
+        account=f"probe-{uuid.uuid4().hex}",
+        accessible=Accessible.AFTER_FIRST_UNLOCK_THIS_DEVICE_ONLY,
+    )
+    try:
+        keychain.add(probe, b"probe")
+    except KeychainError as exc:
+        reason = f"not usable: {exc}."
+        if exc.hint:
+            reason += f" {exc.hint}"
+        if plat == "macos":
+            reason += " CredentialStore and Keychain work without it (file-based keychain)."
+        return reason
+    try:
+        keychain.delete(probe)
+    except KeychainError as exc:
+        return f"usable, but the test item {probe.account!r} could not be deleted: {exc}"
+    return "usable (a test item was added and deleted)"
+
+
+# --------------------------------------------------------------------------
+# demo
+# --------------------------------------------------------------------------
+
+_DEMO_SERVER = "demo.secitem.invalid"
+_DEMO_ACCOUNT = "alice"
+_DEMO_PASSWORDS = ("wonderland", "looking-glass")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    say = _Narrator(sys.stdout)
+    override = os.environ.get("SECITEM_LIBRARY")
+    if override:
+        kind = "the secitem emulator" if _is_emulator(override) else "a library with Apple's C ABI"
+        say(f"secitem demo: using {kind} named by SECITEM_LIBRARY ({override}).")
+    elif sys.platform in ("darwin", "ios"):
+        say(
+            f"secitem demo: using your keychain (an internet password for {_DEMO_SERVER}, "
+            "deleted again at the end)."
+        )
+    else:
+        say(
+            "secitem demo: no Apple keychain on this system, so this runs on the secitem "
+            "emulator (a C stand-in for the Security framework, built now if needed); "
+            "nothing real is touched."
+        )
+        from secitem.testing.emulator import build
+
+        try:
+            path = build()
+        except RuntimeError as exc:
+            raise UsageError(f"cannot build the emulator: {str(exc).splitlines()[0]}") from None
+        os.environ["SECITEM_LIBRARY"] = str(path)
+        say(f"  emulator: {path}")
+
+    server = _DemoServer()
+    store = CredentialStore(server=_DEMO_SERVER, label="secitem demo")
+    user: Callable[[PromptReason], Credential | None]
+    user = _AutoUser(server, say) if args.auto else _TerminalUser(say)
+    store.delete()  # leftovers of an interrupted run
+
+    say()
+    say(
+        f"The simulated server knows one user: {_DEMO_ACCOUNT!r} with password "
+        f"{server.password!r} (demo values)."
+    )
+    try:
+        say()
+        say("1. First sign-in: nothing is stored, so the app has to ask.")
+        credential = store.login(user, server.authenticate)
+        say(f"   Signed in as {credential.account!r}; the credential is now in the keychain.")
+
+        say()
+        say("2. The app starts again: the stored credential is found and accepted.")
+        before = say.prompts
+        credential = store.login(user, server.authenticate)
+        asked = say.prompts - before
+        say(
+            f"   Signed in as {credential.account!r}"
+            + (" without asking anybody." if not asked else f" after {asked} prompt(s).")
+        )
+
+        say()
+        server.password = _DEMO_PASSWORDS[1]
+        say(
+            f"3. The password is changed on another device; the server now wants "
+            f"{server.password!r}."
+        )
+        credential = store.login(user, server.authenticate)
+        say("   Signed in; the stored item was updated in place with the new password.")
+
+        say()
+        say("4. Log out: the stored credential is deleted.")
+        deleted = store.delete()
+        left = store.accounts()
+        say(
+            f"   delete() -> {deleted}; stored accounts now: {', '.join(left) if left else 'none'}."
+        )
+    except LoginError as exc:
+        say(f"   {exc}")
+        store.delete()
+        return 1
+    say()
+    say(
+        "Done. That flow is CredentialStore.login(prompt, authenticate); "
+        "see the CredentialStore guide in docs/."
+    )
+    return 0
+
+
+class _Narrator:
+    """Prints the demo's narration; counts prompts shown."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.prompts = 0
+
+    def __call__(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+
+class _DemoServer:
+    """A server that accepts one account and its current password."""
+
+    def __init__(self) -> None:
+        self.password = _DEMO_PASSWORDS[0]
+
+    def authenticate(self, credential: Credential) -> bool:
+        ok = credential.account == _DEMO_ACCOUNT and credential.password == self.password
+        print(
+            f"   [server] {credential.account!r}: {'accepted' if ok else 'rejected'}",
+            flush=True,
+        )
+        return ok
+
+
+_ASK = {
+    PromptReason.MISSING: "Please sign in.",
+    PromptReason.REJECTED: "The saved password was rejected; please sign in again.",
+    PromptReason.RETRY: "Wrong username or password; try again.",
+}
+
+
+class _TerminalUser:
+    """Asks on the terminal (hidden password), or reads lines from stdin when piped."""
+
+    def __init__(self, say: _Narrator) -> None:
+        self.say = say
+
+    def __call__(self, reason: PromptReason) -> Credential | None:
+        self.say.prompts += 1
+        self.say(f"   [app] {_ASK[reason]} (prompt reason: {reason.name}; empty name = give up)")
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+        try:
+            if interactive:
+                account = input("   username: ").strip()
+            else:
+                account = sys.stdin.readline().strip() if sys.stdin is not None else ""
+                self.say(f"   username: {account}")
+            if not account:
+                return None
+            if interactive:
+                password = getpass.getpass("   password: ")
+            else:
+                password = sys.stdin.readline().rstrip("\r\n") if sys.stdin is not None else ""
+                self.say("   password: (read from standard input)")
+        except EOFError:
+            return None
+        return Credential(account, password)
+
+
+class _AutoUser:
+    """Plays the user: a typo on the first try after a rejection, then the right password."""
+
+    def __init__(self, server: _DemoServer, say: _Narrator) -> None:
+        self.server = server
+        self.say = say
+
+    def __call__(self, reason: PromptReason) -> Credential | None:
+        self.say.prompts += 1
+        self.say(f"   [app] {_ASK[reason]} (prompt reason: {reason.name})")
+        if reason is PromptReason.REJECTED:
+            password = self.server.password.upper()  # a typo, to show RETRY
+        else:
+            password = self.server.password
+        self.say(f"   [user] types {_DEMO_ACCOUNT!r} and a password")
+        return Credential(_DEMO_ACCOUNT, password)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

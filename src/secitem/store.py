@@ -1,0 +1,626 @@
+"""``CredentialStore``: the whole life of one login, on top of :class:`Keychain`.
+
+A :class:`CredentialStore` keeps the credentials of one server (internet
+passwords) or one service (generic passwords) and runs the usual flow of an
+app that signs in somewhere::
+
+    store = CredentialStore(server="api.example.com", protocol=Protocol.HTTPS)
+    credential = store.login(ask_the_user, check_with_the_server)
+    ...
+    store.delete()          # log out: forget what is stored
+
+:meth:`CredentialStore.login` does, in order:
+
+1. A stored credential that the server accepts: returned, nobody is asked.
+2. Nothing stored: ``prompt(PromptReason.MISSING)``; the answer is checked
+   with ``authenticate`` and, once accepted, added to the keychain.
+3. A stored credential that the server rejects (the password was changed
+   elsewhere): ``prompt(PromptReason.REJECTED)``; the new credential is
+   checked and, only once accepted, written over the stored one in place
+   (``SecItemUpdate``: the item keeps its access control and creation date).
+4. A prompted credential that the server rejects:
+   ``prompt(PromptReason.RETRY)``, up to ``max_attempts`` prompts.
+
+The keychain changes only when a credential was accepted.  When the user
+gives up (``prompt`` returns ``None``) :class:`LoginCancelled` is raised;
+when ``max_attempts`` prompted credentials were all rejected,
+:class:`LoginFailed`.  An exception raised by ``authenticate`` (the network
+is down) propagates unchanged, and so does any
+:class:`~secitem.errors.KeychainError` (a locked device gives
+:class:`~secitem.errors.InteractionNotAllowedError` with its ``hint``).
+
+No password appears in any ``repr``, ``str``, error message or log record
+made here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from secitem.errors import DuplicateItemError, ItemNotFoundError
+from secitem.items import (
+    AccessControlFlags,
+    Accessible,
+    AccessPolicy,
+    AuthenticationType,
+    GenericPassword,
+    InternetPassword,
+    InvalidQueryError,
+    Item,
+    Protocol,
+    QueryTypeError,
+    Synchronizable,
+)
+from secitem.keychain import Keychain
+
+__all__ = [
+    "AmbiguousAccountError",
+    "Credential",
+    "CredentialStore",
+    "LoginCancelled",
+    "LoginError",
+    "LoginFailed",
+    "PasswordNotTextError",
+    "PromptReason",
+]
+
+_log: Final = logging.getLogger("secitem.store")
+
+_Description = GenericPassword | InternetPassword
+_T = TypeVar("_T")
+
+
+# --------------------------------------------------------------------------
+# Values
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """An account name and its password.
+
+    Immutable.  ``repr`` and ``str`` show the account only, never the
+    password, so a credential can be logged or shown in a traceback.  The
+    account may be ``""`` (an item stored without one); neither field may
+    contain a NUL character in the account.
+    """
+
+    account: str
+    password: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.account, str):
+            raise QueryTypeError(
+                "Credential.account", f"expected str, got {type(self.account).__name__}"
+            )
+        if "\x00" in self.account:
+            raise InvalidQueryError("Credential.account", "must not contain NUL characters")
+        if not isinstance(self.password, str):
+            hint = (
+                "; decode it first, e.g. password.decode()"
+                if isinstance(self.password, bytes | bytearray)
+                else ""
+            )
+            raise QueryTypeError(
+                "Credential.password", f"expected str, got {type(self.password).__name__}{hint}"
+            )
+
+    def __repr__(self) -> str:
+        return f"Credential(account={self.account!r}, password=<hidden>)"
+
+    __str__ = __repr__
+
+
+class PromptReason(enum.Enum):
+    """Why :meth:`CredentialStore.login` asks the user for a credential."""
+
+    #: Nothing is stored yet (first sign-in, or after a logout).
+    MISSING = "missing"
+    #: The stored credential was rejected by the server (changed elsewhere).
+    REJECTED = "rejected"
+    #: The credential the user just typed was rejected: ask again.
+    RETRY = "retry"
+
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+
+class LoginError(Exception):
+    """:meth:`CredentialStore.login` ended without an accepted credential.
+
+    The keychain was not changed.  ``reason`` is the last
+    :class:`PromptReason` the user was asked with; ``attempts`` counts the
+    prompted credentials that were checked with ``authenticate`` (the stored
+    one is not counted).
+    """
+
+    def __init__(self, message: str, *, reason: PromptReason, attempts: int) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.attempts = attempts
+
+
+class LoginCancelled(LoginError):
+    """The user gave up: ``prompt`` returned ``None``."""
+
+
+class LoginFailed(LoginError):
+    """``max_attempts`` prompted credentials were all rejected by ``authenticate``."""
+
+
+class AmbiguousAccountError(LookupError):
+    """Several accounts are stored and no ``account=`` says which one is meant.
+
+    ``accounts`` lists them (account names only).
+    """
+
+    def __init__(self, where: str, accounts: list[str]) -> None:
+        names = ", ".join(repr(a) for a in accounts)
+        super().__init__(
+            f"{where}: {len(accounts)} accounts are stored ({names}); "
+            "pass account=... to choose one"
+        )
+        self.accounts = accounts
+
+
+class PasswordNotTextError(ValueError):
+    """The stored secret is not UTF-8 text, so it cannot be a :class:`Credential`.
+
+    Items written by other apps may hold binary data; read those as bytes
+    with :meth:`secitem.keychain.Keychain.get`.  The message names the
+    account, never the data.
+    """
+
+
+# --------------------------------------------------------------------------
+# The store
+# --------------------------------------------------------------------------
+
+
+class CredentialStore:
+    """The stored credentials of one server or one service.
+
+    ``CredentialStore(server=...)`` keeps internet passwords
+    (``kSecClassInternetPassword``), optionally narrowed by ``protocol``,
+    ``port``, ``path``, ``security_domain`` and ``authentication_type``.
+    ``CredentialStore(service=...)`` keeps generic passwords
+    (``kSecClassGenericPassword``).  Exactly one of the two is required.
+
+    Options (all keyword-only, all optional):
+
+    * ``access_group`` -- keychain access group (shared between your apps;
+      needs the data-protection keychain, so a signed app).
+    * ``accessible`` -- :class:`~secitem.items.Accessible`: when the item can
+      be read (Apple's default is ``WHEN_UNLOCKED``).
+    * ``synchronizable`` -- ``True`` stores and finds the items in iCloud
+      Keychain; ``False``/``None`` (default) keeps them on this device.
+    * ``access_control`` -- :class:`~secitem.items.AccessControlFlags`
+      (for example ``USER_PRESENCE``; the protection is then ``accessible``,
+      or ``WHEN_UNLOCKED_THIS_DEVICE_ONLY``) or a full
+      :class:`~secitem.items.AccessPolicy`.  Reading the password then asks
+      the user (Touch ID, passcode); a refusal raises
+      :class:`~secitem.errors.UserCanceledError` or
+      :class:`~secitem.errors.AuthFailedError`.
+    * ``label`` -- the name shown in Keychain Access.
+    * ``data_protection`` -- macOS: ``True`` uses only the data-protection
+      keychain (see :class:`~secitem.keychain.Keychain`).
+    * ``keychain`` -- a :class:`~secitem.keychain.Keychain` to use (instead
+      of ``data_protection``).
+
+    Every argument is checked here, before any native call; errors
+    (:class:`~secitem.items.InvalidQueryError`, a ``ValueError``, or its
+    ``TypeError`` subclass) name the argument.  A store holds no native
+    state: it is cheap, immutable and can be shared between threads.
+    """
+
+    __slots__ = ("_add_template", "_keychain", "_kind", "_name", "_query_template")
+
+    def __init__(
+        self,
+        *,
+        server: str | None = None,
+        service: str | None = None,
+        protocol: Protocol | str | None = None,
+        port: int | None = None,
+        path: str | None = None,
+        security_domain: str | None = None,
+        authentication_type: AuthenticationType | str | None = None,
+        access_group: str | None = None,
+        accessible: Accessible | str | None = None,
+        synchronizable: bool | None = None,
+        access_control: AccessControlFlags | AccessPolicy | None = None,
+        label: str | None = None,
+        data_protection: bool | None = None,
+        keychain: Keychain | None = None,
+    ) -> None:
+        if (server is None) == (service is None):
+            raise InvalidQueryError(
+                "CredentialStore(server=... | service=...)",
+                "pass exactly one: server= for internet passwords (a host name), "
+                "service= for generic passwords (e.g. 'com.example.app')",
+            )
+        if server is not None:
+            _check_name("server", server)
+        if service is not None:
+            _check_name("service", service)
+            internet_only = {
+                "protocol": protocol,
+                "port": port,
+                "path": path,
+                "security_domain": security_domain,
+                "authentication_type": authentication_type,
+            }
+            for name, value in internet_only.items():
+                if value is not None:
+                    raise InvalidQueryError(
+                        f"CredentialStore({name}=...)",
+                        "applies to internet passwords only; use server=... instead of service=...",
+                    )
+        if synchronizable is not None and not isinstance(synchronizable, bool):
+            raise QueryTypeError(
+                "CredentialStore(synchronizable=...)",
+                f"expected bool or None, got {type(synchronizable).__name__}",
+            )
+        if keychain is not None:
+            if not isinstance(keychain, Keychain):
+                raise QueryTypeError(
+                    "CredentialStore(keychain=...)",
+                    f"expected a secitem.keychain.Keychain, got {type(keychain).__name__}",
+                )
+            if data_protection is not None:
+                raise InvalidQueryError(
+                    "CredentialStore(data_protection=...)",
+                    "pass either keychain=... or data_protection=..., not both "
+                    "(use Keychain(data_protection=...) as the keychain)",
+                )
+        else:
+            keychain = _rename_errors(lambda: Keychain(data_protection=data_protection))
+        policy = _policy(access_control, accessible)
+
+        identity: dict[str, Any] = {"access_group": access_group}
+        if synchronizable:
+            identity["synchronizable"] = Synchronizable.YES
+        extra: dict[str, Any] = {"label": label}
+        if policy is not None:
+            extra["access_control"] = policy
+        else:
+            extra["accessible"] = accessible
+        cls: type[_Description]
+        if server is not None:
+            cls = InternetPassword
+            identity.update(
+                server=server,
+                protocol=protocol,
+                port=port,
+                path=path,
+                security_domain=security_domain,
+                authentication_type=authentication_type,
+            )
+            self._kind, self._name = "server", server
+        else:
+            cls = GenericPassword
+            identity["service"] = service
+            self._kind, self._name = "service", str(service)
+        # Build (and so validate) both descriptions now: the query matches
+        # on identity attributes only, so a changed label or accessibility
+        # still finds the stored items; the add template carries everything.
+        self._query_template: _Description = _rename_errors(lambda: cls(**identity))
+        self._add_template: _Description = _rename_errors(lambda: cls(**identity, **extra))
+        self._keychain = keychain
+
+    # -- properties -----------------------------------------------------------
+
+    @property
+    def keychain(self) -> Keychain:
+        """The :class:`~secitem.keychain.Keychain` this store uses."""
+        return self._keychain
+
+    @property
+    def server(self) -> str | None:
+        """The server of an internet-password store, else ``None``."""
+        return self._name if self._kind == "server" else None
+
+    @property
+    def service(self) -> str | None:
+        """The service of a generic-password store, else ``None``."""
+        return self._name if self._kind == "service" else None
+
+    @property
+    def query(self) -> GenericPassword | InternetPassword:
+        """The item description matching every credential of this store."""
+        return self._query_template
+
+    def __repr__(self) -> str:
+        return f"CredentialStore({self._kind}={self._name!r}, keychain={self._keychain!r})"
+
+    # -- reading --------------------------------------------------------------
+
+    def get(self, account: str | None = None) -> Credential | None:
+        """The stored credential for ``account``, or ``None`` if none is stored.
+
+        With ``account=None``: the one stored credential, ``None`` if there
+        is none, and :class:`AmbiguousAccountError` if several accounts are
+        stored.  ``None`` always means "not stored": a locked keychain
+        raises :class:`~secitem.errors.InteractionNotAllowedError` instead.
+        """
+        item = self._stored_item(_check_account(account, "get"), "get")
+        return None if item is None else _credential(item)
+
+    def accounts(self) -> list[str]:
+        """The stored account names, sorted; no secret is read (no unlock needed)."""
+        found = self._keychain.find(self._query_template)
+        return sorted({item.attributes.account or "" for item in found})
+
+    # -- writing --------------------------------------------------------------
+
+    def save(self, credential: Credential) -> None:
+        """Store ``credential``: add it, or update the stored one of that account.
+
+        Race-safe: it adds first and, on
+        :class:`~secitem.errors.DuplicateItemError`, updates the existing
+        item in place (never delete-then-add: the item keeps its access
+        control and persistent reference, and there is no moment without
+        it).  Two processes saving the same account at once end with one
+        item.
+        """
+        if not isinstance(credential, Credential):
+            raise QueryTypeError(
+                "save(credential)", f"expected a Credential, got {type(credential).__name__}"
+            )
+        added = self._keychain.upsert(
+            _with_account(self._add_template, credential.account), credential.password
+        )
+        _log.debug("credential %s (%s=%r)", "added" if added else "updated", self._kind, self._name)
+
+    def delete(self, account: str | None = None) -> bool:
+        """Forget the credential of ``account``, or every one of this store (logout).
+
+        Returns ``True`` if something was deleted, ``False`` if nothing was
+        stored.  Each item is deleted by its persistent reference, so only
+        this store's items go, in either macOS keychain.
+        """
+        account = _check_account(account, "delete")
+        query = (
+            self._query_template
+            if account is None
+            else _with_account(self._query_template, account)
+        )
+        deleted = False
+        for item in self._keychain.find(query):
+            deleted = self._keychain.delete(item, missing_ok=True) or deleted
+        _log.debug("delete (%s=%r): %s", self._kind, self._name, deleted)
+        return deleted
+
+    # -- the login flow ----------------------------------------------------------
+
+    def login(
+        self,
+        prompt: Callable[[PromptReason], Credential | None],
+        authenticate: Callable[[Credential], bool],
+        *,
+        account: str | None = None,
+        max_attempts: int = 3,
+    ) -> Credential:
+        """Sign in: the stored credential if the server accepts it, else ask.
+
+        ``prompt(reason)`` asks the user and returns a :class:`Credential`,
+        or ``None`` when the user gives up; ``reason`` is a
+        :class:`PromptReason`.  ``authenticate(credential)`` asks the server
+        and returns ``True`` when it accepts the credential.  ``account``
+        narrows the stored credential to use (needed when several are
+        stored).  ``max_attempts`` bounds the number of prompts.
+
+        Returns the accepted credential, which is then stored:
+
+        * stored and accepted: returned as is (no prompt, no write);
+        * nothing stored: prompted, checked, then added;
+        * stored but rejected: prompted, checked, then written over the
+          stored item in place (its account too, if the user typed another
+          one).  The stored credential is only replaced once the new one was
+          accepted.
+
+        Raises :class:`LoginCancelled` when ``prompt`` returns ``None`` and
+        :class:`LoginFailed` after ``max_attempts`` rejected prompts; in
+        both cases the keychain is unchanged (a rejected stored credential
+        stays; call :meth:`delete` to drop it).  Exceptions from ``prompt``
+        or ``authenticate`` propagate and change nothing.
+        """
+        if not callable(prompt):
+            raise QueryTypeError(
+                "login(prompt)", f"expected a callable, got {type(prompt).__name__}"
+            )
+        if not callable(authenticate):
+            raise QueryTypeError(
+                "login(authenticate)", f"expected a callable, got {type(authenticate).__name__}"
+            )
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int):
+            raise QueryTypeError(
+                "login(max_attempts=...)", f"expected int, got {type(max_attempts).__name__}"
+            )
+        if max_attempts < 1:
+            raise InvalidQueryError("login(max_attempts=...)", f"{max_attempts} must be at least 1")
+        account = _check_account(account, "login")
+
+        stored = self._stored_item(account, "login")
+        if stored is not None:
+            current = _credential(stored)
+            if _accepted(authenticate, current):
+                _log.debug("login: stored credential accepted (%s=%r)", self._kind, self._name)
+                return current
+            _log.info("login: stored credential rejected (%s=%r)", self._kind, self._name)
+            reason = PromptReason.REJECTED
+        else:
+            reason = PromptReason.MISSING
+
+        attempts = 0
+        while attempts < max_attempts:
+            answer = prompt(reason)
+            if answer is None:
+                raise LoginCancelled(
+                    f"login cancelled: the user gave up ({reason.value}); "
+                    "the keychain is unchanged",
+                    reason=reason,
+                    attempts=attempts,
+                )
+            if not isinstance(answer, Credential):
+                raise QueryTypeError(
+                    "login(prompt)",
+                    f"prompt must return a Credential or None, got {type(answer).__name__}",
+                )
+            attempts += 1
+            if _accepted(authenticate, answer):
+                if stored is None:
+                    self.save(answer)
+                else:
+                    self._replace(stored, answer)
+                _log.info(
+                    "login: new credential accepted and stored (%s=%r)", self._kind, self._name
+                )
+                return answer
+            _log.info(
+                "login: prompted credential rejected (attempt %d of %d)", attempts, max_attempts
+            )
+            reason = PromptReason.RETRY
+        raise LoginFailed(
+            f"login failed: {attempts} credential(s) rejected by the server; "
+            "the keychain is unchanged",
+            reason=reason,
+            attempts=attempts,
+        )
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _stored_item(self, account: str | None, where: str) -> Item[Any] | None:
+        """The stored item (with its secret) for ``account``, or ``None``."""
+        if account is not None:
+            try:
+                return self._keychain.get(_with_account(self._query_template, account))
+            except ItemNotFoundError:
+                return None
+        found = self._keychain.find(self._query_template)
+        names = sorted({item.attributes.account or "" for item in found})
+        if len(names) > 1:
+            raise AmbiguousAccountError(f"{where}(account=None)", names)
+        if not found:
+            return None
+        try:
+            return self._keychain.get(found[0])
+        except ItemNotFoundError:  # deleted by someone else in between
+            return None
+
+    def _replace(self, stored: Item[Any], new: Credential) -> None:
+        """Write ``new`` over the rejected ``stored`` item, in place."""
+        old_account = stored.attributes.account or ""
+        changes = None
+        if new.account != old_account:
+            changes = type(stored.attributes)(account=new.account)
+        try:
+            self._keychain.update(stored, data=new.password, changes=changes)
+            return
+        except ItemNotFoundError:
+            # Deleted by another process since it was read: store the new one.
+            self.save(new)
+        except DuplicateItemError:
+            # The new account is stored already (as another item): update
+            # that one, then drop the rejected one.
+            self.save(new)
+            self._keychain.delete(stored, missing_ok=True)
+
+
+# --------------------------------------------------------------------------
+# Module helpers
+# --------------------------------------------------------------------------
+
+
+def _accepted(authenticate: Callable[[Credential], bool], credential: Credential) -> bool:
+    result = authenticate(credential)
+    if not isinstance(result, bool):
+        raise QueryTypeError(
+            "login(authenticate)",
+            f"authenticate must return True or False, got {type(result).__name__}",
+        )
+    return result
+
+
+def _credential(item: Item[Any]) -> Credential:
+    account = item.attributes.account or ""
+    data = item.data if item.data is not None else b""
+    try:
+        password = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PasswordNotTextError(
+            f"the password stored for account {account!r} is not UTF-8 text "
+            "(another app stored binary data); read it as bytes with Keychain().get(...)"
+        ) from None
+    return Credential(account, password)
+
+
+def _with_account(template: _Description, account: str) -> _Description:
+    return dataclasses.replace(template, account=account)
+
+
+def _check_name(name: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise QueryTypeError(
+            f"CredentialStore({name}=...)", f"expected str, got {type(value).__name__}"
+        )
+    if not value.strip():
+        raise InvalidQueryError(f"CredentialStore({name}=...)", "must not be empty")
+
+
+def _check_account(account: object, where: str) -> str | None:
+    if account is None:
+        return None
+    if not isinstance(account, str):
+        raise QueryTypeError(
+            f"{where}(account=...)", f"expected str or None, got {type(account).__name__}"
+        )
+    if "\x00" in account:
+        raise InvalidQueryError(f"{where}(account=...)", "must not contain NUL characters")
+    return account
+
+
+def _policy(
+    access_control: AccessControlFlags | AccessPolicy | None, accessible: object
+) -> AccessPolicy | None:
+    if access_control is None:
+        return None
+    if isinstance(access_control, AccessPolicy):
+        if accessible is not None:
+            raise InvalidQueryError(
+                "CredentialStore(accessible=...)",
+                "conflicts with access_control=AccessPolicy(...), which carries its own "
+                "protection; leave accessible unset",
+            )
+        return access_control
+    if isinstance(access_control, bool) or not isinstance(access_control, int):
+        raise QueryTypeError(
+            "CredentialStore(access_control=...)",
+            f"expected AccessControlFlags or AccessPolicy, got {type(access_control).__name__}",
+        )
+    if accessible is None:
+        return _rename_errors(lambda: AccessPolicy(AccessControlFlags(access_control)))
+    protection: Any = accessible  # checked (and converted) by AccessPolicy
+    return _rename_errors(lambda: AccessPolicy(AccessControlFlags(access_control), protection))
+
+
+def _rename_errors(build: Callable[[], _T]) -> _T:
+    """Run ``build``; re-raise validation errors named after CredentialStore's arguments."""
+    try:
+        return build()
+    except InvalidQueryError as exc:
+        if exc.field.startswith("Keychain("):
+            name = exc.field[len("Keychain(") :].split("=", 1)[0]
+        else:
+            name = exc.field.rsplit(".", 1)[-1]
+        name = {"flags": "access_control", "protection": "accessible"}.get(name, name)
+        message = str(exc).split(": ", 1)[-1]
+        error_type = QueryTypeError if isinstance(exc, QueryTypeError) else InvalidQueryError
+        raise error_type(f"CredentialStore({name}=...)", message) from None

@@ -1,0 +1,108 @@
+"""Several processes (and threads) saving the same account share one keychain file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secitem.keychain import Keychain
+from secitem.store import Credential, CredentialStore
+
+WRITER = """
+import os, sys, time
+from secitem.store import Credential, CredentialStore
+go, name, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store = CredentialStore(server="api.example.com")
+while not os.path.exists(go):
+    time.sleep(0.001)
+for i in range(rounds):
+    if i % 3 == 1:
+        store.delete("alice")  # a logout now and then: adds then race with adds
+    store.save(Credential("alice", f"{name}-{i}"))
+print("ok")
+"""
+
+READER = """
+import json
+from secitem.keychain import Keychain
+from secitem.store import CredentialStore
+store = CredentialStore(server="api.example.com")
+items = Keychain().find(store.query)
+cred = store.get("alice")
+print(json.dumps({"items": len(items), "accounts": store.accounts(),
+                  "password": cred.password if cred else None}))
+"""
+
+
+def _env(tmp_path: Path, profile: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SECSIM_STORE"] = str(tmp_path / "keychain.db")
+    env["SECSIM_PROFILE"] = profile
+    if profile == "ios":
+        env["SECSIM_ACCESS_GROUPS"] = "TEAM.app"
+    return env
+
+
+@pytest.mark.usefixtures("sim")
+@pytest.mark.parametrize("profile", ["macos", "ios"])
+def test_two_processes_save_the_same_account(tmp_path: Path, profile: str) -> None:
+    env = _env(tmp_path, profile)
+    go = tmp_path / "go"
+    rounds = 150
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(go), name, str(rounds)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("first", "second")
+    ]
+    time.sleep(0.3)  # let both import secitem and wait at the start line
+    go.touch()
+    for proc in writers:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert out.strip() == "ok"
+        assert err == ""
+
+    reader = subprocess.run(
+        [sys.executable, "-c", READER], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert reader.returncode == 0, reader.stderr
+    state = json.loads(reader.stdout)
+    assert state["items"] == 1
+    assert state["accounts"] == ["alice"]
+    assert state["password"] in {f"first-{rounds - 1}", f"second-{rounds - 1}"}
+
+
+def test_threads_save_the_same_account(profile: str, sim: Any) -> None:
+    store = CredentialStore(service="org.example.threads", keychain=Keychain(platform=profile))  # type: ignore[arg-type]
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def writer(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(30):
+                store.save(Credential("alice", f"{n}-{i}"))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.accounts() == ["alice"]
+    assert len(store.keychain.find(store.query)) == 1
