@@ -201,6 +201,22 @@ def test_14_accc_sync_update(dpkc: KC, profile: str) -> None:
     assert dpkc.update(dp(genp(acct="a"), profile), {"sync": True}) == PARAM
 
 
+@pytest.mark.parametrize("sync", [True, 1])
+def test_14_accc_sync_is_a_client_check(kc: KC, profile: str, sync: Any) -> None:
+    """5.14 / 4.11: accc with constraints + sync true in the same dictionary is
+    rejected by the DP client (Client SecItemAuthDoQuery), so before securityd's
+    entitlement check: -50 even for a process without access groups."""
+    kc.lib.secsim_set_access_groups(b"")
+    ac = kc.access_control("ak", BIOMETRY_ANY)
+    assert kc.add(dp(genp(acct="a", accc=ac.ptr, sync=sync), profile))[0] == PARAM
+    attrs = {"accc": ac.ptr, "sync": sync}
+    assert kc.update(dp(genp(acct="a"), profile), attrs) == PARAM
+    # without constraints the same process meets the entitlement check
+    plain = kc.access_control("ak", 0)
+    st, _ = kc.add(dp(genp(acct="a", accc=plain.ptr, sync=sync), profile))
+    assert st == MISSING_ENTITLEMENT
+
+
 # controls -----------------------------------------------------------------------
 
 

@@ -352,6 +352,22 @@ def test_7_1_update_and_delete_respect_sync(dpkc: KC, profile: str) -> None:
     assert dpkc.update(dp(genp(acct="cloud"), profile), {"labl": "x"}) == NOT_FOUND
 
 
+def test_7_2_synchronizable_any_dropped_on_add(dpkc: KC, profile: str) -> None:
+    """5.7 #7.2: "syna" marks the query sync-aware and drops the term; on an add
+    the item then gets the default sync = 0 (5.8 #8.4)."""
+    dpkc.add_ok(dp(genp(acct="a", sync="syna"), profile))
+    st, attrs = dpkc.copy(dp(genp(acct="a", r_Attributes=True), profile))
+    assert st == OK and attrs["sync"] == 0
+
+
+def test_7_2_synchronizable_any_dropped_on_update(dpkc: KC, profile: str) -> None:
+    """5.7 #7.2: "syna" in attributesToUpdate is dropped, the item stays local."""
+    dpkc.add_ok(dp(genp(acct="a"), profile))
+    assert dpkc.update(dp(genp(acct="a"), profile), {"sync": "syna", "labl": "L"}) == OK
+    st, attrs = dpkc.copy(dp(genp(acct="a", r_Attributes=True), profile))
+    assert st == OK and attrs["sync"] == 0 and attrs["labl"] == "L"
+
+
 # 5.8 automatic attributes -----------------------------------------------------------
 
 
@@ -488,6 +504,26 @@ def test_10_unconvertible_value(dpkc: KC, profile: str, attrs: dict[str, Any]) -
     assert dpkc.add(dp(genp(**attrs), profile))[0] == PARAM
 
 
+def test_10_value_data_must_be_cfdata_in_every_dp_call(dpkc: KC, profile: str) -> None:
+    """5.10: DP's query_set_data takes CFData only, whatever the call: a CFString
+    kSecValueData in a CopyMatching / Update / Delete query -> errSecParam."""
+    dpkc.add_ok(dp(genp(acct="a", v_Data=b"x"), profile))
+    assert dpkc.copy(dp(genp(acct="a", v_Data="x"), profile))[0] == PARAM
+    assert dpkc.update(dp(genp(acct="a", v_Data="x"), profile), {"labl": "L"}) == PARAM
+    assert dpkc.delete(dp(genp(acct="a", v_Data="x"), profile)) == PARAM
+    # CFData is accepted and is not a search criterion (5.9 #9.4)
+    assert dpkc.copy(dp(genp(acct="a", v_Data=b"other"), profile))[0] == OK
+
+
+def test_10_string_column_data_must_be_utf8(dpkc: KC, profile: str) -> None:
+    """5.10: String/Access columns take CFData decoded as UTF-8; bytes that are
+    not UTF-8 fail to convert -> errSecParam (before the group check)."""
+    assert dpkc.add(dp(genp(acct="a", agrp=b"\xff\xfe"), profile))[0] == PARAM
+    dpkc.add_ok(dp(genp(acct="a", agrp=APP_GROUP.encode()), profile))
+    st, attrs = dpkc.copy(dp(genp(acct="a", r_Attributes=True), profile))
+    assert st == OK and attrs["agrp"] == APP_GROUP
+
+
 def test_10_return_key_must_be_boolean_on_dp(dpkc: KC, profile: str) -> None:
     """5.10: DP return keys must be CFBoolean (CFNumber 1 -> errSecParam)."""
     dpkc.add_ok(dp(genp(acct="a"), profile))
@@ -519,6 +555,9 @@ def test_10_fb_return_key_truthiness(kc: KC) -> None:
         ("v_Bogus", PARAM),
         ("cfoo", NO_SUCH_ATTR),
         ("clazz", PARAM),
+        # "length 4" is CFStringGetLength (UTF-16 units), not UTF-8 bytes
+        ("caf\u00e9", NO_SUCH_ATTR),
+        ("\u00e9\u00e9", PARAM),
     ],
 )
 def test_key_naming(dpkc: KC, profile: str, key: str, status: int) -> None:

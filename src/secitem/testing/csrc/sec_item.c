@@ -71,7 +71,8 @@ static CFMutableArrayRef new_array(void)
 typedef struct qent {
     CFTypeRef key, val;
     const char *k;      /* UTF-8 of a CFString key, else NULL */
-    size_t klen;
+    size_t klen;        /* its length in bytes */
+    CFIndex ulen;       /* its length in UTF-16 units (CFStringGetLength) */
     bool drop;          /* stripped by the shim (1.7) */
 } qent;
 
@@ -97,6 +98,7 @@ static void qd_load(CFDictionaryRef d, qdict *q)
             CFIndex len = 0;
             e->k = secsim_string_utf8(keys[i], &len);
             e->klen = (size_t)len;
+            e->ulen = CFStringGetLength(keys[i]);
         }
     }
     free(keys);
@@ -438,11 +440,18 @@ static bool in_list(const qent *e, const char *const *list, size_t n)
 
 /* Client-side checks of the DP client, run before securityd sees the call
  * (Client SecItemAttributesPrepare / SecItemAuthDoQuery). */
-static OSStatus dp_client_checks(const qdict *q, int op)
+static bool fb_truthy_return(CFTypeRef v);
+
+static OSStatus dp_client_checks(const qdict *q, int op, bool attributes)
 {
     CFTypeRef ac = qd_get(q, "accc");
     if (ac != NULL && !secsim_is(ac, sec_accc_type()))
         return errSecParam;                              /* section 4 */
+    /* 4.11 / 5.14: the client rejects an access control with constraints
+     * next to kSecAttrSynchronizable true in the attributes it sends
+     * (CFEqual to kCFBooleanTrue: a CFNumber 1 too, field evidence). */
+    if (attributes && ac != NULL && sec_accc_flags(ac) != 0 && fb_truthy_return(qd_get(q, "sync")))
+        return errSecParam;
     if (op != OP_COPY && str_is(qd_get(q, "u_AuthUI"), "u_AuthUIS"))
         return errSecParam;                              /* 6.5, 13.1 */
     if (qd_get(q, "u_AuthCtx") != NULL && qd_get(q, "u_CredRef") != NULL)
@@ -524,16 +533,17 @@ static OSStatus dp_parse(const qdict *q, int op, pquery *pq)
                 return errSecNoSuchAttr;
             return errSecParam;
         }
-        if (e->klen == 4) {
+        if (e->ulen == 4) {
+            /* "length 4" is CFStringGetLength: UTF-16 units, not bytes */
             if (key_is(e, "nleg"))
                 continue;                                /* ignored by SecDbAttrWithKey */
-            const sec_attrdef *def = sec_attr_lookup(e->k, 4);
+            const sec_attrdef *def = sec_attr_lookup(e->k, e->klen);
             if (def == NULL || !(def->dp_classes & CB(pq->cls)))
                 return errSecNoSuchAttr;                 /* section 2 key-naming note */
             if (def->dp_kind == K_SYNC && str_is(e->val, "syna")) {
-                if (op == OP_ADD)
-                    return errSecParam;
-                pq->sync_any = true;                     /* 7.2 */
+                /* 7.2: marks the query sync-aware and drops the term (on an
+                 * add, too: the item then gets the default sync = 0). */
+                pq->sync_any = true;
                 continue;
             }
             sval v;
@@ -598,10 +608,14 @@ static OSStatus dp_parse(const qdict *q, int op, pquery *pq)
             }
             continue;
         case 'v':
-            if (key_is(e, "v_Data"))
+            if (key_is(e, "v_Data")) {
+                /* 5.10: query_set_data takes CFData only, in every call */
+                if (e->val == NULL || !secsim_is(e->val, SECSIM_TYPE_DATA))
+                    return errSecParam;
                 pq->v_data = e->val;
-            else if (!key_is(e, "v_Ref") && !key_is(e, "v_PersistentRef"))
+            } else if (!key_is(e, "v_Ref") && !key_is(e, "v_PersistentRef")) {
                 return errSecParam;
+            }
             continue;
         case 'f':
             continue;                                    /* callbacks: ignored */
@@ -724,7 +738,7 @@ static OSStatus seed_from_ref(const pquery *pq, sitem *it)
 
 static OSStatus dp_add(const qdict *q, CFTypeRef *out)
 {
-    OSStatus st = dp_client_checks(q, OP_ADD);
+    OSStatus st = dp_client_checks(q, OP_ADD, true);
     if (st)
         return st;
     if (groups_empty(true))
@@ -837,7 +851,7 @@ static size_t dp_collect(const pquery *pq, bool writable, sitem ***out)
 
 static OSStatus dp_copy(const qdict *q, CFTypeRef *out)
 {
-    OSStatus st = dp_client_checks(q, OP_COPY);
+    OSStatus st = dp_client_checks(q, OP_COPY, false);
     if (st)
         return st;
     if (groups_empty(false))
@@ -894,10 +908,10 @@ done:
 
 static OSStatus dp_update(const qdict *q, const qdict *u)
 {
-    OSStatus st = dp_client_checks(q, OP_UPDATE);
+    OSStatus st = dp_client_checks(q, OP_UPDATE, false);
     if (st)
         return st;
-    st = dp_client_checks(u, OP_UPDATE);
+    st = dp_client_checks(u, OP_UPDATE, true);
     if (st)
         return st;
     if (groups_empty(true))
@@ -949,6 +963,8 @@ static OSStatus dp_update(const qdict *q, const qdict *u)
             st = errSecNoSuchAttr;
             goto done;
         }
+        if (def->dp_kind == K_SYNC && str_is(e->val, "syna"))
+            continue;                                    /* 7.2: the term is dropped */
         sval v;
         if (sec_dp_convert(def->dp_kind, e->val, &v) != errSecSuccess) {
             st = errSecParam;
@@ -1059,7 +1075,7 @@ static void remove_items(sitem **v, size_t n)
 
 static OSStatus dp_delete(const qdict *q)
 {
-    OSStatus st = dp_client_checks(q, OP_DELETE);
+    OSStatus st = dp_client_checks(q, OP_DELETE, false);
     if (st)
         return st;
     if (groups_empty(true))

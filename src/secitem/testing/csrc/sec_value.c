@@ -476,6 +476,12 @@ OSStatus sec_dp_convert(int kind, CFTypeRef v, sval *out)
             string_bytes(v, &p, &n);
             *out = sval_str((const char *)p, n);
         } else if (is_data) {
+            /* decoded as UTF-8: bytes that are not UTF-8 fail to convert (5.10) */
+            CFStringRef s = CFStringCreateWithBytes(NULL, CFDataGetBytePtr(v), CFDataGetLength(v),
+                                                    kCFStringEncodingUTF8, 0);
+            if (s == NULL)
+                return errSecParam;
+            CFRelease(s);
             *out = sval_str((const char *)CFDataGetBytePtr(v), (size_t)CFDataGetLength(v));
         } else {
             return errSecParam;
