@@ -270,6 +270,16 @@ static CFMutableDictionaryRef attrs_dict(const sitem *it)
     return d;
 }
 
+/* The one value asked for when it is not r_Ref (both engines). */
+static CFTypeRef shape_single(const sitem *it, const rflags *r)
+{
+    if (r->data)
+        return secret_data(it);
+    if (r->pref)
+        return pref_create(it);
+    return attrs_dict(it);
+}
+
 /* The result object for one item, or NULL when it contributes nothing. */
 static CFTypeRef shape_one(const sitem *it, const rflags *r)
 {
@@ -278,15 +288,8 @@ static CFTypeRef shape_one(const sitem *it, const rflags *r)
     if (it->impl == IMPL_FB) {
         if (count == 0)
             return sec_ref_create(it->impl, it->cls, it->rowid);     /* 4.2 / 5.3 FB default r_Ref */
-        if (count == 1) {
-            if (r->data)
-                return secret_data(it);
-            if (r->pref)
-                return pref_create(it);
-            if (r->attrs)
-                return attrs_dict(it);
-            return sec_ref_create(it->impl, it->cls, it->rowid);
-        }
+        if (count == 1)
+            return r->ref ? sec_ref_create(it->impl, it->cls, it->rowid) : shape_single(it, r);
         CFMutableDictionaryRef d = r->attrs ? attrs_dict(it) : new_dict();
         if (r->ref)
             dict_put(d, "v_Ref", sec_ref_create(it->impl, it->cls, it->rowid));
@@ -299,12 +302,8 @@ static CFTypeRef shape_one(const sitem *it, const rflags *r)
     if (count == 0)
         return NULL;
     if (count == 1) {
-        if (r->data)
-            return secret_data(it);
-        if (r->pref)
-            return pref_create(it);
-        if (r->attrs)
-            return attrs_dict(it);
+        if (!r->ref)
+            return shape_single(it, r);
         /* r_Ref on a password class: the iOS path hands back NULL. */
         return password ? NULL : sec_ref_create(it->impl, it->cls, it->rowid);
     }
@@ -394,6 +393,46 @@ typedef struct pquery {
     int64_t pref_rowid;
     const sval *agrp;       /* borrowed from attrs */
 } pquery;
+
+static void pq_init(pquery *q, long limit)
+{
+    memset(q, 0, sizeof *q);
+    q->cls = -1;
+    q->limit = limit;
+    q->authui = AUTH_ALLOW;
+}
+
+/* kSecValuePersistentRef (in the engine's format, `pref_ok`), then
+ * kSecValueRef: false if either is present and malformed. */
+static bool parse_refs(const qdict *q, pquery *pq, bool (*pref_ok)(CFTypeRef, int *, int64_t *))
+{
+    CFTypeRef pr = qd_get(q, "v_PersistentRef");
+    if (pr != NULL) {
+        if (!pref_ok(pr, &pq->pref_cls, &pq->pref_rowid))
+            return false;
+        pq->has_pref = true;
+    }
+    CFTypeRef ref = qd_get(q, "v_Ref");
+    if (ref != NULL) {
+        if (!sec_ref_get(ref, &pq->ref))
+            return false;
+        pq->has_ref = true;
+    }
+    return true;
+}
+
+/* Without kSecClass the persistent reference, else the reference, names
+ * the class; false if there is neither (11.1). */
+static bool class_from_refs(pquery *pq)
+{
+    if (pq->has_pref)
+        pq->cls = pq->pref_cls;
+    else if (pq->has_ref)
+        pq->cls = pq->ref.cls;
+    else
+        return false;
+    return true;
+}
 
 static void pq_free(pquery *q)
 {
@@ -488,24 +527,11 @@ static OSStatus dp_limit(CFTypeRef v, long *limit)
 /* securityd's query parser (DbQuery query_applier and friends). */
 static OSStatus dp_parse(const qdict *q, int op, pquery *pq)
 {
-    memset(pq, 0, sizeof *pq);
-    pq->cls = -1;
-    pq->limit = op == OP_COPY ? 1 : -1; /* 2.2 */
-    pq->authui = AUTH_ALLOW;
+    pq_init(pq, op == OP_COPY ? 1 : -1);                 /* 2.2 */
 
     /* references first: they may supply the class */
-    CFTypeRef pr = qd_get(q, "v_PersistentRef");
-    if (pr != NULL) {
-        if (!pref_is_dp(pr, &pq->pref_cls, &pq->pref_rowid))
-            return errSecParam;
-        pq->has_pref = true;
-    }
-    CFTypeRef ref = qd_get(q, "v_Ref");
-    if (ref != NULL) {
-        if (!sec_ref_get(ref, &pq->ref))
-            return errSecParam;
-        pq->has_ref = true;
-    }
+    if (!parse_refs(q, pq, pref_is_dp))
+        return errSecParam;
     CFTypeRef cv = qd_get(q, "class");
     if (cv != NULL) {
         if (!secsim_is(cv, SECSIM_TYPE_STRING))
@@ -515,11 +541,7 @@ static OSStatus dp_parse(const qdict *q, int op, pquery *pq)
         pq->cls = sec_class_from_name(s, (size_t)n);
         if (pq->cls < 0)
             return errSecNoSuchClass;                    /* 11.2 */
-    } else if (pq->has_pref) {
-        pq->cls = pq->pref_cls;
-    } else if (pq->has_ref) {
-        pq->cls = pq->ref.cls;
-    } else {
+    } else if (!class_from_refs(pq)) {
         return errSecParam;                              /* 11.1 */
     }
 
@@ -638,19 +660,34 @@ static bool dp_visible(const sitem *it, bool writable)
     return g != NULL && g->tag == SV_STR && sec_group_held(g->p, g->n, writable);
 }
 
-static bool dp_matches(const sitem *it, const pquery *q)
+/* A stored value equals a query value, as the engine `impl` compares. */
+static bool engine_equal(int impl, const sec_attrdef *def, const sval *a, const sval *b)
+{
+    return impl == IMPL_DP ? sec_dp_equal(def->dp_kind, a, b) : sec_fb_equal(def->fb_kind, a, b);
+}
+
+/* The class, reference, persistent-reference and attribute terms of a
+ * query (both engines). */
+static bool terms_match(const sitem *it, const pquery *q, int impl)
 {
     if (it->cls != q->cls)
         return false;
-    if (q->has_ref && !(q->ref.impl == IMPL_DP && q->ref.rowid == it->rowid))
+    if (q->has_ref && !(q->ref.impl == impl && q->ref.rowid == it->rowid))
         return false;
     if (q->has_pref && q->pref_rowid != it->rowid)
         return false;
     for (size_t i = 0; i < q->nattrs; i++) {
         const sval *s = item_get(it, q->attrs[i].def->name);
-        if (s == NULL || !sec_dp_equal(q->attrs[i].def->dp_kind, s, &q->attrs[i].v))
+        if (s == NULL || !engine_equal(impl, q->attrs[i].def, s, &q->attrs[i].v))
             return false;
     }
+    return true;
+}
+
+static bool dp_matches(const sitem *it, const pquery *q)
+{
+    if (!terms_match(it, q, IMPL_DP))
+        return false;
     if (!q->has_sync && !q->sync_any && !q->has_pref) {
         const sval *s = item_get(it, "sync");
         sval zero = sval_int(0);
@@ -736,6 +773,30 @@ static OSStatus seed_from_ref(const pquery *pq, sitem *it)
     return errSecSuccess;
 }
 
+/* Set every attribute of a parsed query on an item. */
+static void set_attrs(sitem *it, const pquery *pq)
+{
+    for (size_t i = 0; i < pq->nattrs; i++)
+        item_set(it, pq->attrs[i].def->name, sval_copy(&pq->attrs[i].v));
+}
+
+/* A new item for an add: seeded from kSecValueRef, then the query's
+ * attributes. */
+static OSStatus item_from_query(const pquery *pq, int impl, sitem **out)
+{
+    sitem *it = item_new(impl, pq->cls);
+    if (pq->has_ref) {
+        OSStatus st = seed_from_ref(pq, it);
+        if (st) {
+            item_free(it);
+            return st;
+        }
+    }
+    set_attrs(it, pq);
+    *out = it;
+    return errSecSuccess;
+}
+
 static OSStatus dp_add(const qdict *q, CFTypeRef *out)
 {
     OSStatus st = dp_client_checks(q, OP_ADD, true);
@@ -765,16 +826,10 @@ static OSStatus dp_add(const qdict *q, CFTypeRef *out)
         st = errSecSuccess;
         goto done;
     }
-    sitem *it = item_new(IMPL_DP, pq.cls);
-    if (pq.has_ref) {
-        st = seed_from_ref(&pq, it);
-        if (st) {
-            item_free(it);
-            goto done;
-        }
-    }
-    for (size_t i = 0; i < pq.nattrs; i++)
-        item_set(it, pq.attrs[i].def->name, sval_copy(&pq.attrs[i].v));
+    sitem *it;
+    st = item_from_query(&pq, IMPL_DP, &it);
+    if (st)
+        goto done;
     if (pq.v_data != NULL)
         item_set_data(it, CFDataGetBytePtr(pq.v_data), (size_t)CFDataGetLength(pq.v_data));
     /* 8.3 access group */
@@ -906,6 +961,20 @@ done:
     return st;
 }
 
+/* Put `fresh` in the place of `old` in the keychain (freeing `old`); true
+ * if `old` was there and the keychain now owns `fresh`. */
+static bool kc_replace(const sitem *old, sitem *fresh)
+{
+    for (size_t k = 0; k < g_kc.n; k++) {
+        if (g_kc.items[k] == old) {
+            item_free(g_kc.items[k]);
+            g_kc.items[k] = fresh;
+            return true;
+        }
+    }
+    return false;
+}
+
 static OSStatus dp_update(const qdict *q, const qdict *u)
 {
     OSStatus st = dp_client_checks(q, OP_UPDATE, false);
@@ -1002,8 +1071,7 @@ static OSStatus dp_update(const qdict *q, const qdict *u)
         fresh[i] = c;
         if (pu.nattrs > 0 && pq_get(&pu, "accc") != NULL && pq_get(&pu, "pdmn") == NULL)
             item_del(c, "pdmn");                         /* the new access control decides the protection */
-        for (size_t j = 0; j < pu.nattrs; j++)
-            item_set(c, pu.attrs[j].def->name, sval_copy(&pu.attrs[j].v));
+        set_attrs(c, &pu);
         if (pq_get(&pu, "pdmn") != NULL && pq_get(&pu, "accc") == NULL)
             item_del(c, "accc");                         /* a new protection replaces the old access control */
         if (has_new_data)
@@ -1037,16 +1105,9 @@ static OSStatus dp_update(const qdict *q, const qdict *u)
             }
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < g_kc.n; k++) {
-            if (g_kc.items[k] == found[i]) {
-                item_free(g_kc.items[k]);
-                g_kc.items[k] = fresh[i];
-                fresh[i] = NULL;
-                break;
-            }
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        if (kc_replace(found[i], fresh[i]))
+            fresh[i] = NULL;
     g_modified = true;
 done:
     if (fresh != NULL)
@@ -1125,22 +1186,9 @@ static bool fb_truthy_return(CFTypeRef v)
 
 static OSStatus fb_parse(const qdict *q, int op, pquery *pq)
 {
-    memset(pq, 0, sizeof *pq);
-    pq->cls = -1;
-    pq->limit = 1; /* 2.5: maxMatches defaults to one for every FB operation */
-    pq->authui = AUTH_ALLOW;
-    CFTypeRef pr = qd_get(q, "v_PersistentRef");
-    if (pr != NULL) {
-        if (!pref_is_fb(pr, &pq->pref_cls, &pq->pref_rowid))
-            return errSecParam;
-        pq->has_pref = true;
-    }
-    CFTypeRef ref = qd_get(q, "v_Ref");
-    if (ref != NULL) {
-        if (!sec_ref_get(ref, &pq->ref))
-            return errSecParam;
-        pq->has_ref = true;
-    }
+    pq_init(pq, 1); /* 2.5: maxMatches defaults to one for every FB operation */
+    if (!parse_refs(q, pq, pref_is_fb))
+        return errSecParam;
     CFTypeRef cv = qd_get(q, "class");
     if (cv != NULL) {
         CFIndex n = 0;
@@ -1148,11 +1196,7 @@ static OSStatus fb_parse(const qdict *q, int op, pquery *pq)
         pq->cls = sec_class_from_name(s, (size_t)n);
         if (pq->cls < 0)
             return errSecParam;                          /* 11.2: FB maps it to class 0 */
-    } else if (pq->has_pref) {
-        pq->cls = pq->pref_cls;
-    } else if (pq->has_ref) {
-        pq->cls = pq->ref.cls;
-    } else {
+    } else if (!class_from_refs(pq)) {
         return errSecParam;                              /* 11.1 */
     }
     for (size_t i = 0; i < q->n; i++) {
@@ -1200,18 +1244,7 @@ static OSStatus fb_parse(const qdict *q, int op, pquery *pq)
 
 static bool fb_matches(const sitem *it, const pquery *q)
 {
-    if (it->impl != IMPL_FB || it->cls != q->cls)
-        return false;
-    if (q->has_ref && !(q->ref.impl == IMPL_FB && q->ref.rowid == it->rowid))
-        return false;
-    if (q->has_pref && q->pref_rowid != it->rowid)
-        return false;
-    for (size_t i = 0; i < q->nattrs; i++) {
-        const sval *s = item_get(it, q->attrs[i].def->name);
-        if (s == NULL || !sec_fb_equal(q->attrs[i].def->fb_kind, s, &q->attrs[i].v))
-            return false;
-    }
-    return true;
+    return it->impl == IMPL_FB && terms_match(it, q, IMPL_FB);
 }
 
 static sval fb_default(int kind)
@@ -1266,16 +1299,10 @@ static OSStatus fb_add(const qdict *q, CFTypeRef *out, bool want_result)
     OSStatus st = fb_parse(q, OP_ADD, &pq);
     if (st)
         goto done;
-    sitem *it = item_new(IMPL_FB, pq.cls);
-    if (pq.has_ref) {
-        st = seed_from_ref(&pq, it);
-        if (st) {
-            item_free(it);
-            goto done;
-        }
-    }
-    for (size_t i = 0; i < pq.nattrs; i++)
-        item_set(it, pq.attrs[i].def->name, sval_copy(&pq.attrs[i].v));
+    sitem *it;
+    st = item_from_query(&pq, IMPL_FB, &it);
+    if (st)
+        goto done;
     if (pq.v_data != NULL) {
         const uint8_t *p;
         size_t n;
@@ -1381,8 +1408,7 @@ static OSStatus fb_update(const qdict *q, const qdict *u)
     for (size_t i = 0; i < n; i++) {
         /* item by item; an error stops the loop, earlier items stay updated */
         sitem *c = item_clone(found[i]);
-        for (size_t j = 0; j < pu.nattrs; j++)
-            item_set(c, pu.attrs[j].def->name, sval_copy(&pu.attrs[j].v));
+        set_attrs(c, &pu);
         if (has_data)
             item_set_data(c, dp, dn);
         item_set(c, "mdat", sval_date(t));
@@ -1393,13 +1419,7 @@ static OSStatus fb_update(const qdict *q, const qdict *u)
                 goto done;
             }
         }
-        for (size_t k = 0; k < g_kc.n; k++) {
-            if (g_kc.items[k] == found[i]) {
-                item_free(g_kc.items[k]);
-                g_kc.items[k] = c;
-                break;
-            }
-        }
+        kc_replace(found[i], c);
         g_modified = true;
     }
 done:
@@ -1525,8 +1545,39 @@ static OSStatus merge(OSStatus fb, CFTypeRef fbres, OSStatus dp, CFTypeRef dpres
     return errSecSuccess;
 }
 
+/* SecItemUpdate (u: the attributes to update) or SecItemDelete on the
+ * macos profile: route (1.2), run the engines the query reaches, merge the
+ * statuses (1.5). */
+static OSStatus shim_modify(int op, const qdict *q, const qdict *u)
+{
+    int t = route(q);
+    if (t == 0)
+        return errSecParam;
+    if (t == T_FB)
+        return op == OP_UPDATE ? fb_update(q, u) : fb_delete(q);
+    OSStatus fbst = errSecItemNotFound;
+    if (t & T_FB)
+        fbst = op == OP_UPDATE ? fb_update(q, u) : fb_delete(q);
+    qdict d;
+    qd_clone(q, &d);
+    strip_for_dp(&d, op);
+    OSStatus dpst = op == OP_UPDATE ? dp_update(&d, u) : dp_delete(&d);
+    qd_free(&d);
+    CFTypeRef none = NULL;
+    return t == T_DP ? dpst : merge(fbst, NULL, dpst, NULL, &none);
+}
+
 /* ------------------------------------------------------------------ */
 /* entry points */
+
+/* Hand a result object to the caller on success, else release it. */
+static void hand_back(OSStatus st, CFTypeRef obj, CFTypeRef *result)
+{
+    if (st == errSecSuccess && obj != NULL && result != NULL)
+        *result = obj;
+    else if (obj != NULL)
+        CFRelease(obj);
+}
 
 static bool enter(const char *fn, CFTypeRef dict, CFTypeRef dict2, OSStatus *st)
 {
@@ -1579,10 +1630,7 @@ SECSIM_EXPORT OSStatus SecItemAdd(CFDictionaryRef attributes, CFTypeRef *result)
     }
     qd_free(&q);
     leave();
-    if (st == errSecSuccess && obj != NULL && result != NULL)
-        *result = obj;
-    else if (obj != NULL)
-        CFRelease(obj);
+    hand_back(st, obj, result);
     return st;
 }
 
@@ -1624,10 +1672,7 @@ SECSIM_EXPORT OSStatus SecItemCopyMatching(CFDictionaryRef query, CFTypeRef *res
     }
     qd_free(&q);
     leave();
-    if (st == errSecSuccess && obj != NULL && result != NULL)
-        *result = obj;
-    else if (obj != NULL)
-        CFRelease(obj);
+    hand_back(st, obj, result);
     return st;
 }
 
@@ -1639,27 +1684,10 @@ SECSIM_EXPORT OSStatus SecItemUpdate(CFDictionaryRef query, CFDictionaryRef attr
     qdict q, u;
     qd_load(query, &q);
     qd_load(attributesToUpdate, &u);
-    if (g_sec.profile == PROFILE_IOS) {
+    if (g_sec.profile == PROFILE_IOS)
         st = dp_update(&q, &u);
-    } else {
-        int t = route(&q);
-        if (t == 0) {
-            st = errSecParam;
-        } else if (t == T_FB) {
-            st = fb_update(&q, &u);
-        } else {
-            OSStatus fbst = errSecItemNotFound;
-            if (t & T_FB)
-                fbst = fb_update(&q, &u);
-            qdict d;
-            qd_clone(&q, &d);
-            strip_for_dp(&d, OP_UPDATE);
-            OSStatus dpst = dp_update(&d, &u);
-            qd_free(&d);
-            CFTypeRef none = NULL;
-            st = t == T_DP ? dpst : merge(fbst, NULL, dpst, NULL, &none);
-        }
-    }
+    else
+        st = shim_modify(OP_UPDATE, &q, &u);
     qd_free(&u);
     qd_free(&q);
     leave();
@@ -1673,27 +1701,10 @@ SECSIM_EXPORT OSStatus SecItemDelete(CFDictionaryRef query)
         return st;
     qdict q;
     qd_load(query, &q);
-    if (g_sec.profile == PROFILE_IOS) {
+    if (g_sec.profile == PROFILE_IOS)
         st = dp_delete(&q);
-    } else {
-        int t = route(&q);
-        if (t == 0) {
-            st = errSecParam;
-        } else if (t == T_FB) {
-            st = fb_delete(&q);
-        } else {
-            OSStatus fbst = errSecItemNotFound;
-            if (t & T_FB)
-                fbst = fb_delete(&q);
-            qdict d;
-            qd_clone(&q, &d);
-            strip_for_dp(&d, OP_DELETE);
-            OSStatus dpst = dp_delete(&d);
-            qd_free(&d);
-            CFTypeRef none = NULL;
-            st = t == T_DP ? dpst : merge(fbst, NULL, dpst, NULL, &none);
-        }
-    }
+    else
+        st = shim_modify(OP_DELETE, &q, NULL);
     qd_free(&q);
     leave();
     return st;

@@ -172,21 +172,18 @@ static void sb_put(sbuf *b, const void *p, size_t n)
 
 static void sb_u8(sbuf *b, uint8_t v) { sb_put(b, &v, 1); }
 
-static void sb_u32(sbuf *b, uint32_t v)
-{
-    uint8_t t[4];
-    for (int i = 0; i < 4; i++)
-        t[i] = (uint8_t)(v >> (8 * i));
-    sb_put(b, t, 4);
-}
-
-static void sb_u64(sbuf *b, uint64_t v)
+/* The low n bytes of v (n <= 8), little-endian. */
+static void sb_le(sbuf *b, uint64_t v, size_t n)
 {
     uint8_t t[8];
-    for (int i = 0; i < 8; i++)
+    for (size_t i = 0; i < n; i++)
         t[i] = (uint8_t)(v >> (8 * i));
-    sb_put(b, t, 8);
+    sb_put(b, t, n);
 }
+
+static void sb_u32(sbuf *b, uint32_t v) { sb_le(b, v, 4); }
+
+static void sb_u64(sbuf *b, uint64_t v) { sb_le(b, v, 8); }
 
 static void sb_f64(sbuf *b, double d)
 {
@@ -219,25 +216,20 @@ static uint8_t rb_u8(rbuf *r)
     return v;
 }
 
-static uint32_t rb_u32(rbuf *r)
-{
-    uint8_t t[4] = { 0 };
-    rb_get(r, t, 4);
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v |= (uint32_t)t[i] << (8 * i);
-    return v;
-}
-
-static uint64_t rb_u64(rbuf *r)
+/* n little-endian bytes (n <= 8); 0 past the end. */
+static uint64_t rb_le(rbuf *r, size_t n)
 {
     uint8_t t[8] = { 0 };
-    rb_get(r, t, 8);
+    rb_get(r, t, n);
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
+    for (size_t i = 0; i < n; i++)
         v |= (uint64_t)t[i] << (8 * i);
     return v;
 }
+
+static uint32_t rb_u32(rbuf *r) { return (uint32_t)rb_le(r, 4); }
+
+static uint64_t rb_u64(rbuf *r) { return rb_le(r, 8); }
 
 static double rb_f64(rbuf *r)
 {

@@ -65,22 +65,24 @@ sval sval_copy(const sval *v)
     return c;
 }
 
-sval sval_str(const char *p, size_t n)
+/* A value of tag SV_STR or SV_DATA holding a copy of the bytes. */
+static sval sval_bytes_copy(uint8_t tag, const void *p, size_t n)
 {
     sval v = { 0 };
-    v.tag = SV_STR;
+    v.tag = tag;
     v.p = sec_memdup(p, n);
     v.n = n;
     return v;
 }
 
+sval sval_str(const char *p, size_t n)
+{
+    return sval_bytes_copy(SV_STR, p, n);
+}
+
 sval sval_data(const void *p, size_t n)
 {
-    sval v = { 0 };
-    v.tag = SV_DATA;
-    v.p = sec_memdup(p, n);
-    v.n = n;
-    return v;
+    return sval_bytes_copy(SV_DATA, p, n);
 }
 
 sval sval_int(int64_t i)
@@ -407,25 +409,82 @@ static bool string_bytes(CFTypeRef v, const uint8_t **p, size_t *n)
     return true;
 }
 
-OSStatus sec_dp_convert(int kind, CFTypeRef v, sval *out)
+/* The UTF-8 of a CFString as a string or a data value. */
+static sval string_as_str(CFTypeRef v)
 {
     const uint8_t *p;
     size_t n;
+    string_bytes(v, &p, &n);
+    return sval_str((const char *)p, n);
+}
+
+static sval string_as_data(CFTypeRef v)
+{
+    const uint8_t *p;
+    size_t n;
+    string_bytes(v, &p, &n);
+    return sval_data(p, n);
+}
+
+/* A CFString that is a strict decimal integer (sec_parse_decimal). */
+static bool string_decimal(CFTypeRef v, int64_t *i)
+{
+    const uint8_t *p;
+    size_t n;
+    string_bytes(v, &p, &n);
+    return sec_parse_decimal(p, n, i);
+}
+
+/* The bytes of a CFData as a data or a string value. */
+static sval data_as_data(CFTypeRef v)
+{
+    return sval_data(CFDataGetBytePtr(v), (size_t)CFDataGetLength(v));
+}
+
+static sval data_as_str(CFTypeRef v)
+{
+    return sval_str((const char *)CFDataGetBytePtr(v), (size_t)CFDataGetLength(v));
+}
+
+/* A CFDate, the one type a date column takes (both keychains). */
+static OSStatus convert_date(CFTypeRef v, sval *out)
+{
+    if (!secsim_is(v, SECSIM_TYPE_DATE))
+        return errSecParam;
+    *out = sval_date(CFDateGetAbsoluteTime(v));
+    return errSecSuccess;
+}
+
+/* The CF types a conversion tells apart. */
+typedef struct vtypes {
+    bool str, data, num, boolean;
+} vtypes;
+
+/* Start of a conversion: *out cleared; false if there is no value. */
+static bool convert_begin(CFTypeRef v, sval *out, vtypes *is)
+{
     memset(out, 0, sizeof *out);
     if (v == NULL)
+        return false;
+    is->str = secsim_is(v, SECSIM_TYPE_STRING);
+    is->data = secsim_is(v, SECSIM_TYPE_DATA);
+    is->num = secsim_is(v, SECSIM_TYPE_NUMBER);
+    is->boolean = secsim_is(v, SECSIM_TYPE_BOOLEAN);
+    return true;
+}
+
+OSStatus sec_dp_convert(int kind, CFTypeRef v, sval *out)
+{
+    vtypes is;
+    if (!convert_begin(v, out, &is))
         return errSecParam;
-    bool is_str = secsim_is(v, SECSIM_TYPE_STRING);
-    bool is_data = secsim_is(v, SECSIM_TYPE_DATA);
-    bool is_num = secsim_is(v, SECSIM_TYPE_NUMBER);
-    bool is_bool = secsim_is(v, SECSIM_TYPE_BOOLEAN);
     switch (kind) {
     case K_BLOB:
-        if (is_str) {
-            string_bytes(v, &p, &n);
-            *out = sval_str((const char *)p, n);
-        } else if (is_data) {
-            *out = sval_data(CFDataGetBytePtr(v), (size_t)CFDataGetLength(v));
-        } else if (is_num) {
+        if (is.str) {
+            *out = string_as_str(v);
+        } else if (is.data) {
+            *out = data_as_data(v);
+        } else if (is.num) {
             *out = number_sval(v);
         } else {
             return errSecParam;
@@ -434,17 +493,16 @@ OSStatus sec_dp_convert(int kind, CFTypeRef v, sval *out)
     case K_NUM:
     case K_SYNC:
     case K_TOMB:
-        if (is_num) {
+        if (is.num) {
             *out = number_sval(v);
-        } else if (is_bool) {
+        } else if (is.boolean) {
             *out = sval_int(CFBooleanGetValue(v) ? 1 : 0);
-        } else if (is_str) {
+        } else if (is.str) {
             int64_t i;
-            string_bytes(v, &p, &n);
-            if (sec_parse_decimal(p, n, &i))
+            if (string_decimal(v, &i))
                 *out = sval_int(i);
             else
-                *out = sval_str((const char *)p, n);
+                *out = string_as_str(v);
         } else {
             return errSecParam;
         }
@@ -452,12 +510,11 @@ OSStatus sec_dp_convert(int kind, CFTypeRef v, sval *out)
     case K_DATA:
     case K_SHA1:
     case K_UUID:
-        if (is_data) {
-            *out = sval_data(CFDataGetBytePtr(v), (size_t)CFDataGetLength(v));
-        } else if (is_str) {
-            string_bytes(v, &p, &n);
-            *out = sval_data(p, n);
-        } else if (is_num) {
+        if (is.data) {
+            *out = data_as_data(v);
+        } else if (is.str) {
+            *out = string_as_data(v);
+        } else if (is.num) {
             int32_t i32 = 0;
             CFNumberGetValue(v, kCFNumberSInt32Type, &i32);
             *out = sval_data(&i32, 4);
@@ -466,23 +523,19 @@ OSStatus sec_dp_convert(int kind, CFTypeRef v, sval *out)
         }
         return errSecSuccess;
     case K_DATE:
-        if (!secsim_is(v, SECSIM_TYPE_DATE))
-            return errSecParam;
-        *out = sval_date(CFDateGetAbsoluteTime(v));
-        return errSecSuccess;
+        return convert_date(v, out);
     case K_STR:
     case K_ACCESS:
-        if (is_str) {
-            string_bytes(v, &p, &n);
-            *out = sval_str((const char *)p, n);
-        } else if (is_data) {
+        if (is.str) {
+            *out = string_as_str(v);
+        } else if (is.data) {
             /* decoded as UTF-8: bytes that are not UTF-8 fail to convert (5.10) */
             CFStringRef s = CFStringCreateWithBytes(NULL, CFDataGetBytePtr(v), CFDataGetLength(v),
                                                     kCFStringEncodingUTF8, 0);
             if (s == NULL)
                 return errSecParam;
             CFRelease(s);
-            *out = sval_str((const char *)CFDataGetBytePtr(v), (size_t)CFDataGetLength(v));
+            *out = data_as_str(v);
         } else {
             return errSecParam;
         }
@@ -538,35 +591,27 @@ bool sec_dp_equal(int kind, const sval *a, const sval *b)
 
 OSStatus sec_fb_convert(int kind, CFTypeRef v, sval *out)
 {
-    const uint8_t *p;
-    size_t n;
-    memset(out, 0, sizeof *out);
-    if (v == NULL)
+    vtypes is;
+    if (!convert_begin(v, out, &is))
         return errSecParam;
-    bool is_str = secsim_is(v, SECSIM_TYPE_STRING);
-    bool is_data = secsim_is(v, SECSIM_TYPE_DATA);
-    bool is_num = secsim_is(v, SECSIM_TYPE_NUMBER);
-    bool is_bool = secsim_is(v, SECSIM_TYPE_BOOLEAN);
     switch (kind) {
     case F_STR:
-        if (is_str) {
-            string_bytes(v, &p, &n);
-            *out = sval_str((const char *)p, n);
-        } else if (is_data) {
-            *out = sval_str((const char *)CFDataGetBytePtr(v), (size_t)CFDataGetLength(v));
+        if (is.str) {
+            *out = string_as_str(v);
+        } else if (is.data) {
+            *out = data_as_str(v);
         } else {
             return errSecParam;
         }
         return errSecSuccess;
     case F_NUM: {
         int64_t i = 0;
-        if (is_num) {
+        if (is.num) {
             CFNumberGetValue(v, kCFNumberSInt64Type, &i);
-        } else if (is_bool) {
+        } else if (is.boolean) {
             i = CFBooleanGetValue(v) ? 1 : 0;
-        } else if (is_str) {
-            string_bytes(v, &p, &n);
-            if (!sec_parse_decimal(p, n, &i))
+        } else if (is.str) {
+            if (!string_decimal(v, &i))
                 return errSecParam;
         } else {
             return errSecParam;
@@ -576,9 +621,9 @@ OSStatus sec_fb_convert(int kind, CFTypeRef v, sval *out)
     }
     case F_BOOL: {
         int64_t i = 0;
-        if (is_bool) {
+        if (is.boolean) {
             i = CFBooleanGetValue(v) ? 1 : 0;
-        } else if (is_num) {
+        } else if (is.num) {
             double d = 0;
             CFNumberGetValue(v, kCFNumberFloat64Type, &d);
             i = d != 0;
@@ -590,27 +635,22 @@ OSStatus sec_fb_convert(int kind, CFTypeRef v, sval *out)
         return errSecSuccess;
     }
     case F_DATA:
-        if (is_data) {
-            *out = sval_data(CFDataGetBytePtr(v), (size_t)CFDataGetLength(v));
-        } else if (is_str) {
-            string_bytes(v, &p, &n);
-            *out = sval_data(p, n);
+        if (is.data) {
+            *out = data_as_data(v);
+        } else if (is.str) {
+            *out = string_as_data(v);
         } else {
             return errSecParam;
         }
         return errSecSuccess;
     case F_DATE:
-        if (!secsim_is(v, SECSIM_TYPE_DATE))
-            return errSecParam;
-        *out = sval_date(CFDateGetAbsoluteTime(v));
-        return errSecSuccess;
+        return convert_date(v, out);
     case F_FOURCC:
         /* Stored as a FourCharCode; handed back as the 4-char CFString
          * constant (facts 5.3, FB attribute dictionaries). */
-        if (is_str) {
-            string_bytes(v, &p, &n);
-            *out = sval_str((const char *)p, n);
-        } else if (is_num) {
+        if (is.str) {
+            *out = string_as_str(v);
+        } else if (is.num) {
             int64_t i = 0;
             CFNumberGetValue(v, kCFNumberSInt64Type, &i);
             char four[4] = { (char)((i >> 24) & 0xff), (char)((i >> 16) & 0xff), (char)((i >> 8) & 0xff),
@@ -651,10 +691,8 @@ bool sec_truthy(CFTypeRef v)
         return i != 0;
     }
     if (secsim_is(v, SECSIM_TYPE_STRING)) {
-        CFIndex n = 0;
-        const char *s = secsim_string_utf8(v, &n);
         int64_t i;
-        return sec_parse_decimal((const uint8_t *)s, (size_t)n, &i) && i != 0;
+        return string_decimal(v, &i) && i != 0;
     }
     return false;
 }
