@@ -83,6 +83,7 @@ _INT64_MAX: Final = (1 << 63) - 1
 _EPOCH: Final = datetime(2001, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE: Final = datetime(2001, 1, 1)
 _ONE_US: Final = timedelta(microseconds=1)
+_EXACT_LIMIT: Final = float(2**52)  # |microseconds| below which a double's ulp is <= 0.5
 _NULL: Final[Any] = ffi.NULL
 
 
@@ -108,7 +109,7 @@ class CFObject:
     cf_type_name: ClassVar[str] = "CFType"
 
     _ref: Any
-    _hash: int
+    _hash: int | None
 
     def __init__(self) -> None:
         raise TypeError(
@@ -118,10 +119,9 @@ class CFObject:
     @classmethod
     def _adopt(cls, ref: Any) -> Self:
         """Wrap ``ref``, taking over one reference that the caller owns (+1)."""
-        rt = runtime()
         obj = object.__new__(cls)
-        obj._hash = int(rt.CFHash(ref))
-        obj._ref = ffi.gc(ref, rt.release)
+        obj._hash = None  # CFHash on first use (most objects are never hashed)
+        obj._ref = ffi.gc(ref, runtime().release)
         return obj
 
     @property
@@ -176,7 +176,16 @@ class CFObject:
             return bool(runtime().CFEqual(self._ref, other._ref))
 
     def __hash__(self) -> int:
-        return self._hash
+        value = self._hash
+        if value is None:
+            with _CLOSE_LOCK:
+                value = self._hash
+                if value is None:
+                    ref = self._ref
+                    # A closed object equals only itself: any stable value will do.
+                    value = int(runtime().CFHash(ref)) if ref is not None else id(self) >> 4
+                    self._hash = value
+        return value
 
     def __copy__(self) -> Self:
         return type(self)._adopt(self._retained_ref())
@@ -289,12 +298,21 @@ class _Runtime:
                 self.opaque[int(getattr(sec, function)())] = cls
             except ffi.error:
                 continue  # e.g. SecKeychainItemGetTypeID on iOS
+        #: id(SecConstant) -> exported pointer, for the constants in PUBLIC_CONSTANTS
+        #: (kept alive in ``_constant_objects``, so an id cannot be reused).
+        self.constant_ids: dict[int, Any] = {}
+        #: exported pointer -> the key a returned dictionary uses for it
+        #: (``key_for`` of its characters): returned keys that are the library's
+        #: own constants are recognised without reading their characters.
+        self.key_constants: dict[Any, str] = {}
+        self._constant_objects: list[SecConstant] = []
         self.constants: dict[str, Any] = self._check_constants()
 
     def _check_constants(self) -> dict[str, Any]:
         """name -> exported pointer; refuses a library whose constants differ."""
         found: dict[str, Any] = {}
         wrong: list[str] = []
+        keep = self._constant_objects
         # One scratch buffer for all the (short) constants keeps the check cheap.
         capacity = 256
         buffer = ffi.new("UInt8[]", capacity)
@@ -322,6 +340,9 @@ class _Runtime:
                 wrong.append(f"{constant.name} is {actual!r}, expected {str(constant)!r}")
                 continue
             found[constant.name] = ref
+            keep.append(constant)
+            self.constant_ids[id(constant)] = ref
+            self.key_constants[ref] = key_for(actual)
         if wrong:
             more = f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""
             raise KeychainUnavailableError(
@@ -419,7 +440,34 @@ def validate(value: object, path: str = "") -> None:
     ``OverflowError`` for an int outside 64 bits and ``ValueError`` for a naive
     datetime, a lone surrogate, a recursive container or a closed CFObject.
     """
+    if type(value) is dict and _plain_dict(value):
+        return  # the common case: checked without building key paths
     _validate(value, path, set())
+
+
+def _plain_dict(value: dict[object, object]) -> bool:
+    """True if ``value`` is a flat dict of values that need no further check.
+
+    Keys are constants or ASCII strings; values are constants, ASCII strings,
+    ``bool``, ``bytes``, ``float`` or 64-bit ``int`` (exact types only).  Anything
+    else (nested containers, dates, objects, non-ASCII text) returns False and
+    gets the full check, which also names the offending key.
+    """
+    for key, item in value.items():
+        kind = type(key)
+        if kind is not SecConstant and not (kind is str and key.isascii()):  # type: ignore[attr-defined]
+            return False
+        kind = type(item)
+        if kind is SecConstant or kind is bool or kind is bytes or kind is float:
+            continue
+        if kind is str:
+            if item.isascii():  # type: ignore[attr-defined]
+                continue
+            return False
+        if kind is int and _INT64_MIN <= item <= _INT64_MAX:  # type: ignore[operator]
+            continue
+        return False
+    return True
 
 
 def _validate(value: object, path: str, active: set[int]) -> None:
@@ -431,7 +479,7 @@ def _validate(value: object, path: str, active: set[int]) -> None:
                 raise ValueError(
                     f"{path or 'value'}: string contains a lone surrogate (not valid Unicode)"
                 ) from None
-    elif isinstance(value, bool | float | bytes | bytearray | memoryview):
+    elif isinstance(value, (bool, float, bytes, bytearray, memoryview)):
         pass
     elif isinstance(value, int):
         if not _INT64_MIN <= value <= _INT64_MAX:
@@ -448,12 +496,12 @@ def _validate(value: object, path: str, active: set[int]) -> None:
         _enter(value, path, active)
         for key, item in list(value.items()):
             sub = _join(path, key)
-            if isinstance(key, list | dict | Mapping):
+            if isinstance(key, (list, dict, Mapping)):
                 raise _refuse(sub, key)
             _validate(key, sub, active)
             _validate(item, sub, active)
         active.discard(id(value))
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, (list, tuple)):
         _enter(value, path, active)
         for index, item in enumerate(value):
             _validate(item, f"{path or 'value'}[{index}]", active)
@@ -491,13 +539,29 @@ class _Builder:
 
     def _release_from(self, start: int) -> None:
         # The container just created retains these: drop our own references.
-        extra = self.owned[start:]
-        del self.owned[start:]
+        owned = self.owned
+        extra = owned[start:]
+        del owned[start:]
         release = self.rt.CFRelease
         for ref in reversed(extra):
             release(ref)
 
     def build(self, value: object) -> Any:
+        # Exact types first (the common case), then the general rules.
+        kind = type(value)
+        if kind is SecConstant:
+            ref = self.rt.constant_ids.get(id(value))
+            if ref is not None:
+                return ref  # the library's own immortal pointer
+        elif kind is bool:
+            return self.rt.true if value else self.rt.false
+        elif kind is bytes:
+            return self._own(self.rt.cf.CFDataCreate(_NULL, value, len(value)))  # type: ignore[arg-type]
+        elif kind is dict:
+            return self._build_mapping(value)  # type: ignore[arg-type]
+        return self._build_any(value)
+
+    def _build_any(self, value: object) -> Any:
         rt = self.rt
         cf = rt.cf
         if isinstance(value, str):
@@ -519,9 +583,9 @@ class _Builder:
             return self._own(
                 cf.CFNumberCreate(_NULL, kCFNumberFloat64Type, ffi.new("double *", value))
             )
-        if isinstance(value, bytes | bytearray | memoryview):
+        if isinstance(value, (bytes, bytearray, memoryview)):
             data = value if isinstance(value, bytes) else bytes(value)
-            return self._own(cf.CFDataCreate(_NULL, ffi.from_buffer("UInt8[]", data), len(data)))
+            return self._own(cf.CFDataCreate(_NULL, data, len(data)))
         if isinstance(value, datetime):
             offset = value.utcoffset()
             assert offset is not None
@@ -530,20 +594,8 @@ class _Builder:
         if isinstance(value, CFObject):
             return self._own(value._retained_ref())
         if isinstance(value, Mapping):
-            items = list(value.items())
-            count = len(items)
-            keys = ffi.new("CFTypeRef[]", count)
-            values = ffi.new("CFTypeRef[]", count)
-            start = len(self.owned)
-            for index, (key, item) in enumerate(items):
-                keys[index] = self.build(key)
-                values[index] = self.build(item)
-            ref = cf.CFDictionaryCreate(
-                _NULL, keys, values, count, rt.key_callbacks, rt.value_callbacks
-            )
-            self._release_from(start)
-            return self._own(ref)
-        if isinstance(value, list | tuple):
+            return self._build_mapping(value)
+        if isinstance(value, (list, tuple)):
             count = len(value)
             values = ffi.new("CFTypeRef[]", count)
             start = len(self.owned)
@@ -553,6 +605,26 @@ class _Builder:
             self._release_from(start)
             return self._own(ref)
         raise _refuse("value", value)  # unreachable after validate()
+
+    def _build_mapping(self, value: Mapping[object, object]) -> Any:
+        rt = self.rt
+        items = list(value.items())
+        count = len(items)
+        # One array: keys in the first half, values in the second.
+        refs = ffi.new("CFTypeRef[]", 2 * count)
+        start = len(self.owned)
+        build = self.build
+        index = count
+        for key, item in items:
+            refs[index - count] = build(key)
+            refs[index] = build(item)
+            index += 1
+        ref = rt.cf.CFDictionaryCreate(
+            _NULL, refs, refs + count, count, rt.key_callbacks, rt.value_callbacks
+        )
+        if len(self.owned) > start:
+            self._release_from(start)
+        return self._own(ref)
 
 
 class _Converted:
@@ -588,6 +660,23 @@ def converted(value: object, path: str = "") -> _Converted:
     return _Converted(value, path)
 
 
+def convert(value: object, path: str = "") -> tuple[Any, _Builder]:
+    """``value`` as a CF reference, and the builder that owns what was created.
+
+    The function form of :func:`converted` for hot paths: ``value`` is
+    validated first (before the library is loaded); the caller must call
+    ``builder.release()`` (in a ``finally``) once the reference is no longer
+    needed.
+    """
+    validate(value, path)
+    builder = _Builder(runtime())
+    try:
+        return builder.build(value), builder
+    except BaseException:
+        builder.release()
+        raise
+
+
 # --------------------------------------------------------------------------
 # CF -> Python
 
@@ -602,19 +691,66 @@ def to_python(ref: Any) -> object:
 
 
 def _to_python(rt: _Runtime, ref: Any) -> object:
-    type_id = int(rt.CFGetTypeID(ref))
-    converter = rt.converters.get(type_id)
+    converter = rt.converters.get(rt.CFGetTypeID(ref))
     if converter is not None:
         return converter(rt, ref)
-    cls = rt.opaque.get(type_id, CFObject)
+    return _opaque_out(rt, ref)
+
+
+def _opaque_out(rt: _Runtime, ref: Any) -> CFObject:
+    cls = rt.opaque.get(rt.CFGetTypeID(ref), CFObject)
     return cls._adopt(rt.CFRetain(ref))
+
+
+#: The longest string (in UTF-16 units) read through the per-thread buffer.
+_SHORT_STRING: Final = 341
+_SCRATCH_BYTES: Final = 3 * _SHORT_STRING  # UTF-8 needs at most 3 bytes per UTF-16 unit
+
+#: CFRange(0, n) for every short length, built once (read-only, shared by threads).
+_RANGES: Final[Any] = ffi.new("CFRange[]", [(0, n) for n in range(_SHORT_STRING + 1)])
+
+
+class _Scratch(threading.local):
+    """Per-thread buffers reused by the string and number readers.
+
+    Nothing that runs between filling a buffer and reading it back can call
+    into Python code that converts values, so one set per thread is enough.
+    """
+
+    def __init__(self) -> None:
+        buffer = ffi.new("UInt8[]", _SCRATCH_BYTES)
+        #: (buffer, used length, the buffer as char *)
+        self.strings: tuple[Any, Any, Any] = (
+            buffer,
+            ffi.new("CFIndex *"),
+            ffi.cast("char *", buffer),
+        )
+        self.int64: Any = ffi.new("int64_t *")
+        self.double: Any = ffi.new("double *")
+
+
+_scratch: Final = _Scratch()
 
 
 def _string_out(rt: _Runtime, ref: Any) -> str:
     cf = rt.cf
-    length = int(cf.CFStringGetLength(ref))
-    if length == 0:
-        return ""
+    length = cf.CFStringGetLength(ref)
+    if length <= _SHORT_STRING:
+        if length == 0:
+            return ""
+        buffer, used, chars = _scratch.strings
+        if (
+            cf.CFStringGetBytes(
+                ref, _RANGES[length], kCFStringEncodingUTF8, 0, 0, buffer, 3 * length, used
+            )
+            == length
+        ):
+            return ffi.unpack(chars, used[0]).decode("utf-8")  # type: ignore[no-any-return]
+    return _long_string_out(rt, ref, length)
+
+
+def _long_string_out(rt: _Runtime, ref: Any, length: int) -> str:
+    cf = rt.cf
     whole = ffi.new("CFRange *", (0, length))  # keep the owner alive during the calls
     used = ffi.new("CFIndex *")
     capacity = length * 3  # UTF-8 needs at most 3 bytes per UTF-16 unit
@@ -630,59 +766,78 @@ def _string_out(rt: _Runtime, ref: Any) -> str:
 
 
 def _data_out(rt: _Runtime, ref: Any) -> bytes:
-    length = int(rt.cf.CFDataGetLength(ref))
+    cf = rt.cf
+    length = cf.CFDataGetLength(ref)
     if length == 0:
         return b""
-    return bytes(ffi.buffer(rt.cf.CFDataGetBytePtr(ref), length))
+    return ffi.buffer(cf.CFDataGetBytePtr(ref), length)[:]  # type: ignore[no-any-return]
 
 
 def _boolean_out(rt: _Runtime, ref: Any) -> bool:
+    # kCFBooleanTrue / kCFBooleanFalse are singletons: compare pointers first.
+    if ref == rt.true:
+        return True
+    if ref == rt.false:
+        return False
     return bool(rt.cf.CFBooleanGetValue(ref))
 
 
 def _number_out(rt: _Runtime, ref: Any) -> int | float:
     cf = rt.cf
+    scratch = _scratch
     if not cf.CFNumberIsFloatType(ref):
-        integer = ffi.new("int64_t *")
+        integer = scratch.int64
         if cf.CFNumberGetValue(ref, kCFNumberSInt64Type, integer):
             return int(integer[0])
-    real = ffi.new("double *")
+    real = scratch.double
     cf.CFNumberGetValue(ref, kCFNumberFloat64Type, real)
     return float(real[0])
 
 
 def _date_out(rt: _Runtime, ref: Any) -> datetime:
     seconds = float(rt.cf.CFDateGetAbsoluteTime(ref))
+    scaled = seconds * 1e6
+    if -_EXACT_LIMIT < scaled < _EXACT_LIMIT:
+        # Below 2**52 the product is within 0.25 of the exact one, so a value
+        # that is not near a half rounds as the exact product would.
+        micros = round(scaled)
+        if -0.25 < scaled - micros < 0.25:
+            return _EPOCH + timedelta(0, 0, micros)
     numerator, denominator = seconds.as_integer_ratio()  # ValueError for inf/nan
     micros, rest = divmod(numerator * 1_000_000, denominator)
     if 2 * rest > denominator or (2 * rest == denominator and micros % 2):
         micros += 1  # round half to even, exactly
-    return _EPOCH + timedelta(microseconds=micros)
+    return _EPOCH + timedelta(0, 0, micros)
 
 
 def _array_out(rt: _Runtime, ref: Any) -> list[object]:
     cf = rt.cf
-    return [
-        _to_python(rt, cf.CFArrayGetValueAtIndex(ref, index))
-        for index in range(int(cf.CFArrayGetCount(ref)))
-    ]
+    get = cf.CFArrayGetValueAtIndex
+    return [_to_python(rt, get(ref, index)) for index in range(cf.CFArrayGetCount(ref))]
 
 
 def _dictionary_out(rt: _Runtime, ref: Any) -> dict[object, object]:
     cf = rt.cf
-    count = int(cf.CFDictionaryGetCount(ref))
-    keys = ffi.new("CFTypeRef[]", count)
-    values = ffi.new("CFTypeRef[]", count)
-    cf.CFDictionaryGetKeysAndValues(ref, keys, values)
+    count = cf.CFDictionaryGetCount(ref)
+    refs = ffi.new("CFTypeRef[]", 2 * count)  # keys, then values
+    cf.CFDictionaryGetKeysAndValues(ref, refs, refs + count)
+    type_of = rt.CFGetTypeID
+    converters = rt.converters
+    known_keys = rt.key_constants
     result: dict[object, object] = {}
     for index in range(count):
-        key_ref = keys[index]
-        key: object
-        if int(rt.CFGetTypeID(key_ref)) == rt.string_id:
-            key = key_for(_string_out(rt, key_ref))
-        else:
-            key = _hashable(_to_python(rt, key_ref))
-        result[key] = _to_python(rt, values[index])
+        key_ref = refs[index]
+        key: object = known_keys.get(key_ref)  # the library's own constant: no need to read it
+        if key is None:
+            if type_of(key_ref) == rt.string_id:
+                key = key_for(_string_out(rt, key_ref))
+            else:
+                key = _hashable(_to_python(rt, key_ref))
+        value_ref = refs[count + index]
+        converter = converters.get(type_of(value_ref))
+        result[key] = (
+            converter(rt, value_ref) if converter is not None else _opaque_out(rt, value_ref)
+        )
     return result
 
 

@@ -73,6 +73,17 @@ def _k(name: str) -> str:
     return value
 
 
+# The constants used on every call, looked up once.
+_kSecClass: Final = _k("kSecClass")
+_kSecAttrAccessible: Final = _k("kSecAttrAccessible")
+_kSecAttrAccessGroup: Final = _k("kSecAttrAccessGroup")
+_kSecAttrCreationDate: Final = _k("kSecAttrCreationDate")
+_kSecAttrModificationDate: Final = _k("kSecAttrModificationDate")
+_kSecValueData: Final = _k("kSecValueData")
+_kSecValuePersistentRef: Final = _k("kSecValuePersistentRef")
+_kSecValueRef: Final = _k("kSecValueRef")
+
+
 # --------------------------------------------------------------------------
 # Validation errors
 # --------------------------------------------------------------------------
@@ -344,7 +355,7 @@ class PersistentRef:
     item_class: ItemClass | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.value, bytes | bytearray | memoryview):
+        if not isinstance(self.value, (bytes, bytearray, memoryview)):
             raise QueryTypeError(
                 "PersistentRef.value", f"expected bytes, got {type(self.value).__name__}"
             )
@@ -363,6 +374,16 @@ class PersistentRef:
                 guess = None
             object.__setattr__(self, "item_class", guess)
 
+    @classmethod
+    def _make(cls, value: bytes, item_class: ItemClass | None) -> PersistentRef:
+        """Build from values already in normal form (no checks when they are)."""
+        if type(value) is not bytes or type(item_class) is not ItemClass:
+            return cls(value, item_class)
+        ref = object.__new__(cls)
+        object.__setattr__(ref, "value", value)
+        object.__setattr__(ref, "item_class", item_class)
+        return ref
+
     def __bytes__(self) -> bytes:
         return self.value
 
@@ -376,7 +397,7 @@ class PersistentRef:
         Apple's data-protection keychain rejects a persistent ref combined
         with other attributes in ``SecItemDelete``, so nothing else is added.
         """
-        return {_k("kSecValuePersistentRef"): self.value}
+        return {_kSecValuePersistentRef: self.value}
 
 
 # --------------------------------------------------------------------------
@@ -435,7 +456,7 @@ class _Spec:
                 raise InvalidQueryError(where, "must not contain NUL characters")
             return value
         if kind is _Kind.BYTES:
-            if not isinstance(value, bytes | bytearray | memoryview):
+            if not isinstance(value, (bytes, bytearray, memoryview)):
                 hint = "; encode text first, e.g. value.encode()" if isinstance(value, str) else ""
                 raise QueryTypeError(where, f"expected bytes, got {type(value).__name__}{hint}")
             return bytes(value)
@@ -503,7 +524,7 @@ class _Spec:
                 return value.encode("utf-8")
             return None
         if kind is _Kind.BOOL:
-            if isinstance(value, bool | int):
+            if isinstance(value, (bool, int)):
                 return bool(value)
             return None
         if kind in (_Kind.FOURCC, _Kind.PORT, _Kind.UINT):
@@ -528,7 +549,7 @@ class _Spec:
             except ValueError:
                 return None
         if kind is _Kind.SYNC:
-            if isinstance(value, bool | int):
+            if isinstance(value, (bool, int)):
                 return Synchronizable(bool(value))
             return None
         return None
@@ -545,7 +566,7 @@ def _identity_bytes(value: object) -> object:
         return b""
     if isinstance(value, str):
         return value.encode("utf-8")
-    if isinstance(value, bytearray | memoryview):
+    if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
     return value
 
@@ -620,13 +641,13 @@ class ItemDescription:
         An ``access_control`` matches on its protection (the item's
         accessibility), since access controls themselves cannot be compared.
         """
-        query: dict[str, object] = {_k("kSecClass"): _k_value(self.item_class)}
+        query: dict[str, object] = {_kSecClass: _k_value(self.item_class)}
         for spec in _specs(type(self)):
             value = getattr(self, spec.name)
             if value is None:
                 continue
             if isinstance(value, AccessPolicy):
-                query[_k("kSecAttrAccessible")] = _k_value(value.protection)
+                query[_kSecAttrAccessible] = _k_value(value.protection)
                 continue
             query[spec.key] = spec.to_cf(value)
         return query
@@ -647,7 +668,7 @@ class ItemDescription:
                 f"adding a {self.item_class.name.lower()} needs its SecKey/SecCertificate object "
                 "(kSecValueRef); use secitem.security.SecItemAdd for that",
             )
-        attrs: dict[str, object] = {_k("kSecClass"): _k_value(self.item_class)}
+        attrs: dict[str, object] = {_kSecClass: _k_value(self.item_class)}
         for spec in _specs(type(self)):
             value = getattr(self, spec.name)
             if value is None:
@@ -673,7 +694,7 @@ class ItemDescription:
         keychain (``""``, ``0``); otherwise they are left out (then use
         :meth:`has_identity_of` to filter the results).
         """
-        query: dict[str, object] = {_k("kSecClass"): _k_value(self.item_class)}
+        query: dict[str, object] = {_kSecClass: _k_value(self.item_class)}
         for spec in _specs(type(self)):
             value = getattr(self, spec.name)
             if spec.identity:
@@ -683,7 +704,7 @@ class ItemDescription:
                     query[spec.key] = spec.default
             elif spec.kind is _Kind.SYNC and value is Synchronizable.YES:
                 query[spec.key] = True
-            elif spec.key == _k("kSecAttrAccessGroup") and value is not None:
+            elif spec.key == _kSecAttrAccessGroup and value is not None:
                 query[spec.key] = value
         return query
 
@@ -711,7 +732,7 @@ class ItemDescription:
         errSecNoSuchAttr to it).
         """
         attrs = self.to_attributes() if self.writable else self.to_query()
-        attrs.pop(_k("kSecClass"), None)
+        attrs.pop(_kSecClass, None)
         return attrs
 
     def non_identity_changes(self) -> dict[str, object]:
@@ -734,17 +755,17 @@ class ItemDescription:
         (for example an account stored as non-UTF-8 data by another app) are
         left at ``None`` and remain visible in :attr:`Item.raw`.
         """
-        values: dict[str, object] = {}
-        for spec in _specs(cls):
-            if spec.key not in attributes or spec.kind is _Kind.POLICY:
-                continue
-            converted = spec.from_cf(attributes[spec.key])
-            if converted is None:
-                continue
-            values[spec.name] = converted
         obj = object.__new__(cls)
+        get = attributes.get
         for spec in _specs(cls):
-            object.__setattr__(obj, spec.name, values.get(spec.name))
+            value = get(spec.key)
+            if value is not None:
+                kind = spec.kind
+                if kind is _Kind.POLICY:
+                    value = None
+                elif kind is not _Kind.STR or type(value) is not str:
+                    value = spec.from_cf(value)
+            object.__setattr__(obj, spec.name, value)
         return obj
 
 
@@ -1078,7 +1099,7 @@ def description_class(
     The file-based keychain returns ``class`` in attribute dictionaries; the
     data-protection keychain does not (then the query's class is used).
     """
-    value = result.get(_k("kSecClass"))
+    value = result.get(_kSecClass)
     if isinstance(value, str):
         try:
             return DESCRIPTIONS[ItemClass(value)]
@@ -1086,6 +1107,12 @@ def description_class(
             pass
     # A persistent reference of unknown class: guess the most common class.
     return GenericPassword if fallback is ItemDescription else fallback
+
+
+#: Result keys that never go into :attr:`Item.raw` (secrets and references).
+_HIDDEN: Final = frozenset({_kSecValueData, _kSecValuePersistentRef, _kSecValueRef})
+#: Value types that cannot be opaque objects (no ``close`` to look for).
+_PLAIN_TYPES: Final = frozenset({str, bytes, bool, int, float, datetime, _constants.SecConstant})
 
 
 def item_from_result(
@@ -1099,25 +1126,27 @@ def item_from_result(
     (access-control objects, refs) are not kept: the caller closes them.
     """
     description = cls.from_attributes(result)
-    pref = result.get(_k("kSecValuePersistentRef"))
-    secret = result.get(_k("kSecValueData"), data)
-    cdat = result.get(_k("kSecAttrCreationDate"))
-    mdat = result.get(_k("kSecAttrModificationDate"))
-    hidden = {_k("kSecValueData"), _k("kSecValuePersistentRef"), _k("kSecValueRef")}
+    get = result.get
+    pref = get(_kSecValuePersistentRef)
+    secret = get(_kSecValueData, data)
+    cdat = get(_kSecAttrCreationDate)
+    mdat = get(_kSecAttrModificationDate)
     raw = {
         str(k): v
         for k, v in result.items()
-        if isinstance(k, str) and k not in hidden and not hasattr(v, "close")
+        if isinstance(k, str)
+        and k not in _HIDDEN
+        and (type(v) in _PLAIN_TYPES or not hasattr(v, "close"))
     }
     return Item(
         attributes=description,
         persistent_ref=(
-            PersistentRef(bytes(pref), description.item_class)
-            if isinstance(pref, bytes | bytearray)
+            PersistentRef._make(bytes(pref), description.item_class)
+            if isinstance(pref, (bytes, bytearray))
             else None
         ),
         creation_date=cdat if isinstance(cdat, datetime) else None,
         modification_date=mdat if isinstance(mdat, datetime) else None,
-        data=bytes(secret) if isinstance(secret, bytes | bytearray) else None,
+        data=bytes(secret) if isinstance(secret, (bytes, bytearray)) else None,
         raw=MappingProxyType(raw),
     )

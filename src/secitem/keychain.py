@@ -38,6 +38,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Final, Literal, TypeVar, overload
 
 from secitem import constants as C
@@ -160,7 +161,7 @@ class Keychain:
         attrs[C.kSecReturnPersistentRef] = True
         with _AccessControls(attrs):
             result = _security.SecItemAdd(attrs)
-        if isinstance(result, bytes | bytearray):
+        if isinstance(result, (bytes, bytearray)):
             return PersistentRef(bytes(result), item.item_class)
         _close_all(result)
         return None
@@ -273,7 +274,7 @@ class Keychain:
             secret = _security.SecItemCopyMatching(q)
         except ItemNotFoundError:
             return None
-        if not isinstance(secret, bytes | bytearray):
+        if not isinstance(secret, (bytes, bytearray)):
             _close_all(secret)
             return item
         return Item(
@@ -514,20 +515,34 @@ class Keychain:
 def _secret(data: object, where: str) -> bytes:
     if isinstance(data, str):
         return data.encode("utf-8")
-    if isinstance(data, bytes | bytearray | memoryview):
+    if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data)
     raise QueryTypeError(where, f"expected bytes or str, got {type(data).__name__}")
 
 
+#: Types of returned values that hold no CF object (nothing to close).
+_PLAIN_TYPES: Final = frozenset({str, bytes, bool, int, float, datetime, type(None), C.SecConstant})
+
+
 def _close_all(value: object) -> None:
     """Release every opaque CF object inside a returned value."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return
+    if kind is dict or kind is list:
+        plain = _PLAIN_TYPES
+        items: Any = value.values() if isinstance(value, dict) else value
+        for v in items:
+            if type(v) not in plain:
+                _close_all(v)
+        return
     if isinstance(value, Mapping):
         for v in value.values():
             _close_all(v)
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, (list, tuple)):
         for v in value:
             _close_all(v)
-    elif value is not None and not isinstance(value, str | bytes | int | float):
+    elif value is not None and not isinstance(value, (str, bytes, int, float)):
         close = getattr(value, "close", None)
         if callable(close):
             close()

@@ -67,29 +67,36 @@ _NULL: Final[Any] = ffi.NULL
 errSecParam: Final = -50
 
 _call_lock: Final = threading.Lock()
+_RESULT_TYPE: Final = ffi.typeof("CFTypeRef *")
+
+
+def _new_result() -> Any:
+    """A new ``CFTypeRef`` out-parameter, NULL (Apple may leave it untouched)."""
+    return ffi.new(_RESULT_TYPE)
 
 
 def _require_mapping(value: object, name: str) -> Mapping[object, object]:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{name}: expected a mapping (dict), got {type(value).__name__}")
-    return value
+    if type(value) is dict or isinstance(value, Mapping):
+        return value
+    raise TypeError(f"{name}: expected a mapping (dict), got {type(value).__name__}")
 
 
 def _asks_for_result(attributes: Mapping[object, object]) -> bool:
     return any(key in _RETURN_KEYS and attributes[key] for key in attributes)
 
 
-def _finish(status: int, result: Any, wanted: bool) -> object | None:
+def _finish(rt: Any, status: int, result: Any, wanted: bool) -> object | None:
     """Check ``status`` and convert ``result`` (+1) if wanted; always release it."""
-    rt = _cf.runtime()
+    if result == _NULL:
+        check(status)
+        return None
     try:
         check(status)
-        if not wanted or result == _NULL:
+        if not wanted:
             return None
-        return _cf.to_python(result)
+        return _cf._to_python(rt, result)
     finally:
-        if result != _NULL:
-            rt.CFRelease(result)
+        rt.CFRelease(result)
 
 
 def SecItemAdd(attributes: Mapping[Any, object]) -> object | None:
@@ -102,12 +109,15 @@ def SecItemAdd(attributes: Mapping[Any, object]) -> object | None:
     """
     query = _require_mapping(attributes, "attributes")
     wanted = _asks_for_result(query)
-    with _cf.converted(query) as ref:
-        out = ffi.new("CFTypeRef *")  # NULL: Apple may leave it untouched
-        sec = _cf.runtime().sec
+    ref, owner = _cf.convert(query)
+    rt = owner.rt
+    try:
+        out = _new_result()  # NULL: Apple may leave it untouched
         with _call_lock:
-            status = sec.SecItemAdd(ref, out)
-    return _finish(status, out[0], wanted)
+            status = rt.sec.SecItemAdd(ref, out)
+    finally:
+        owner.release()
+    return _finish(rt, status, out[0], wanted)
 
 
 def SecItemCopyMatching(query: Mapping[Any, object]) -> object:
@@ -120,12 +130,15 @@ def SecItemCopyMatching(query: Mapping[Any, object]) -> object:
     :class:`secitem.ItemNotFoundError` when nothing matches.
     """
     mapping = _require_mapping(query, "query")
-    with _cf.converted(mapping) as ref:
-        out = ffi.new("CFTypeRef *")
-        sec = _cf.runtime().sec
+    ref, owner = _cf.convert(mapping)
+    rt = owner.rt
+    try:
+        out = _new_result()
         with _call_lock:
-            status = sec.SecItemCopyMatching(ref, out)
-    return _finish(status, out[0], True)
+            status = rt.sec.SecItemCopyMatching(ref, out)
+    finally:
+        owner.release()
+    return _finish(rt, status, out[0], True)
 
 
 def SecItemUpdate(query: Mapping[Any, object], attributes_to_update: Mapping[Any, object]) -> None:
@@ -137,10 +150,13 @@ def SecItemUpdate(query: Mapping[Any, object], attributes_to_update: Mapping[Any
     mapping = _require_mapping(query, "query")
     changes = _require_mapping(attributes_to_update, "attributes_to_update")
     _cf.validate(changes)  # both checked before anything native happens
-    with _cf.converted(mapping) as query_ref, _cf.converted(changes) as changes_ref:
-        sec = _cf.runtime().sec
+    query_ref, owner = _cf.convert(mapping)
+    try:
+        changes_ref = owner.build(changes)  # already validated
         with _call_lock:
-            status = sec.SecItemUpdate(query_ref, changes_ref)
+            status = owner.rt.sec.SecItemUpdate(query_ref, changes_ref)
+    finally:
+        owner.release()
     check(status)
 
 
@@ -151,10 +167,12 @@ def SecItemDelete(query: Mapping[Any, object]) -> None:
     Raises :class:`secitem.ItemNotFoundError` when nothing matches.
     """
     mapping = _require_mapping(query, "query")
-    with _cf.converted(mapping) as ref:
-        sec = _cf.runtime().sec
+    ref, owner = _cf.convert(mapping)
+    try:
         with _call_lock:
-            status = sec.SecItemDelete(ref)
+            status = owner.rt.sec.SecItemDelete(ref)
+    finally:
+        owner.release()
     check(status)
 
 

@@ -1,0 +1,1131 @@
+"""secitem benchmarks: per-call overhead over C, import time, find scaling, threads, soak.
+
+Run from the repository root (not part of the pass/fail tests)::
+
+    python bench/run.py                 # full run, ~3 minutes on 2 cores
+    python bench/run.py --quick         # smaller counts, ~40 s (numbers are noisier)
+    python bench/run.py --json out.json # where the JSON goes (default bench/results.json)
+
+What it does (see docs/performance.md for what the numbers mean):
+
+1. builds the emulator (``python -m secitem.testing.emulator``) and the C
+   driver ``bench/cdriver.c`` (system ``cc``, against ``secsim.h``, linked to
+   the emulator library);
+2. checks, by tracing ``secitem.security``, that every Python layer makes the
+   same SecItem calls with the same dictionary keys as the C driver does for
+   each operation;
+3. times each operation call by call (``perf_counter_ns`` in Python,
+   ``clock_gettime`` in C), rounds interleaved between the layers, and reports
+   medians: the machine is shared, so medians over thousands of calls;
+4. measures ``import`` and first-call times in fresh processes;
+5. ``find`` over 100 / 1,000 / 10,000 items (time per item);
+6. 8 threads of mixed operations; a 100,000-operation soak (RSS growth and
+   the emulator's live CoreFoundation objects).
+
+The emulator profile is ``ios`` (the data-protection keychain, as on iOS and
+for signed macOS apps) unless ``--profile macos`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import hashlib
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+# SECITEM_BENCH_SRC: benchmark another source tree (for before/after comparisons).
+SRC = Path(os.environ.get("SECITEM_BENCH_SRC") or ROOT / "src").resolve()
+if str(SRC) not in sys.path:
+    sys.path.insert(0, str(SRC))
+
+SECRET = b"correct horse battery staple 123"  # 32 bytes, as in cdriver.c
+SECRET2 = b"another secret, also 32 bytes ok"
+SERVICE = "bench"
+FIND_SERVICE = "bench-find"
+
+TARGETS = {
+    "security_overhead_us": 8.0,
+    "store_get_overhead_us": 20.0,
+    "import_self_ms": 15.0,
+    "first_call_ms": 10.0,
+    "find_flatness": 1.5,
+    "soak_rss_growth_mb": 2.0,
+}
+
+
+# ---------------------------------------------------------------------------
+# Building
+
+
+def build_emulator() -> Path:
+    out = subprocess.run(
+        [sys.executable, "-m", "secitem.testing.emulator"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+    )
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def build_driver(lib: Path) -> Path:
+    source = BENCH / "cdriver.c"
+    header_dir = SRC / "secitem" / "testing" / "csrc"
+    cc = os.environ.get("CC", "cc")
+    flags = ["-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror"]
+    digest = hashlib.sha256()
+    digest.update(" ".join([cc, *flags, str(lib)]).encode())
+    digest.update(source.read_bytes())
+    digest.update((header_dir / "secsim.h").read_bytes())
+    digest.update((header_dir / "constants.def").read_bytes())
+    out_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "secitem" / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    exe = out_dir / f"cdriver-{digest.hexdigest()[:16]}"
+    if not exe.exists():
+        cmd = [
+            cc,
+            *flags,
+            f"-I{header_dir}",
+            str(source),
+            "-o",
+            str(exe) + ".tmp",
+            f"-L{lib.parent}",
+            "-lsecsim",
+            f"-Wl,-rpath,{lib.parent}",
+        ]
+        subprocess.run(cmd, check=True)
+        os.replace(str(exe) + ".tmp", exe)
+    return exe
+
+
+def run_driver(exe: Path, *args: object) -> dict[str, Any]:
+    out = subprocess.run(
+        [str(exe), *map(str, args)], check=True, capture_output=True, text=True, env=os.environ
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Emulator controls (our own tiny declaration, independent of secitem's)
+
+
+class Sim:
+    def __init__(self, path: Path) -> None:
+        import cffi
+
+        self.ffi = cffi.FFI()
+        self.ffi.cdef("long secsim_live_objects(void); void secsim_reset(void);")
+        self.lib = self.ffi.dlopen(str(path))
+
+    def live(self) -> int:
+        return int(self.lib.secsim_live_objects())
+
+    def reset(self) -> None:
+        self.lib.secsim_reset()
+
+
+# ---------------------------------------------------------------------------
+# The operations, per layer
+
+
+def account(i: int) -> str:
+    return f"acct-{i}"
+
+
+class Layers:
+    """The same operations through secitem.security, Keychain and CredentialStore."""
+
+    def __init__(self, platform_name: str) -> None:
+        from secitem import security as S
+        from secitem.errors import DuplicateItemError
+        from secitem.items import GenericPassword
+        from secitem.keychain import Keychain
+
+        self.S = S
+        self.kc = Keychain(platform=platform_name)  # type: ignore[arg-type]
+        self.GP = GenericPassword
+        self.Dup = DuplicateItemError
+        self.store: Any = None
+        self.store_find: Any = None
+        self.store_error: str | None = None
+        self.Credential: Any = None
+        try:
+            from secitem import store as store_module
+
+            for name in ("get", "save", "delete", "accounts"):
+                if not callable(getattr(store_module.CredentialStore, name, None)):
+                    raise AttributeError(f"CredentialStore.{name} is missing")
+            self.store = store_module.CredentialStore(service=SERVICE, keychain=self.kc)
+            self.store_find = store_module.CredentialStore(service=FIND_SERVICE, keychain=self.kc)
+            self.Credential = store_module.Credential
+        except Exception as exc:  # the store is being written in parallel
+            self.store_error = f"not measured: store not available ({type(exc).__name__}: {exc})"
+
+    # -- secitem.security: the dictionaries the typed layer sends -------------
+
+    def sec_add(self, i: int) -> object:
+        S = self.S
+        return S.SecItemAdd(
+            {
+                S.kSecClass: S.kSecClassGenericPassword,
+                S.kSecAttrService: SERVICE,
+                S.kSecAttrAccount: account(i),
+                S.kSecValueData: SECRET,
+                S.kSecReturnPersistentRef: True,
+            }
+        )
+
+    def sec_add_noreturn(self, i: int) -> object:
+        S = self.S
+        return S.SecItemAdd(
+            {
+                S.kSecClass: S.kSecClassGenericPassword,
+                S.kSecAttrService: SERVICE,
+                S.kSecAttrAccount: account(i),
+                S.kSecValueData: SECRET,
+            }
+        )
+
+    def sec_get(self, i: int) -> object:
+        S = self.S
+        return S.SecItemCopyMatching(
+            {
+                S.kSecClass: S.kSecClassGenericPassword,
+                S.kSecAttrService: SERVICE,
+                S.kSecAttrAccount: account(i),
+                S.kSecReturnAttributes: True,
+                S.kSecReturnPersistentRef: True,
+                S.kSecReturnData: True,
+                S.kSecMatchLimit: S.kSecMatchLimitOne,
+            }
+        )
+
+    def _sec_find(self, service: str, acct: str | None = None) -> Any:
+        S = self.S
+        q: dict[Any, object] = {
+            S.kSecClass: S.kSecClassGenericPassword,
+            S.kSecAttrService: service,
+            S.kSecReturnAttributes: True,
+            S.kSecReturnPersistentRef: True,
+            S.kSecMatchLimit: S.kSecMatchLimitAll,
+        }
+        if acct is not None:
+            q[S.kSecAttrAccount] = acct
+        return S.SecItemCopyMatching(q)
+
+    def sec_find(self, _i: int = 0, service: str = FIND_SERVICE) -> object:
+        return self._sec_find(service)
+
+    def _identity(self, i: int) -> dict[Any, object]:
+        S = self.S
+        return {
+            S.kSecClass: S.kSecClassGenericPassword,
+            S.kSecAttrService: SERVICE,
+            S.kSecAttrAccount: account(i),
+        }
+
+    def sec_update(self, i: int) -> None:
+        self.S.SecItemUpdate(self._identity(i), {self.S.kSecValueData: SECRET2})
+
+    def sec_delete(self, i: int) -> None:
+        self.S.SecItemDelete(self._identity(i))
+
+    def sec_delete_by_ref(self, i: int) -> None:
+        S = self.S
+        for row in self._sec_find(SERVICE, account(i)):
+            S.SecItemDelete({S.kSecValuePersistentRef: row[S.kSecValuePersistentRef]})
+
+    def sec_upsert(self, i: int) -> None:
+        S = self.S
+        try:
+            self.sec_add_noreturn(i)
+            return
+        except self.Dup:
+            pass
+        for row in self._sec_find(SERVICE, account(i)):
+            S.SecItemUpdate(
+                {S.kSecValuePersistentRef: row[S.kSecValuePersistentRef]},
+                {S.kSecValueData: SECRET},
+            )
+
+    # -- Keychain (descriptions built per call, as a user writes it) ----------
+
+    def kc_add(self, i: int) -> object:
+        return self.kc.add(self.GP(service=SERVICE, account=account(i)), SECRET)
+
+    def kc_get(self, i: int) -> object:
+        return self.kc.get(self.GP(service=SERVICE, account=account(i)))
+
+    def kc_find(self, _i: int = 0, service: str = FIND_SERVICE) -> object:
+        return self.kc.find(self.GP(service=service))
+
+    def kc_update(self, i: int) -> None:
+        self.kc.update(self.GP(service=SERVICE, account=account(i)), data=SECRET2)
+
+    def kc_upsert(self, i: int) -> object:
+        return self.kc.upsert(self.GP(service=SERVICE, account=account(i)), SECRET)
+
+    def kc_delete(self, i: int) -> object:
+        return self.kc.delete(self.GP(service=SERVICE, account=account(i)))
+
+    # -- CredentialStore -------------------------------------------------------
+
+    def st_save(self, i: int) -> None:
+        self.store.save(self.Credential(account(i), SECRET.decode()))
+
+    def st_get(self, i: int) -> object:
+        return self.store.get(account(i))
+
+    def st_accounts(self, _i: int = 0) -> object:
+        return self.store_find.accounts()
+
+    def st_delete(self, i: int) -> object:
+        return self.store.delete(account(i))
+
+
+# The C driver's sequences: (function, query keys[, attributes keys]) per call.
+_ADD = ("SecItemAdd", ("acct", "class", "svce", "v_Data"))
+_FIND_ACCT = (
+    "SecItemCopyMatching",
+    ("acct", "class", "m_Limit", "r_Attributes", "r_PersistentRef", "svce"),
+)
+C_SEQUENCES: dict[str, list[tuple[Any, ...]]] = {
+    "add": [("SecItemAdd", ("acct", "class", "r_PersistentRef", "svce", "v_Data"))],
+    "add_noreturn": [_ADD],
+    "get": [
+        (
+            "SecItemCopyMatching",
+            ("acct", "class", "m_Limit", "r_Attributes", "r_Data", "r_PersistentRef", "svce"),
+        )
+    ],
+    "find": [
+        ("SecItemCopyMatching", ("class", "m_Limit", "r_Attributes", "r_PersistentRef", "svce"))
+    ],
+    "update": [("SecItemUpdate", ("acct", "class", "svce"), ("v_Data",))],
+    "upsert": [_ADD, _FIND_ACCT, ("SecItemUpdate", ("v_PersistentRef",), ("v_Data",))],
+    "delete": [("SecItemDelete", ("acct", "class", "svce"))],
+    "delete_by_ref": [_FIND_ACCT, ("SecItemDelete", ("v_PersistentRef",))],
+}
+
+# Table rows: operation -> per layer (method name, C sequence), or None.
+ROWS: list[tuple[str, dict[str, tuple[str, str] | None]]] = [
+    (
+        "add",
+        {
+            "security": ("sec_add", "add"),
+            "keychain": ("kc_add", "add"),
+            "store": ("st_save", "add_noreturn"),
+        },
+    ),
+    (
+        "get with data",
+        {
+            "security": ("sec_get", "get"),
+            "keychain": ("kc_get", "get"),
+            "store": ("st_get", "get"),
+        },
+    ),
+    (
+        "find all metadata (10 items)",
+        {
+            "security": ("sec_find", "find"),
+            "keychain": ("kc_find", "find"),
+            "store": ("st_accounts", "find"),
+        },
+    ),
+    (
+        "update",
+        {"security": ("sec_update", "update"), "keychain": ("kc_update", "update"), "store": None},
+    ),
+    (
+        "delete",
+        {
+            "security": ("sec_delete", "delete"),
+            "keychain": ("kc_delete", "delete"),
+            "store": ("st_delete", "delete_by_ref"),
+        },
+    ),
+    (
+        "upsert (item exists)",
+        {
+            "security": ("sec_upsert", "upsert"),
+            "keychain": ("kc_upsert", "upsert"),
+            "store": ("st_save", "upsert"),
+        },
+    ),
+]
+
+STORE_NOTES = {
+    "add": "save(new account): add without a return key",
+    "get with data": "get(account)",
+    "find all metadata (10 items)": "accounts()",
+    "update": "n/a: save() of an existing account is the upsert row",
+    "delete": "delete(account): find + delete by persistent ref (2 calls)",
+    "upsert (item exists)": "save(existing account)",
+}
+
+
+# ---------------------------------------------------------------------------
+# Call tracing: each layer must make the C driver's calls
+
+
+class Tracer:
+    def __init__(self, S: Any) -> None:
+        self.S = S
+        self.calls: list[tuple[Any, ...]] = []
+        self.saved: dict[str, Any] = {}
+
+    def __enter__(self) -> Tracer:
+        for name in ("SecItemAdd", "SecItemCopyMatching", "SecItemUpdate", "SecItemDelete"):
+            original = getattr(self.S, name)
+            self.saved[name] = original
+
+            def wrapper(*args: Any, _name: str = name, _original: Any = original) -> Any:
+                self.calls.append((_name, *(tuple(sorted(str(k) for k in a)) for a in args)))
+                return _original(*args)
+
+            setattr(self.S, name, wrapper)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name, original in self.saved.items():
+            setattr(self.S, name, original)
+
+
+def check_sequences(layers: Layers, sim: Sim) -> dict[str, list[str]]:
+    """Run each (layer, op) once under the tracer; compare with the C sequence."""
+    problems: dict[str, list[str]] = {}
+    for _op, per_layer in ROWS:
+        for layer, spec in per_layer.items():
+            if spec is None or (layer == "store" and layers.store is None):
+                continue
+            method, seq = spec
+            sim.reset()
+            _populate_find(layers, 10)
+            if not seq.startswith("add"):
+                layers.sec_add_noreturn(0)  # the item the operation works on
+            with Tracer(layers.S) as tracer:
+                getattr(layers, method)(0)
+            want = C_SEQUENCES[seq]
+            if tracer.calls != want:
+                problems.setdefault(layer, []).append(f"{method}: {tracer.calls} != C {seq} {want}")
+    sim.reset()
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Per-operation timing
+
+
+def _populate_find(layers: Layers, k: int, service: str = FIND_SERVICE) -> None:
+    S = layers.S
+    for i in range(k):
+        S.SecItemAdd(
+            {
+                S.kSecClass: S.kSecClassGenericPassword,
+                S.kSecAttrService: service,
+                S.kSecAttrAccount: account(i),
+                S.kSecValueData: SECRET,
+            }
+        )
+
+
+def _time_calls(fn: Callable[[int], object], n: int, out: list[int], cpu: list[float]) -> None:
+    """Call ``fn(0..n-1)``: wall time of each call into ``out``, and the batch's
+    thread CPU time per call into ``cpu`` (time this thread actually ran)."""
+    clock = time.perf_counter_ns
+    c0 = time.thread_time_ns()
+    for i in range(n):
+        t0 = clock()
+        fn(i)
+        out.append(clock() - t0)
+    cpu.append((time.thread_time_ns() - c0) / n)
+
+
+ROUND_PLAN: dict[str, list[tuple[str, str]]] = {
+    # (series key, method), in the C driver's order
+    "security": [
+        ("add", "sec_add"),
+        ("get", "sec_get"),
+        ("find", "sec_find"),
+        ("update", "sec_update"),
+        ("upsert", "sec_upsert"),
+        ("delete", "sec_delete"),
+        ("add_noreturn", "sec_add_noreturn"),
+        ("delete_by_ref", "sec_delete_by_ref"),
+    ],
+    "keychain": [
+        ("add", "kc_add"),
+        ("get", "kc_get"),
+        ("find", "kc_find"),
+        ("update", "kc_update"),
+        ("upsert", "kc_upsert"),
+        ("delete", "kc_delete"),
+    ],
+    "store": [
+        ("add_noreturn", "st_save"),
+        ("get", "st_get"),
+        ("find", "st_accounts"),
+        ("upsert", "st_save"),
+        ("delete_by_ref", "st_delete"),
+    ],
+}
+
+
+def time_operations(layers: Layers, sim: Sim, n: int, k: int, rounds: int) -> dict[str, Any]:
+    samples: dict[str, dict[str, list[int]]] = {layer: {} for layer in ROUND_PLAN}
+    cpu: dict[str, dict[str, list[float]]] = {layer: {} for layer in ROUND_PLAN}
+    _populate_find(layers, k)
+    active = [layer for layer in ROUND_PLAN if layer != "store" or layers.store is not None]
+    # One untimed round per layer first (warm caches, first-use costs).
+    for layer in active:
+        for _series, method in ROUND_PLAN[layer]:
+            _time_calls(getattr(layers, method), n, [], [])
+    for _ in range(rounds):
+        for layer in active:  # interleaved, so noise spreads over all layers
+            for series, method in ROUND_PLAN[layer]:
+                _time_calls(
+                    getattr(layers, method),
+                    n,
+                    samples[layer].setdefault(series, []),
+                    cpu[layer].setdefault(series, []),
+                )
+    live_items = sim.live()
+    sim.reset()
+    out: dict[str, Any] = {}
+    for layer, by_series in samples.items():
+        out[layer] = {
+            series: {
+                "median_us": statistics.median(values) / 1e3,
+                "p10_us": _quantile(values, 0.1) / 1e3,
+                "p90_us": _quantile(values, 0.9) / 1e3,
+                "n": len(values),
+                "cpu_us": statistics.median(cpu[layer][series]) / 1e3,
+            }
+            for series, values in by_series.items()
+        }
+    out["live_objects_with_find_items"] = live_items
+    return out
+
+
+def _quantile(values: list[int], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[int(q * (len(ordered) - 1) + 0.5)]
+
+
+# ---------------------------------------------------------------------------
+# Import and first-call time (fresh processes)
+
+_IMPORT_STATEMENTS = {
+    "import secitem": "import secitem",
+    "import secitem.security": "import secitem.security",
+    "from secitem import Keychain": "from secitem import Keychain",
+    "from secitem.store import CredentialStore": "from secitem.store import CredentialStore",
+}
+
+_FIRST_CALL = r"""
+import sys, time, json
+t0 = time.perf_counter()
+{import_stmt}
+t1 = time.perf_counter()
+{call}
+t2 = time.perf_counter()
+{call}
+t3 = time.perf_counter()
+print(json.dumps({{"import_ms": (t1 - t0) * 1e3, "first_ms": (t2 - t1) * 1e3,
+                  "second_ms": (t3 - t2) * 1e3}}))
+"""
+
+_FIRST_CALLS = {
+    "secitem.security: SecItemCopyMatching (not found)": (
+        "from secitem.security import SecItemCopyMatching, kSecClass, "
+        "kSecClassGenericPassword, kSecAttrService\nfrom secitem import ItemNotFoundError",
+        "try:\n    SecItemCopyMatching({kSecClass: kSecClassGenericPassword, "
+        "kSecAttrService: 'none'})\nexcept ItemNotFoundError:\n    pass",
+    ),
+    "Keychain().get (not found)": (
+        "import secitem",
+        "try:\n    secitem.Keychain().get(secitem.GenericPassword(service='none'))\n"
+        "except secitem.ItemNotFoundError:\n    pass",
+    ),
+}
+
+
+def _fresh_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with the bytecode cache, as users have
+    env["PYTHONPATH"] = str(SRC)
+    return env
+
+
+def measure_imports(repeats: int) -> dict[str, Any]:
+    env = _fresh_env()
+    results: dict[str, Any] = {}
+    baseline = []
+    for statement in _IMPORT_STATEMENTS.values():  # warm the bytecode cache
+        subprocess.run([sys.executable, "-c", statement], env=env, capture_output=True)
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+        baseline.append((time.perf_counter() - t0) * 1e3)
+    for label, statement in _IMPORT_STATEMENTS.items():
+        own, total, others, wall = [], [], [], []
+        failed = None
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-X", "importtime", "-c", statement],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            wall.append((time.perf_counter() - t0) * 1e3)
+            if proc.returncode != 0:
+                failed = proc.stderr.strip().splitlines()[-1]
+                break
+            s, t, o = _parse_importtime(proc.stderr)
+            own.append(s / 1e3)
+            total.append(t / 1e3)
+            others.append(o)
+        if failed:
+            results[label] = {"error": failed}
+            continue
+        last_others = sorted(others[-1].items(), key=lambda kv: -kv[1])[:8]
+        results[label] = {
+            "secitem_self_ms": statistics.median(own),
+            "cumulative_ms": statistics.median(total),
+            "process_wall_ms_minus_python_startup": statistics.median(wall)
+            - statistics.median(baseline),
+            "largest_other_modules_us": dict(last_others),
+            "repeats": repeats,
+        }
+    results["python_startup_ms"] = statistics.median(baseline)
+    firsts: dict[str, Any] = {}
+    for label, (import_stmt, call) in _FIRST_CALLS.items():
+        runs = []
+        script = _FIRST_CALL.format(import_stmt=import_stmt, call=call)
+        for _ in range(repeats):
+            proc = subprocess.run(
+                [sys.executable, "-c", script], env=env, capture_output=True, text=True
+            )
+            if proc.returncode != 0:
+                firsts[label] = {"error": proc.stderr.strip().splitlines()[-1]}
+                break
+            runs.append(json.loads(proc.stdout))
+        else:
+            firsts[label] = {
+                key: statistics.median(r[key] for r in runs)
+                for key in ("import_ms", "first_ms", "second_ms")
+            }
+            firsts[label]["first_minus_second_ms"] = (
+                firsts[label]["first_ms"] - firsts[label]["second_ms"]
+            )
+    results["first_call"] = firsts
+    return results
+
+
+_IMPORTTIME = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
+
+
+def _parse_importtime(stderr: str) -> tuple[int, int, dict[str, int]]:
+    """(secitem modules' self us, cumulative us of the top-level import, other modules)."""
+    own = 0
+    top = 0
+    others: dict[str, int] = {}
+    for line in stderr.splitlines():
+        m = _IMPORTTIME.match(line)
+        if not m:
+            continue
+        self_us, cumulative, indent, name = int(m[1]), int(m[2]), m[3], m[4]
+        if name == "secitem" or name.startswith("secitem."):
+            own += self_us
+            if len(indent) == 1:
+                top = max(top, cumulative)
+        else:
+            others[name] = self_us
+        if len(indent) == 1 and name.startswith("secitem"):
+            top = max(top, cumulative)
+    return own, top, others
+
+
+# ---------------------------------------------------------------------------
+# find scaling
+
+
+def measure_find_scaling(
+    layers: Layers, sim: Sim, exe: Path, sizes: list[int], budget_s: float
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for n in sizes:
+        service = f"bench-scale-{n}"
+        t0 = time.perf_counter()
+        _populate_find(layers, n, service)
+        populate_s = time.perf_counter() - t0
+        repeats = max(5, min(200, int(budget_s / max(n * 40e-6, 1e-6))))
+        row: dict[str, Any] = {"populate_s": populate_s, "repeats": repeats}
+        for layer, fn in (
+            ("security", lambda s=service: layers.sec_find(0, s)),
+            ("keychain", lambda s=service: layers.kc_find(0, s)),
+        ):
+            got = fn()
+            count = len(got) if isinstance(got, list) else -1
+            assert count == n, (layer, count, n)
+            times, cpu_times = [], []
+            for _ in range(repeats):
+                c0 = time.thread_time_ns()
+                t = time.perf_counter_ns()
+                fn()
+                times.append(time.perf_counter_ns() - t)
+                cpu_times.append(time.thread_time_ns() - c0)
+            med = statistics.median(times) / 1e3
+            cmed = statistics.median(cpu_times) / 1e3
+            row[layer] = {
+                "median_us": med,
+                "wall_per_item_us": med / n,
+                "cpu_us": cmed,
+                "per_item_us": cmed / n,
+            }
+        sim.reset()
+        c = run_driver(exe, "find", n, repeats)
+        row["c"] = {
+            "median_us": c["median_us"],
+            "wall_per_item_us": c["per_item_us"],
+            "cpu_us": c["cpu_us"],
+            "per_item_us": c["cpu_per_item_us"],
+        }
+        for layer in ("security", "keychain"):
+            row[layer]["python_per_item_us"] = row[layer]["per_item_us"] - row["c"]["per_item_us"]
+        results[str(n)] = row
+    first, last = results[str(sizes[0])], results[str(sizes[-1])]
+    results["flatness"] = {
+        layer: last[layer]["per_item_us"] / first[layer]["per_item_us"]
+        for layer in ("security", "keychain", "c")
+    }
+    results["flatness_python_part"] = {
+        layer: last[layer]["python_per_item_us"] / first[layer]["python_per_item_us"]
+        for layer in ("security", "keychain")
+    }
+    return results
+
+
+# ---------------------------------------------------------------------------
+# Threads
+
+
+def measure_threads(layers: Layers, sim: Sim, threads: int, ops_per_thread: int) -> dict[str, Any]:
+    errors: list[str] = []
+    done = [0] * threads
+    barrier = threading.Barrier(threads + 1)
+    kc, GP = layers.kc, layers.GP
+    _populate_find(layers, 10)
+
+    def worker(t: int) -> None:
+        svc = f"bench-thread-{t}"
+        barrier.wait()
+        count = 0
+        i = 0
+        try:
+            while count < ops_per_thread:
+                item = GP(service=svc, account=account(i))
+                secret = f"secret-{t}-{i}".encode()
+                kc.add(item, secret)
+                got = kc.get(item)
+                if got.data != secret:
+                    errors.append(f"thread {t}: read back the wrong secret")
+                kc.update(item, data=secret + b"!")
+                kc.upsert(item, secret)
+                rows = kc.find(GP(service=FIND_SERVICE))
+                if len(rows) != 10:
+                    errors.append(f"thread {t}: find saw {len(rows)} items, not 10")
+                if layers.store is not None:
+                    layers.store.get(account(0))  # shared, usually absent
+                kc.delete(item)
+                count += 7 if layers.store is not None else 6
+                i += 1
+        except Exception as exc:
+            errors.append(f"thread {t}: {type(exc).__name__}: {exc}")
+        done[t] = count
+
+    workers = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - t0
+    gc.collect()
+    sim_items = sim.live()
+    sim.reset()
+    return {
+        "threads": threads,
+        "operations": sum(done),
+        "seconds": elapsed,
+        "ops_per_second": sum(done) / elapsed,
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "live_objects_before_reset": sim_items,
+        "live_objects_after_reset": sim.live(),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Soak
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def measure_soak(layers: Layers, sim: Sim, operations: int) -> dict[str, Any]:
+    sim.reset()
+    kc, GP, S = layers.kc, layers.GP, layers.S
+    store = layers.store
+    errors = 0
+
+    cycle: list[Callable[[int], object]] = [
+        layers.kc_add,
+        layers.kc_get,
+        layers.sec_get,
+        lambda i: kc.get(GP(service=SERVICE, account=account(i)), data=False),
+        layers.kc_update,
+        layers.sec_update,
+        layers.kc_upsert,
+        lambda i: kc.find(GP(service=SERVICE)),
+        layers.sec_find,
+        layers.kc_delete,
+    ]
+    if store is not None:
+        cycle += [
+            layers.st_save,
+            layers.st_get,
+            layers.st_save,
+            layers.st_accounts,
+            layers.st_delete,
+        ]
+    _populate_find(layers, 10)
+
+    def run(count: int, start: int) -> int:
+        nonlocal errors
+        i = start
+        done = 0
+        while done < count:
+            for op in cycle:
+                try:
+                    op(i % 50)
+                except Exception:
+                    errors += 1
+                done += 1
+            i += 1
+        return i
+
+    i = run(5_000, 0)  # warm-up: caches, allocator arenas
+    gc.collect()
+    rss_start = _rss_bytes()
+    maxrss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    live_start = sim.live()
+    t0 = time.perf_counter()
+    run(operations, i)
+    elapsed = time.perf_counter() - t0
+    gc.collect()
+    rss_end = _rss_bytes()
+    maxrss_end = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    live_with_find_items = sim.live()
+    # Release everything: delete the remaining items through the library.
+    with contextlib.suppress(Exception):
+        S.SecItemDelete({S.kSecClass: S.kSecClassGenericPassword})
+    gc.collect()
+    live_end = sim.live()
+    return {
+        "operations": operations,
+        "seconds": elapsed,
+        "ops_per_second": operations / elapsed,
+        "errors": errors,
+        "rss_start_mb": rss_start / 2**20,
+        "rss_end_mb": rss_end / 2**20,
+        "rss_growth_mb": (rss_end - rss_start) / 2**20,
+        "ru_maxrss_growth_mb": (maxrss_end - maxrss_start) / 1024,
+        "live_objects_start": live_start,
+        "live_objects_end_items_present": live_with_find_items,
+        "live_objects_end": live_end,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Report
+
+
+def summarize(
+    ops: dict[str, Any], c: dict[str, Any], store_error: str | None, metric: str = "cpu_us"
+) -> list[dict[str, Any]]:
+    """One row per operation; ``metric`` is ``cpu_us`` (thread CPU time per call,
+    median of the per-round means) or ``median_us`` (median wall time per call)."""
+    rows = []
+    for op, per_layer in ROWS:
+        row: dict[str, Any] = {"operation": op}
+        c_seq = (per_layer.get("keychain") or per_layer["security"])[1]  # type: ignore[index]
+        row["c_us"] = c[c_seq][metric]
+        row["calls"] = len(C_SEQUENCES[c_seq])
+        row["c_sequence"] = c_seq
+        for layer in ("security", "keychain", "store"):
+            spec = per_layer.get(layer)
+            if layer == "store" and store_error:
+                row[layer] = {"note": store_error}
+                continue
+            if spec is None:
+                row[layer] = {"note": STORE_NOTES.get(op, "n/a")}
+                continue
+            _method, seq = spec
+            m = ops[layer][seq][metric]  # series are named after the C sequence
+            base = c[seq][metric]
+            row[layer] = {
+                "median_us": m,
+                "c_us": base,
+                "c_sequence": seq,
+                "overhead_us": m - base,
+                "ratio": m / base,
+            }
+            if layer == "store":
+                row[layer]["call"] = STORE_NOTES[op]
+        rows.append(row)
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        f"{'operation':<30} {'calls':>5} {'C us':>8} | "
+        f"{'security us (+us, x)':>24} | {'Keychain us (+us, x)':>24} | "
+        f"{'CredentialStore us (+us vs C, x)':>34}"
+    )
+    lines = [head, "-" * len(head)]
+    for row in rows:
+        cells = []
+        for layer in ("security", "keychain", "store"):
+            cell = row[layer]
+            if "median_us" in cell:
+                text = f"{cell['median_us']:.1f} (+{cell['overhead_us']:.1f}, {cell['ratio']:.2f}x)"
+                if cell["c_sequence"] != row["c_sequence"]:
+                    text += "*"
+            else:
+                text = "-"
+            cells.append(text)
+        lines.append(
+            f"{row['operation']:<30} {row['calls']:>5} {row['c_us']:>8.1f} | "
+            f"{cells[0]:>24} | {cells[1]:>24} | {cells[2]:>34}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (noisier)")
+    parser.add_argument("--profile", choices=("ios", "macos"), default="ios")
+    parser.add_argument("--json", default=str(BENCH / "results.json"))
+    parser.add_argument(
+        "--only",
+        default="ops,imports,find,threads,soak",
+        help="comma-separated parts to run (ops, imports, find, threads, soak)",
+    )
+    args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
+    quick = args.quick
+
+    lib = build_emulator()
+    exe = build_driver(lib)
+    os.environ["SECITEM_LIBRARY"] = str(lib)
+    os.environ["SECSIM_PROFILE"] = args.profile
+    os.environ.pop("SECSIM_STORE", None)
+    os.environ.pop("SECSIM_ACCESS_GROUPS", None)
+    sim = Sim(lib)
+
+    report: dict[str, Any] = {
+        "command": "python bench/run.py"
+        + (" --quick" if quick else "")
+        + (f" --profile {args.profile}" if args.profile != "ios" else ""),
+        "machine": {
+            "python": sys.version.split()[0],
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+            "cc": subprocess.run(
+                [os.environ.get("CC", "cc"), "--version"], capture_output=True, text=True
+            ).stdout.splitlines()[0],
+        },
+        "emulator": {"library": str(lib), "profile": args.profile},
+        "targets": TARGETS,
+    }
+    layers = Layers(args.profile)
+    report["store"] = layers.store_error or "measured"
+    if layers.store_error:
+        print(layers.store_error)
+
+    n, k, rounds = (100, 10, 6) if quick else (200, 10, 20)
+    if "ops" in parts:
+        problems = check_sequences(layers, sim)
+        report["call_sequence_problems"] = problems
+        if problems:
+            print("WARNING: a layer does not make the C driver's calls:", problems)
+        print(f"timing operations: {n} accounts x {rounds} rounds per layer ...", flush=True)
+        c = run_driver(exe, "ops", n, k, rounds)
+        ops = time_operations(layers, sim, n, k, rounds)
+        report["c_driver"] = c
+        report["python_layers"] = ops
+        rows = summarize(ops, c, layers.store_error)
+        report["table"] = rows
+        report["table_wall"] = wall_rows = summarize(ops, c, layers.store_error, "median_us")
+        table = format_table(rows)
+        report["table_text"] = table
+        report["table_wall_text"] = wall_table = format_table(wall_rows)
+        print()
+        print("CPU time per call (thread CPU time; median over rounds of the per-round mean):")
+        print(table)
+        print()
+        print("wall time per call (median of every call; includes time other processes ran):")
+        print(wall_table)
+        print("* CredentialStore compared with C making the store's own calls (see notes)")
+        print()
+
+    if "imports" in parts:
+        print("import / first-call time in fresh processes ...", flush=True)
+        report["imports"] = measure_imports(10 if quick else 40)
+        for label, r in report["imports"].items():
+            if isinstance(r, dict) and "secitem_self_ms" in r:
+                print(
+                    f"  {label:<44} secitem self {r['secitem_self_ms']:6.2f} ms, "
+                    f"cumulative {r['cumulative_ms']:6.2f} ms"
+                )
+            elif isinstance(r, dict) and "error" in r:
+                print(f"  {label:<44} {r['error']}")
+        for label, r in report["imports"]["first_call"].items():
+            if "first_ms" in r:
+                print(
+                    f"  first call, {label:<50} {r['first_ms']:6.2f} ms "
+                    f"(next call {r['second_ms']:.2f} ms)"
+                )
+        print()
+
+    if "find" in parts:
+        print("find scaling ...", flush=True)
+        sizes = [100, 1000, 10000]
+        report["find_scaling"] = measure_find_scaling(
+            layers, sim, exe, sizes, budget_s=0.5 if quick else 2.0
+        )
+        for size in sizes:
+            r = report["find_scaling"][str(size)]
+            print(
+                f"  N={size:>6}: CPU per item C {r['c']['per_item_us']:.2f} us, security "
+                f"{r['security']['per_item_us']:.2f} us, "
+                f"Keychain {r['keychain']['per_item_us']:.2f} us  "
+                f"(populate {r['populate_s']:.2f} s)"
+            )
+        print(f"  flatness (per item at 10,000 / at 100): {report['find_scaling']['flatness']}")
+        print()
+
+    if "threads" in parts:
+        print("8 threads ...", flush=True)
+        report["threads"] = measure_threads(layers, sim, 8, 700 if quick else 3500)
+        r = report["threads"]
+        print(
+            f"  {r['operations']} ops in {r['seconds']:.2f} s: {r['ops_per_second']:.0f} ops/s, "
+            f"errors {r['errors']}, live CF objects after reset {r['live_objects_after_reset']}"
+        )
+        print()
+
+    if "soak" in parts:
+        count = 20_000 if quick else 100_000
+        print(f"soak: {count} operations ...", flush=True)
+        report["soak"] = measure_soak(layers, sim, count)
+        r = report["soak"]
+        print(
+            f"  {r['ops_per_second']:.0f} ops/s, RSS growth {r['rss_growth_mb']:.2f} MB "
+            f"(ru_maxrss +{r['ru_maxrss_growth_mb']:.2f} MB), errors {r['errors']}, "
+            f"live CF objects at the end {r['live_objects_end']}"
+        )
+
+    report["verdict"] = verdict(report)
+    print()
+    for name, (ok, detail) in report["verdict"].items():
+        print(f"  [{'ok' if ok else 'MISS'}] {name}: {detail}")
+    Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+def verdict(report: dict[str, Any]) -> dict[str, tuple[bool, str]]:
+    v: dict[str, tuple[bool, str]] = {}
+    if "table" in report:
+        worst = max(
+            (row["security"]["overhead_us"], row["operation"])
+            for row in report["table"]
+            if "overhead_us" in row["security"] and row["calls"] == 1
+        )
+        v["security overhead per call <= 8 us"] = (
+            worst[0] <= TARGETS["security_overhead_us"],
+            f"worst single-call operation {worst[1]}: +{worst[0]:.1f} us",
+        )
+        get_row = next(r for r in report["table"] if r["operation"].startswith("get"))
+        st = get_row["store"]
+        if "overhead_us" in st:
+            v["CredentialStore.get overhead <= 20 us"] = (
+                st["overhead_us"] <= TARGETS["store_get_overhead_us"],
+                f"+{st['overhead_us']:.1f} us",
+            )
+        else:
+            v["CredentialStore.get overhead <= 20 us"] = (False, st.get("note", "not measured"))
+    if "imports" in report:
+        imp = report["imports"]["import secitem"]
+        v["import secitem self <= 15 ms"] = (
+            imp["secitem_self_ms"] <= TARGETS["import_self_ms"],
+            f"{imp['secitem_self_ms']:.2f} ms",
+        )
+        fc = report["imports"]["first_call"]["secitem.security: SecItemCopyMatching (not found)"]
+        if "first_minus_second_ms" in fc:
+            v["first call <= 10 ms more"] = (
+                fc["first_minus_second_ms"] <= TARGETS["first_call_ms"],
+                f"{fc['first_minus_second_ms']:.2f} ms more than the next call",
+            )
+    if "find_scaling" in report:
+        flat = report["find_scaling"]["flatness"]
+        worst_layer = max(("security", "keychain"), key=lambda layer: flat[layer])
+        v["find per item flat within 1.5x (100 -> 10,000)"] = (
+            flat[worst_layer] <= TARGETS["find_flatness"],
+            ", ".join(f"{layer} {flat[layer]:.2f}x" for layer in ("c", "security", "keychain")),
+        )
+    if "threads" in report:
+        v["0 errors with 8 threads"] = (
+            report["threads"]["errors"] == 0,
+            f"{report['threads']['errors']} errors",
+        )
+    if "soak" in report:
+        s = report["soak"]
+        v["soak RSS growth < 2 MB"] = (
+            s["rss_growth_mb"] < TARGETS["soak_rss_growth_mb"],
+            f"{s['rss_growth_mb']:.2f} MB",
+        )
+        v["soak: 0 live CF objects at the end, 0 errors"] = (
+            s["live_objects_end"] == 0 and s["errors"] == 0,
+            f"{s['live_objects_end']} live objects, {s['errors']} errors",
+        )
+    return v
+
+
+if __name__ == "__main__":
+    sys.exit(main())
