@@ -85,6 +85,7 @@ _EPOCH_NAIVE: Final = datetime(2001, 1, 1)
 _ONE_US: Final = timedelta(microseconds=1)
 _EXACT_LIMIT: Final = float(2**52)  # |microseconds| below which a double's ulp is <= 0.5
 _NULL: Final[Any] = ffi.NULL
+_REFS: Final[Any] = ffi.typeof("CFTypeRef[]")
 
 
 # --------------------------------------------------------------------------
@@ -546,6 +547,62 @@ class _Builder:
         for ref in reversed(extra):
             release(ref)
 
+    def build_flat(self, value: dict[object, object]) -> Any:
+        """Build a flat dict of plain values in one pass; ``None`` if it is not one.
+
+        The hot path of the SecItem calls: keys are constants or ASCII
+        strings, values are constants, ASCII strings, ``bool``, ``bytes`` or
+        64-bit ``int`` (exact types).  On anything else it releases what it
+        made and returns ``None``; the caller then validates (naming the key)
+        and builds with :meth:`build`.
+        """
+        rt = self.rt
+        constant_ids = rt.constant_ids
+        cf = rt.cf
+        create_string = cf.CFStringCreateWithBytes
+        owned = self.owned
+        count = len(value)
+        refs = ffi.new(_REFS, 2 * count)
+        for index, (key, item) in enumerate(value.items()):
+            for slot, part in ((index, key), (index + count, item)):
+                kind = type(part)
+                if kind is SecConstant:
+                    ref = constant_ids.get(id(part))
+                    if ref is None:
+                        self.release()
+                        return None
+                elif kind is str and part.isascii():  # type: ignore[attr-defined]
+                    data = part.encode()  # type: ignore[attr-defined]
+                    ref = create_string(_NULL, data, len(data), kCFStringEncodingUTF8, 0)
+                    if ref == _NULL:
+                        self.release()
+                        return None
+                    owned.append(ref)
+                elif slot >= count and kind is bool:
+                    ref = rt.true if part else rt.false
+                elif slot >= count and kind is bytes:
+                    ref = cf.CFDataCreate(_NULL, part, len(part))  # type: ignore[arg-type]
+                    if ref == _NULL:
+                        self.release()
+                        return None
+                    owned.append(ref)
+                elif slot >= count and kind is int and _INT64_MIN <= part <= _INT64_MAX:  # type: ignore[operator]
+                    ref = cf.CFNumberCreate(_NULL, kCFNumberSInt64Type, ffi.new("int64_t *", part))
+                    if ref == _NULL:
+                        self.release()
+                        return None
+                    owned.append(ref)
+                else:
+                    self.release()
+                    return None
+                refs[slot] = ref
+        ref = cf.CFDictionaryCreate(
+            _NULL, refs, refs + count, count, rt.key_callbacks, rt.value_callbacks
+        )
+        if owned:
+            self.release()  # the dictionary retains its keys and values
+        return self._own(ref)
+
     def build(self, value: object) -> Any:
         # Exact types first (the common case), then the general rules.
         kind = type(value)
@@ -668,6 +725,14 @@ def convert(value: object, path: str = "") -> tuple[Any, _Builder]:
     ``builder.release()`` (in a ``finally``) once the reference is no longer
     needed.
     """
+    # Fast path once the library is loaded (a bad value must still raise
+    # before the first load, so the first call takes the general path).
+    rt = _runtime if type(value) is dict else None
+    if rt is not None:
+        builder = _Builder(rt)
+        ref = builder.build_flat(value)  # type: ignore[arg-type]
+        if ref is not None:
+            return ref, builder
     validate(value, path)
     builder = _Builder(runtime())
     try:

@@ -127,13 +127,22 @@ def error_message(status: int) -> str:
     into ``secitem``.  Unknown statuses give ``"OSStatus <status>"`` as Apple's
     own function does.
     """
+    cached = _library_messages.get(status)
+    if cached is not None:
+        return cached
     if "secitem._cf" in sys.modules:
         from secitem import _cf
 
         text = _cf.copy_error_message(status)
         if text:
+            # Apple's messages are fixed for the life of the process: ask once.
+            _library_messages[status] = text
             return text
     return _builtin_message(status) or f"OSStatus {status}"
+
+
+#: Messages the loaded library gave, by status (filled by error_message).
+_library_messages: dict[int, str] = {}
 
 
 class KeychainError(Exception):
