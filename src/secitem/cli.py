@@ -111,6 +111,21 @@ def _enum_arg(cls: type[_E], flag: str) -> Callable[[str], _E]:
     return parse
 
 
+def _text(text: str) -> str:
+    """An argparse ``type=`` for names: refuses bytes that are not valid in this locale.
+
+    Undecodable command-line bytes arrive as lone surrogates, which cannot be
+    stored as UTF-8; without this check they fail deep in the conversion.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError(
+            "is not valid text in this locale's encoding (undecodable bytes)"
+        ) from None
+    return text
+
+
 def _port(text: str) -> int:
     try:
         value = int(text, 10)
@@ -136,13 +151,17 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="macOS: use only the data-protection keychain (needs a signed, entitled process)",
     )
-    keychain.add_argument("--access-group", metavar="GROUP", help="keychain access group")
+    keychain.add_argument(
+        "--access-group", metavar="GROUP", type=_text, help="keychain access group"
+    )
 
     def item_command(name: str, help_text: str, internet: bool) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, parents=[keychain], help=help_text, description=help_text)
-        sub.add_argument("-a", dest="account", metavar="ACCOUNT", help="account name")
+        sub.add_argument("-a", dest="account", metavar="ACCOUNT", type=_text, help="account name")
         if internet:
-            sub.add_argument("-s", dest="server", metavar="SERVER", help="server (host name)")
+            sub.add_argument(
+                "-s", dest="server", metavar="SERVER", type=_text, help="server (host name)"
+            )
             sub.add_argument(
                 "-r",
                 dest="protocol",
@@ -151,8 +170,12 @@ def _build_parser() -> argparse.ArgumentParser:
                 help="protocol: a name (https, ssh, ...) or Apple's code (htps, ssh, ...)",
             )
             sub.add_argument("-P", dest="port", metavar="PORT", type=_port, help="port number")
-            sub.add_argument("-p", dest="path", metavar="PATH", help="path (e.g. /login)")
-            sub.add_argument("-d", dest="security_domain", metavar="DOMAIN", help="security domain")
+            sub.add_argument(
+                "-p", dest="path", metavar="PATH", type=_text, help="path (e.g. /login)"
+            )
+            sub.add_argument(
+                "-d", dest="security_domain", metavar="DOMAIN", type=_text, help="security domain"
+            )
             sub.add_argument(
                 "-t",
                 dest="authentication_type",
@@ -161,8 +184,10 @@ def _build_parser() -> argparse.ArgumentParser:
                 help="authentication type: a name (html_form, http_basic, ...) or code (form, ...)",
             )
         else:
-            sub.add_argument("-s", dest="service", metavar="SERVICE", help="service name")
-        sub.add_argument("-l", dest="label", metavar="LABEL", help="label")
+            sub.add_argument(
+                "-s", dest="service", metavar="SERVICE", type=_text, help="service name"
+            )
+        sub.add_argument("-l", dest="label", metavar="LABEL", type=_text, help="label")
         sub.set_defaults(internet=internet)
         return sub
 
@@ -172,7 +197,7 @@ def _build_parser() -> argparse.ArgumentParser:
             f"add a {noun} password; the password is read from a hidden prompt or stdin",
             internet,
         )
-        add.add_argument("-j", dest="comment", metavar="COMMENT", help="comment")
+        add.add_argument("-j", dest="comment", metavar="COMMENT", type=_text, help="comment")
         add.add_argument(
             "-U", dest="update", action="store_true", help="update the item if it exists"
         )
@@ -213,8 +238,10 @@ def _build_parser() -> argparse.ArgumentParser:
         default="all",
         help="which class of password to list (default: all)",
     )
-    lst.add_argument("-s", dest="name", metavar="NAME", help="only this service or server")
-    lst.add_argument("-a", dest="account", metavar="ACCOUNT", help="only this account")
+    lst.add_argument(
+        "-s", dest="name", metavar="NAME", type=_text, help="only this service or server"
+    )
+    lst.add_argument("-a", dest="account", metavar="ACCOUNT", type=_text, help="only this account")
     lst.add_argument("--json", action="store_true", help="print a JSON array")
     lst.set_defaults(handler=_cmd_list)
 

@@ -309,10 +309,9 @@ class SecitemKeyring(KeyringBackend):
 
     def get_password(self, service: str, username: str) -> str | None:
         """The password stored for ``username`` at ``service``, or ``None``."""
-        if username is None:
-            username = ""  # as keyring's macOS backend does
         action = f"cannot read the password of {_who(service, username)} from the keychain"
         with _translated(action, KeyringError, KeyringLocked):
+            username = _check_names(service, username)
             settings = self.settings
             try:
                 item = self._keychain(settings).get(self._item(service, username, settings))
@@ -332,13 +331,19 @@ class SecitemKeyring(KeyringBackend):
         (race-safe: if another process adds it meanwhile, that one is
         updated).  Never delete-then-add.
         """
-        if username is None:
-            username = ""
         action = f"cannot store the password of {_who(service, username)} in the keychain"
         if not isinstance(password, str):
             raise PasswordSetError(f"{action}: expected str, got {type(password).__name__}")
-        secret = password.encode("utf-8")
+        try:
+            secret = password.encode("utf-8")
+        except UnicodeEncodeError:
+            # UnicodeEncodeError's own message quotes part of the password.
+            raise PasswordSetError(
+                f"{action}: the password is not valid Unicode text (it contains a lone "
+                "surrogate); nothing was stored"
+            ) from None
         with _translated(action, PasswordSetError, SetLockedError):
+            username = _check_names(service, username)
             settings = self.settings
             keychain = self._keychain(settings)
             query = self._item(service, username, settings)
@@ -361,10 +366,9 @@ class SecitemKeyring(KeyringBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         """Delete the stored password; :class:`PasswordDeleteError` if there is none."""
-        if username is None:
-            username = ""
         action = f"cannot delete the password of {_who(service, username)} from the keychain"
         with _translated(action, PasswordDeleteError, DeleteLockedError):
+            username = _check_names(service, username)
             settings = self.settings
             if not self._keychain(settings).delete(
                 self._item(service, username, settings), missing_ok=True
@@ -386,6 +390,7 @@ class SecitemKeyring(KeyringBackend):
             return credentials.SimpleCredential(username, password)
         action = f"cannot read a credential of service {service!r} from the keychain"
         with _translated(action, KeyringError, KeyringLocked):
+            _check_names(service, None)
             settings = self.settings
             try:
                 item = self._keychain(settings).get(self._item(service, None, settings))
@@ -400,8 +405,34 @@ class SecitemKeyring(KeyringBackend):
 # -- helpers -----------------------------------------------------------------
 
 
-def _who(service: str, username: str) -> str:
-    return f"account {username!r} of service {service!r}"
+def _who(service: object, username: object) -> str:
+    return f"account {username if username is not None else ''!r} of service {service!r}"
+
+
+def _check_names(service: object, username: object) -> str:
+    """Check keyring's ``service`` and ``username``; the username (``""`` for None).
+
+    A missing service is refused: the query would have no ``kSecAttrService``
+    and so match (update, delete) the items of *every* service.
+    """
+    if not isinstance(service, str):
+        raise QueryTypeError(
+            "service",
+            f"expected str, got {type(service).__name__} (without a service the query "
+            "would match the items of every service)",
+        )
+    if username is None:
+        username = ""  # as keyring's macOS backend does
+    elif not isinstance(username, str):
+        raise QueryTypeError("username", f"expected str or None, got {type(username).__name__}")
+    for name, value in (("service", service), ("username", username)):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidQueryError(
+                name, "is not valid Unicode text (it contains a lone surrogate)"
+            ) from None
+    return username
 
 
 def _text(data: bytes | None, action: str) -> str:

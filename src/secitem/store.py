@@ -86,8 +86,9 @@ class Credential:
 
     Immutable.  ``repr`` and ``str`` show the account only, never the
     password, so a credential can be logged or shown in a traceback.  The
-    account may be ``""`` (an item stored without one); neither field may
-    contain a NUL character in the account.
+    account may be ``""`` (an item stored without one) but must not contain
+    a NUL character; the password may contain any character.  Both must be
+    valid Unicode (no lone surrogates, which cannot be stored as UTF-8).
     """
 
     account: str
@@ -100,6 +101,7 @@ class Credential:
             )
         if "\x00" in self.account:
             raise InvalidQueryError("Credential.account", "must not contain NUL characters")
+        _check_unicode("Credential.account", self.account)
         if not isinstance(self.password, str):
             hint = (
                 "; decode it first, e.g. password.decode()"
@@ -109,6 +111,7 @@ class Credential:
             raise QueryTypeError(
                 "Credential.password", f"expected str, got {type(self.password).__name__}{hint}"
             )
+        _check_unicode("Credential.password", self.password)
 
     def __repr__(self) -> str:
         return f"Credential(account={self.account!r}, password=<hidden>)"
@@ -566,6 +569,22 @@ def _with_account(template: _Description, account: str) -> _Description:
     return dataclasses.replace(template, account=account)
 
 
+def _check_unicode(where: str, value: str) -> None:
+    """Refuse text that cannot be encoded as UTF-8 (lone surrogates).
+
+    The message never contains the value: it may be a password, and
+    ``UnicodeEncodeError``'s own message would quote part of it.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidQueryError(
+            where,
+            "is not valid Unicode text (it contains a lone surrogate, e.g. from undecodable "
+            "bytes); decode the original bytes with the right encoding",
+        ) from None
+
+
 def _check_name(name: str, value: object) -> None:
     if not isinstance(value, str):
         raise QueryTypeError(
@@ -573,6 +592,7 @@ def _check_name(name: str, value: object) -> None:
         )
     if not value.strip():
         raise InvalidQueryError(f"CredentialStore({name}=...)", "must not be empty")
+    _check_unicode(f"CredentialStore({name}=...)", value)
 
 
 def _check_account(account: object, where: str) -> str | None:
@@ -584,6 +604,7 @@ def _check_account(account: object, where: str) -> str | None:
         )
     if "\x00" in account:
         raise InvalidQueryError(f"{where}(account=...)", "must not contain NUL characters")
+    _check_unicode(f"{where}(account=...)", account)
     return account
 
 
@@ -604,6 +625,12 @@ def _policy(
         raise QueryTypeError(
             "CredentialStore(access_control=...)",
             f"expected AccessControlFlags or AccessPolicy, got {type(access_control).__name__}",
+        )
+    if access_control < 0:
+        # AccessControlFlags(-1) would silently become "every flag".
+        raise InvalidQueryError(
+            "CredentialStore(access_control=...)",
+            f"{int(access_control)} is not a flag set; combine AccessControlFlags members with |",
         )
     if accessible is None:
         return _rename_errors(lambda: AccessPolicy(AccessControlFlags(access_control)))

@@ -322,3 +322,14 @@ def test_add_prompts_twice_on_a_terminal(
     err = capsys.readouterr().err
     assert "differ" in err and "one" not in err
     assert cli.main(["find-generic-password", "-s", "svc2"]) == 44
+
+
+def test_undecodable_arguments_are_a_usage_error(run: Run) -> None:
+    """Bytes that are not text in the locale arrive as lone surrogates: one line, status 2."""
+    for args in (
+        ("find-generic-password", "-s", "svc\udcff"),
+        ("list", "-a", "\udcff"),
+    ):
+        proc = run(*args, env={"LC_ALL": "C.UTF-8", "PYTHONUTF8": "1"})
+        assert proc.returncode == 2, proc.stderr
+        assert "argument" in one_line_error(proc)

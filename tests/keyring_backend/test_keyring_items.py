@@ -217,3 +217,31 @@ def test_set_password_reaches_every_item_get_password_could_return(sim: Any) -> 
     ]
     backend.delete_password(SVC, "ivan")  # both
     assert keychain_items("ios") == []
+
+
+def test_a_missing_service_is_refused_not_a_wildcard(profile: str) -> None:
+    """service=None must not become a query without kSecAttrService (every service)."""
+    from keyring.errors import KeyringError, PasswordSetError
+
+    backend = SecitemKeyring(platform=profile)  # type: ignore[arg-type]
+    backend.set_password("svc-a", "u", "a-pw")
+    backend.set_password("svc-b", "u", "b-pw")
+    for call in (
+        lambda: backend.set_password(None, "u", "x"),  # type: ignore[arg-type]
+        lambda: backend.delete_password(None, "u"),  # type: ignore[arg-type]
+        lambda: backend.get_password(None, "u"),  # type: ignore[arg-type]
+        lambda: backend.get_credential(None),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(TypeError, match="service"):
+            call()
+    assert backend.get_password("svc-a", "u") == "a-pw"
+    assert backend.get_password("svc-b", "u") == "b-pw"
+
+    with pytest.raises(PasswordSetError, match="not valid Unicode") as info:
+        backend.set_password("svc-a", "u", "SECRET\udcff")
+    assert "SECRET" not in str(info.value) and "udcff" not in str(info.value)
+    assert backend.get_password("svc-a", "u") == "a-pw"
+    with pytest.raises(KeyringError, match="service: is not valid Unicode"):
+        backend.get_password("svc\udcff", "u")
+    backend.delete_password("svc-a", "u")
+    backend.delete_password("svc-b", "u")

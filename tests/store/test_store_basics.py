@@ -73,6 +73,25 @@ def test_credential_checks_its_fields() -> None:
     with pytest.raises(InvalidQueryError, match="NUL"):
         Credential("a\x00b", "x")
     assert Credential("", "token").account == ""  # an item without an account
+    assert Credential("a", "x\x00y").password == "x\x00y"  # any character in a password
+
+
+def test_lone_surrogates_are_refused_without_quoting_the_secret() -> None:
+    """Undecodable bytes (surrogateescape) cannot be stored as UTF-8: refused up front.
+
+    Python's own UnicodeEncodeError would quote the offending character of
+    the password; the error names the field and never the value.
+    """
+    with pytest.raises(InvalidQueryError, match=r"Credential\.password.*surrogate") as info:
+        Credential("alice", "SECRET\udcff")
+    assert "SECRET" not in str(info.value) and "udcff" not in str(info.value)
+    with pytest.raises(InvalidQueryError, match=r"Credential\.account.*surrogate"):
+        Credential("al\udcffice", "pw")
+    with pytest.raises(InvalidQueryError, match=r"CredentialStore\(service=\.\.\.\)"):
+        CredentialStore(service="svc\udcff")
+    store = CredentialStore(service=SVC, keychain=Keychain(platform="macos"))
+    with pytest.raises(InvalidQueryError, match=r"get\(account=\.\.\.\)"):
+        store.get("\udcff")
 
 
 def test_prompt_reasons() -> None:
@@ -106,6 +125,8 @@ def test_configuration_errors_name_the_argument() -> None:
         CredentialStore(service=SVC, access_control=AccessControlFlags.OR | AccessControlFlags.AND)
     with pytest.raises(QueryTypeError, match=r"CredentialStore\(access_control=\.\.\.\)"):
         CredentialStore(service=SVC, access_control="biometry")  # type: ignore[arg-type]
+    with pytest.raises(InvalidQueryError, match=r"access_control=\.\.\.\): -1 is not a flag"):
+        CredentialStore(service=SVC, access_control=-1)  # type: ignore[arg-type]
     policy = AccessPolicy(AccessControlFlags.USER_PRESENCE)
     with pytest.raises(InvalidQueryError, match=r"CredentialStore\(accessible=\.\.\.\)"):
         CredentialStore(service=SVC, access_control=policy, accessible=Accessible.ALWAYS)
