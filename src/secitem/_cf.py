@@ -878,7 +878,26 @@ def _date_out(rt: _Runtime, ref: Any) -> datetime:
 def _array_out(rt: _Runtime, ref: Any) -> list[object]:
     cf = rt.cf
     get = cf.CFArrayGetValueAtIndex
-    return [_to_python(rt, get(ref, index)) for index in range(cf.CFArrayGetCount(ref))]
+    result: list[object] = []
+    try:
+        for index in range(cf.CFArrayGetCount(ref)):
+            result.append(_to_python(rt, get(ref, index)))
+    except BaseException:
+        _close_partial(result)  # opaque objects already wrapped: release them now
+        raise
+    return result
+
+
+def _close_partial(value: object) -> None:
+    """Close every :class:`CFObject` inside a partly converted result."""
+    if isinstance(value, CFObject):
+        value.close()
+    elif isinstance(value, list):
+        for item in value:
+            _close_partial(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _close_partial(item)
 
 
 def _dictionary_out(rt: _Runtime, ref: Any) -> dict[object, object]:
@@ -890,19 +909,23 @@ def _dictionary_out(rt: _Runtime, ref: Any) -> dict[object, object]:
     converters = rt.converters
     known_keys = rt.key_constants
     result: dict[object, object] = {}
-    for index in range(count):
-        key_ref = refs[index]
-        key: object = known_keys.get(key_ref)  # the library's own constant: no need to read it
-        if key is None:
-            if type_of(key_ref) == rt.string_id:
-                key = key_for(_string_out(rt, key_ref))
-            else:
-                key = _hashable(_to_python(rt, key_ref))
-        value_ref = refs[count + index]
-        converter = converters.get(type_of(value_ref))
-        result[key] = (
-            converter(rt, value_ref) if converter is not None else _opaque_out(rt, value_ref)
-        )
+    try:
+        for index in range(count):
+            key_ref = refs[index]
+            key: object = known_keys.get(key_ref)  # the library's own constant: not read
+            if key is None:
+                if type_of(key_ref) == rt.string_id:
+                    key = key_for(_string_out(rt, key_ref))
+                else:
+                    key = _hashable(_to_python(rt, key_ref))
+            value_ref = refs[count + index]
+            converter = converters.get(type_of(value_ref))
+            result[key] = (
+                converter(rt, value_ref) if converter is not None else _opaque_out(rt, value_ref)
+            )
+    except BaseException:
+        _close_partial(result)  # opaque objects already wrapped: release them now
+        raise
     return result
 
 

@@ -418,7 +418,9 @@ def _to_enum(cls: type[_E], value: object, where: str) -> _E:
         return cls.__members__[value.upper()]
     if isinstance(value, str):
         names = ", ".join(f"{cls.__name__}.{m}" for m in cls.__members__)
-        raise InvalidQueryError(where, f"{value!r} is not a {cls.__name__}; use one of {names}")
+        raise InvalidQueryError(
+            where, f"{value!r} is not a valid {cls.__name__} value; use one of {names}"
+        )
     raise QueryTypeError(where, f"expected {cls.__name__}, got {type(value).__name__}")
 
 
@@ -454,6 +456,13 @@ class _Spec:
                 raise QueryTypeError(where, f"expected str, got {type(value).__name__}")
             if "\x00" in value:
                 raise InvalidQueryError(where, "must not contain NUL characters")
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise InvalidQueryError(
+                        where, "is not valid Unicode text (it contains a lone surrogate)"
+                    ) from None
             return value
         if kind is _Kind.BYTES:
             if not isinstance(value, (bytes, bytearray, memoryview)):

@@ -514,7 +514,13 @@ class Keychain:
 
 def _secret(data: object, where: str) -> bytes:
     if isinstance(data, str):
-        return data.encode("utf-8")
+        try:
+            return data.encode("utf-8")
+        except UnicodeEncodeError:
+            # Never let Python's own message (which quotes the text) escape.
+            raise QueryTypeError(
+                where, "is not valid Unicode text (lone surrogate); pass bytes instead"
+            ) from None
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data)
     raise QueryTypeError(where, f"expected bytes or str, got {type(data).__name__}")

@@ -17,7 +17,8 @@ app that signs in somewhere::
 3. A stored credential that the server rejects (the password was changed
    elsewhere): ``prompt(PromptReason.REJECTED)``; the new credential is
    checked and, only once accepted, written over the stored one in place
-   (``SecItemUpdate``: the item keeps its access control and creation date).
+   (``SecItemUpdate``: the item keeps its creation date and persistent
+   reference; options the store was given, such as accessibility, are applied).
 4. A prompted credential that the server rejects:
    ``prompt(PromptReason.RETRY)``, up to ``max_attempts`` prompts.
 
@@ -386,8 +387,9 @@ class CredentialStore:
         """Forget the credential of ``account``, or every one of this store (logout).
 
         Returns ``True`` if something was deleted, ``False`` if nothing was
-        stored.  Each item is deleted by its persistent reference, so only
-        this store's items go, in either macOS keychain.
+        stored.  Every item with this store's key (server or service, plus the
+        protocol, port, path ... given), whoever saved it, is deleted by its
+        persistent reference, in either macOS keychain.
         """
         account = _check_account(account, "delete")
         query = (
