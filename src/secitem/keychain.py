@@ -202,6 +202,23 @@ class Keychain:
         finally:
             _close_all(result)
 
+    def secret(self, query: ItemDescription | Item[Any] | PersistentRef) -> bytes:
+        """The secret of the first item matching ``query``, and nothing else.
+
+        One SecItemCopyMatching asking only for the data (no attributes, no
+        reference), the cheapest way to read a password whose item you can
+        name.  Raises :class:`~secitem.errors.ItemNotFoundError` when nothing
+        matches.
+        """
+        _cls, q = self._query(query)
+        q[C.kSecReturnData] = True
+        q[C.kSecMatchLimit] = C.kSecMatchLimitOne
+        result = _security.SecItemCopyMatching(q)
+        if isinstance(result, bytes):
+            return result
+        _close_all(result)
+        raise ItemNotFoundError()  # pragma: no cover - Apple returns CFData here
+
     @overload
     def find(
         self, query: _T, *, data: bool = False, limit: int | None = None

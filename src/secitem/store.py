@@ -354,7 +354,15 @@ class CredentialStore:
         stored.  ``None`` always means "not stored": a locked keychain
         raises :class:`~secitem.errors.InteractionNotAllowedError` instead.
         """
-        item = self._stored_item(_check_account(account, "get"), "get")
+        account = _check_account(account, "get")
+        if account is not None:
+            # The account is known: read only the secret (one call, no attributes).
+            try:
+                data = self._keychain.secret(_with_account(self._query_template, account))
+            except ItemNotFoundError:
+                return None
+            return _credential_from(account, data)
+        item = self._stored_item(None, "get")
         return None if item is None else _credential(item)
 
     def accounts(self) -> list[str]:
@@ -555,8 +563,12 @@ def _accepted(authenticate: Callable[[Credential], bool], credential: Credential
 
 
 def _credential(item: Item[Any]) -> Credential:
-    account = item.attributes.account or ""
-    data = item.data if item.data is not None else b""
+    return _credential_from(
+        item.attributes.account or "", item.data if item.data is not None else b""
+    )
+
+
+def _credential_from(account: str, data: bytes) -> Credential:
     try:
         password = data.decode("utf-8")
     except UnicodeDecodeError:
