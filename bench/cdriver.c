@@ -185,6 +185,26 @@ static void op_get(const char *service, int i)
     CFRelease(res);
 }
 
+/* Keychain.secret / CredentialStore.get(account): the data alone, limit one */
+static void op_get_data(const char *service, int i)
+{
+    char acct[32];
+    account_name(acct, sizeof acct, i);
+    CFTypeRef owned[2] = {str(service), str(acct)};
+    const void *k[5] = {kSecClass, kSecAttrService, kSecAttrAccount, kSecReturnData,
+                        kSecMatchLimit};
+    const void *v[5] = {kSecClassGenericPassword, owned[0], owned[1], kCFBooleanTrue,
+                        kSecMatchLimitOne};
+    CFDictionaryRef q = dict(k, v, 5, owned, 2);
+    CFTypeRef res = NULL;
+    OSStatus st = SecItemCopyMatching(q, &res);
+    CFRelease(q);
+    if (st != 0)
+        fail("SecItemCopyMatching(get_data)", st);
+    read_value(res);
+    CFRelease(res);
+}
+
 /* Find every item (attributes + persistent refs) matching service[/account];
    returns the result array (+1) and its count; the caller releases it. */
 static CFArrayRef find_all(const char *service, const char *acct, CFIndex *count)
@@ -350,10 +370,14 @@ static double quantile(series *s, double q)
         add_sample((series_), now_ns() - t0_);    \
     } while (0)
 
-enum { S_ADD, S_ADD_NORET, S_GET, S_FIND, S_UPDATE, S_UPSERT, S_DELETE, S_DELETE_BY_REF, S_COUNT };
+enum {
+    S_ADD, S_ADD_NORET, S_GET, S_GET_DATA, S_FIND, S_UPDATE, S_UPSERT, S_DELETE, S_DELETE_BY_REF,
+    S_COUNT
+};
 static series cpu[S_COUNT];  /* per-batch mean thread CPU time per call */
 static series all[S_COUNT] = {
     {"add", 0, 0, 0},         {"add_noreturn", 0, 0, 0}, {"get", 0, 0, 0},
+    {"get_data", 0, 0, 0},
     {"find", 0, 0, 0},        {"update", 0, 0, 0},       {"upsert", 0, 0, 0},
     {"delete", 0, 0, 0},      {"delete_by_ref", 0, 0, 0},
 };
@@ -386,6 +410,7 @@ static int run_ops(int n, int k, int rounds)
     for (int r = 0; r < rounds; r++) {
         BATCH(S_ADD, op_add(svc, i, 1));
         BATCH(S_GET, op_get(svc, i));
+        BATCH(S_GET_DATA, op_get_data(svc, i));
         BATCH(S_FIND, op_find(fsvc));
         BATCH(S_UPDATE, op_update(svc, i));
         BATCH(S_UPSERT, op_upsert(svc, i));
