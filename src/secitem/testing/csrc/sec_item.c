@@ -8,6 +8,7 @@
  * the shim does (facts 5.1) and merges the answers.  Rule numbers refer to
  * secitem-facts.md section 5.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,11 +32,56 @@ static const struct {
 #undef SECSIM_CONST
 };
 
+#define KEY_CONST_COUNT (sizeof key_consts / sizeof key_consts[0])
+#define KEY_TABLE_SIZE 1024u /* power of two, > 2 * KEY_CONST_COUNT */
+
+/* Open-addressing table of indices into key_consts (+1; 0 = empty), built
+ * once.  A value listed twice keeps its first entry, as the linear scan did. */
+static uint16_t key_table[KEY_TABLE_SIZE];
+static uint8_t key_lens[KEY_CONST_COUNT];
+static pthread_once_t key_table_once = PTHREAD_ONCE_INIT;
+
+static uint32_t key_hash(const char *p, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)p[i]) * 16777619u;
+    return h;
+}
+
+static void key_table_build(void)
+{
+    _Static_assert(KEY_CONST_COUNT * 2 < KEY_TABLE_SIZE && KEY_CONST_COUNT < 65535, "key_table too small");
+    for (size_t i = 0; i < KEY_CONST_COUNT; i++) {
+        size_t n = strlen(key_consts[i].value);
+        if (n > 255)
+            secsim_fatal("constant value longer than 255 bytes");
+        key_lens[i] = (uint8_t)n;
+        size_t j = key_hash(key_consts[i].value, n) & (KEY_TABLE_SIZE - 1);
+        bool dup = false;
+        while (key_table[j] != 0) {
+            size_t k = key_table[j] - 1u;
+            if (key_lens[k] == n && memcmp(key_consts[k].value, key_consts[i].value, n) == 0) {
+                dup = true;
+                break;
+            }
+            j = (j + 1) & (KEY_TABLE_SIZE - 1);
+        }
+        if (!dup)
+            key_table[j] = (uint16_t)(i + 1);
+    }
+}
+
 static CFStringRef key_const(const char *value, size_t n)
 {
-    for (size_t i = 0; i < sizeof key_consts / sizeof key_consts[0]; i++)
-        if (strlen(key_consts[i].value) == n && memcmp(key_consts[i].value, value, n) == 0)
-            return *key_consts[i].constant;
+    pthread_once(&key_table_once, key_table_build);
+    size_t j = key_hash(value, n) & (KEY_TABLE_SIZE - 1);
+    while (key_table[j] != 0) {
+        size_t k = key_table[j] - 1u;
+        if (key_lens[k] == n && memcmp(key_consts[k].value, value, n) == 0)
+            return *key_consts[k].constant;
+        j = (j + 1) & (KEY_TABLE_SIZE - 1);
+    }
     return NULL;
 }
 
@@ -716,6 +762,7 @@ static bool dp_same_primary(const sitem *a, const sitem *b)
 }
 
 static bool fb_same_unique(const sitem *a, const sitem *b);
+static sitem *kc_same_key(const sitem *it, const sitem *except);
 
 static bool valid_protection(const sval *p)
 {
@@ -874,12 +921,10 @@ static OSStatus dp_add(const qdict *q, CFTypeRef *out)
         st = errSecInteractionNotAllowed;
         goto done;
     }
-    for (size_t i = 0; i < g_kc.n; i++) {
-        if (dp_same_primary(g_kc.items[i], it)) {
-            item_free(it);
-            st = errSecDuplicateItem;                    /* 4.3 */
-            goto done;
-        }
+    if (kc_same_key(it, NULL) != NULL) {
+        item_free(it);
+        st = errSecDuplicateItem;                        /* 4.3 */
+        goto done;
     }
     sec_kc_append(it);
     g_modified = true;
@@ -967,12 +1012,39 @@ static bool kc_replace(const sitem *old, sitem *fresh)
 {
     for (size_t k = 0; k < g_kc.n; k++) {
         if (g_kc.items[k] == old) {
-            item_free(g_kc.items[k]);
-            g_kc.items[k] = fresh;
+            sec_kc_replace_at(k, fresh);
             return true;
         }
     }
     return false;
+}
+
+/* found[] sorted by item address, for membership tests. */
+typedef struct foundpos {
+    uintptr_t addr;
+    size_t i;       /* index in found[] */
+} foundpos;
+
+static int cmp_foundpos(const void *a, const void *b)
+{
+    uintptr_t x = ((const foundpos *)a)->addr, y = ((const foundpos *)b)->addr;
+    return x < y ? -1 : x > y;
+}
+
+/* Index i with found[i] == it, or n. */
+static size_t find_found(const foundpos *sorted, size_t n, const sitem *it)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid].addr == (uintptr_t)it)
+            return sorted[mid].i;
+        if (sorted[mid].addr < (uintptr_t)it)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return n;
 }
 
 static OSStatus dp_update(const qdict *q, const qdict *u)
@@ -990,6 +1062,8 @@ static OSStatus dp_update(const qdict *q, const qdict *u)
     memset(&pu, 0, sizeof pu);
     sitem **found = NULL, **fresh = NULL;
     size_t n = 0;
+    foundpos *sorted = NULL;
+    skindex batch = { NULL, 0, 0 };                      /* the fresh items checked so far */
     CFTypeRef new_data = NULL;
     bool has_new_data = false;
     st = dp_parse(q, OP_UPDATE, &pq);
@@ -1085,31 +1159,46 @@ static OSStatus dp_update(const qdict *q, const qdict *u)
             goto done;
         }
     }
-    /* 5.5: all-or-nothing uniqueness check */
+    /* 5.5: all-or-nothing uniqueness check: no updated item may share its
+     * primary key with an item not being updated, nor with another updated
+     * item. */
+    sorted = sec_xmalloc(n * sizeof *sorted);
     for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < g_kc.n; k++) {
-            sitem *other = g_kc.items[k];
-            bool updating = false;
-            for (size_t j = 0; j < n; j++)
-                if (found[j] == other)
-                    updating = true;
-            if (!updating && dp_same_primary(other, fresh[i])) {
+        sorted[i].addr = (uintptr_t)found[i];
+        sorted[i].i = i;
+    }
+    qsort(sorted, n, sizeof *sorted, cmp_foundpos);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = sec_item_key_hash(fresh[i]);
+        size_t cur = 0;
+        sitem *other;
+        while ((other = skindex_next(&g_kc.index, h, &cur)) != NULL) {
+            if (find_found(sorted, n, other) == n && dp_same_primary(other, fresh[i])) {
                 st = errSecDuplicateItem;
                 goto done;
             }
         }
-        for (size_t j = 0; j < i; j++) {
-            if (dp_same_primary(fresh[j], fresh[i])) {
+        cur = 0;
+        while ((other = skindex_next(&batch, h, &cur)) != NULL) {
+            if (dp_same_primary(other, fresh[i])) {      /* an earlier fresh[j] */
                 st = errSecDuplicateItem;
                 goto done;
             }
+        }
+        skindex_insert(&batch, h, fresh[i]);
+    }
+    /* one pass over the keychain: each found[i] -> fresh[i] */
+    for (size_t k = 0; k < g_kc.n; k++) {
+        size_t i = find_found(sorted, n, g_kc.items[k]);
+        if (i < n && fresh[i] != NULL) {
+            sec_kc_replace_at(k, fresh[i]);
+            fresh[i] = NULL;
         }
     }
-    for (size_t i = 0; i < n; i++)
-        if (kc_replace(found[i], fresh[i]))
-            fresh[i] = NULL;
     g_modified = true;
 done:
+    skindex_free(&batch);
+    free(sorted);
     if (fresh != NULL)
         for (size_t i = 0; i < n; i++)
             item_free(fresh[i]);
@@ -1277,6 +1366,142 @@ static bool fb_same_unique(const sitem *a, const sitem *b)
     return true;
 }
 
+/* ------------------------------------------------------------------ */
+/* uniqueness-key hash (the index of g_kc; sec_private.h)
+ *
+ * Must give equal hashes to every pair of values the comparisons above call
+ * equal (dp_same_primary: sec_dp_equal, a missing value equal only to a
+ * missing value; fb_same_unique: sec_fb_equal, a missing value read as
+ * fb_default).  Unequal values may collide: every hit is confirmed with
+ * the comparison itself. */
+
+static uint64_t hmix(uint64_t h, uint64_t v)
+{
+    h ^= v + UINT64_C(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2);
+    return h;
+}
+
+static uint64_t hfinal(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    return h;
+}
+
+/* sval_bytes_equal: the canonical bytes (S-flag string/data equivalence,
+ * numbers as 4 bytes, 5.4 #4.9). */
+static uint64_t hash_bytes(const sval *v)
+{
+    uint8_t tmp[8] = { 0 };
+    size_t n;
+    const uint8_t *p = sval_bytes(v, tmp, &n);
+    uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+    return hmix(h, n);
+}
+
+/* A double as == compares it (0.0 == -0.0). */
+static uint64_t hash_double(double d)
+{
+    if (d == 0)
+        d = 0.0;
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+/* num_equal: int/int exactly, int/double and double/double as doubles,
+ * string/string bytes; nothing else is ever equal. */
+static uint64_t hash_num(const sval *v)
+{
+    switch (v->tag) {
+    case SV_INT:
+        return hmix(1, hash_double((double)v->i));
+    case SV_DBL:
+        return hmix(1, hash_double(v->d));
+    case SV_STR:
+        return hmix(2, hash_bytes(v));
+    default:
+        return 3;
+    }
+}
+
+static uint64_t hash_date(const sval *v)
+{
+    return v->tag == SV_DATE ? hmix(4, hash_double(v->d)) : 5;
+}
+
+static uint64_t hash_dp_value(int kind, const sval *v)
+{
+    switch (kind) {
+    case K_NUM:
+    case K_SYNC:
+    case K_TOMB:
+        return hash_num(v);
+    case K_DATE:
+        return hash_date(v);
+    case K_ACCC:
+        return v->tag == SV_ACCC ? hmix((uint64_t)v->i, hash_bytes(v)) : 6;
+    default:
+        return hash_bytes(v);
+    }
+}
+
+static uint64_t hash_fb_value(int kind, const sval *v)
+{
+    switch (kind) {
+    case F_NUM:
+        return hash_num(v);
+    case F_BOOL:
+        return v->i != 0;
+    case F_DATE:
+        return hash_date(v);
+    default:
+        return hash_bytes(v);
+    }
+}
+
+uint64_t sec_item_key_hash(const sitem *it)
+{
+    uint64_t h = hmix(it->impl, it->cls);
+    for (size_t i = 0; i < sec_attr_count(); i++) {
+        const sec_attrdef *def = sec_attr_at(i);
+        if (it->impl == IMPL_DP) {
+            if (!(def->dp_primary & CB(it->cls)))
+                continue;
+            const sval *x = item_get(it, def->name);
+            h = hmix(h, x ? hash_dp_value(def->dp_kind, x) : UINT64_C(0x6d697373696e6721)); /* missing */
+        } else {
+            if (!(def->fb_unique & CB(it->cls)))
+                continue;
+            sval dx = fb_default(def->fb_kind);
+            const sval *x = item_get(it, def->name);
+            h = hmix(h, hash_fb_value(def->fb_kind, x ? x : &dx));
+        }
+    }
+    return hfinal(h);
+}
+
+/* An item of g_kc with the same uniqueness key as `it` (the engine's
+ * comparison), other than `except`; NULL if none. */
+static sitem *kc_same_key(const sitem *it, const sitem *except)
+{
+    uint64_t h = sec_item_key_hash(it);
+    size_t cur = 0;
+    sitem *c;
+    while ((c = skindex_next(&g_kc.index, h, &cur)) != NULL) {
+        if (c == except)
+            continue;
+        if (it->impl == IMPL_DP ? dp_same_primary(c, it) : fb_same_unique(c, it))
+            return c;
+    }
+    return NULL;
+}
+
 static OSStatus fb_secret(CFTypeRef v, const uint8_t **p, size_t *n)
 {
     if (secsim_is(v, SECSIM_TYPE_DATA)) {
@@ -1316,12 +1541,10 @@ static OSStatus fb_add(const qdict *q, CFTypeRef *out, bool want_result)
     double t = now();
     item_set(it, "cdat", sval_date(t));
     item_set(it, "mdat", sval_date(t));
-    for (size_t i = 0; i < g_kc.n; i++) {
-        if (fb_same_unique(g_kc.items[i], it)) {
-            item_free(it);
-            st = errSecDuplicateItem;                    /* 4.8 */
-            goto done;
-        }
+    if (kc_same_key(it, NULL) != NULL) {
+        item_free(it);
+        st = errSecDuplicateItem;                        /* 4.8 */
+        goto done;
     }
     sec_kc_append(it);
     g_modified = true;
@@ -1412,12 +1635,10 @@ static OSStatus fb_update(const qdict *q, const qdict *u)
         if (has_data)
             item_set_data(c, dp, dn);
         item_set(c, "mdat", sval_date(t));
-        for (size_t k = 0; k < g_kc.n; k++) {
-            if (g_kc.items[k] != found[i] && fb_same_unique(g_kc.items[k], c)) {
-                item_free(c);
-                st = errSecDuplicateItem;
-                goto done;
-            }
+        if (kc_same_key(c, found[i]) != NULL) {
+            item_free(c);
+            st = errSecDuplicateItem;
+            goto done;
         }
         kc_replace(found[i], c);
         g_modified = true;

@@ -76,6 +76,7 @@ typedef struct sitem {
     size_t dlen;
     sattr *attrs;
     size_t nattrs, cap;
+    uint64_t khash; /* sec_item_key_hash, set while the item is in g_kc */
 } sitem;
 
 void *sec_xmalloc(size_t n);
@@ -181,10 +182,39 @@ typedef struct sec_state {
 
 extern sec_state g_sec;
 
+/* ---- primary-key index (sec_store.c) ----
+ * A multimap hash -> item (open addressing, linear probing, backward-shift
+ * deletion).  It only narrows the candidates: callers confirm every hit
+ * with the engine's own comparison (dp_same_primary / fb_same_unique). */
+typedef struct skslot {
+    uint64_t h;
+    sitem *it;      /* NULL: empty slot */
+} skslot;
+
+typedef struct skindex {
+    skslot *slots;
+    size_t cap, n;  /* cap: 0 or a power of two */
+} skindex;
+
+void skindex_insert(skindex *x, uint64_t h, sitem *it);
+/* Remove the entry (h, it); false if absent. */
+bool skindex_remove(skindex *x, uint64_t h, const sitem *it);
+/* Next item stored under h: start with *cursor = 0; NULL when done.  The
+ * index must not change during the iteration. */
+sitem *skindex_next(const skindex *x, uint64_t h, size_t *cursor);
+void skindex_free(skindex *x);
+
+/* Hash of an item's uniqueness key: (implementation, class, the values of
+ * the DP primary-key columns (4.3, 4.4) or of the FB unique-index attributes
+ * (4.8)).  Two items that dp_same_primary / fb_same_unique call equal have
+ * the same hash (sec_item.c, next to those functions). */
+uint64_t sec_item_key_hash(const sitem *it);
+
 typedef struct skeychain {
     sitem **items;
     size_t n, cap;
     int64_t next_rowid;
+    skindex index;  /* every item of `items`, by sec_item_key_hash */
 } skeychain;
 
 extern skeychain g_kc;
@@ -201,6 +231,8 @@ void sec_store_end(bool modified);
 
 void sec_kc_append(sitem *it);       /* assigns a fresh rowid */
 void sec_kc_remove_at(size_t idx);   /* frees the item */
+/* Put `fresh` (keeping its rowid) in place of the item at idx (freed). */
+void sec_kc_replace_at(size_t idx, sitem *fresh);
 bool sec_group_held(const uint8_t *p, size_t n, bool writable);
 sitem *sec_kc_find(int impl, int64_t rowid);
 
