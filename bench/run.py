@@ -182,33 +182,17 @@ class Layers:
     def sec_add(self, i: int) -> object:
         S = self.S
         return S.SecItemAdd(
-            {
-                S.kSecClass: S.kSecClassGenericPassword,
-                S.kSecAttrService: SERVICE,
-                S.kSecAttrAccount: account(i),
-                S.kSecValueData: SECRET,
-                S.kSecReturnPersistentRef: True,
-            }
+            {**self._identity(i), S.kSecValueData: SECRET, S.kSecReturnPersistentRef: True}
         )
 
     def sec_add_noreturn(self, i: int) -> object:
-        S = self.S
-        return S.SecItemAdd(
-            {
-                S.kSecClass: S.kSecClassGenericPassword,
-                S.kSecAttrService: SERVICE,
-                S.kSecAttrAccount: account(i),
-                S.kSecValueData: SECRET,
-            }
-        )
+        return self.S.SecItemAdd({**self._identity(i), self.S.kSecValueData: SECRET})
 
     def sec_get(self, i: int) -> object:
         S = self.S
         return S.SecItemCopyMatching(
             {
-                S.kSecClass: S.kSecClassGenericPassword,
-                S.kSecAttrService: SERVICE,
-                S.kSecAttrAccount: account(i),
+                **self._identity(i),
                 S.kSecReturnAttributes: True,
                 S.kSecReturnPersistentRef: True,
                 S.kSecReturnData: True,
@@ -219,13 +203,7 @@ class Layers:
     def sec_get_data(self, i: int) -> object:
         S = self.S
         return S.SecItemCopyMatching(
-            {
-                S.kSecClass: S.kSecClassGenericPassword,
-                S.kSecAttrService: SERVICE,
-                S.kSecAttrAccount: account(i),
-                S.kSecReturnData: True,
-                S.kSecMatchLimit: S.kSecMatchLimitOne,
-            }
+            {**self._identity(i), S.kSecReturnData: True, S.kSecMatchLimit: S.kSecMatchLimitOne}
         )
 
     def _sec_find(self, service: str, acct: str | None = None) -> Any:

@@ -124,23 +124,17 @@ class KC:
             self.lib.CFRelease(d)
 
     def copy_raw(self, query: Mapping[Any, Any]) -> tuple[int, Ref | None]:
-        d = self.cf(dict(query))
-        try:
-            out = self.ffi.new("CFTypeRef *")
-            st = self.lib.SecItemCopyMatching(d, out)
-            if out[0] == self.ffi.NULL:
-                return st, None
-            ref = Ref(self, out[0])
-            self._refs.append(ref)
-            return st, ref
-        finally:
-            self.lib.CFRelease(d)
+        return self._call_raw(self.lib.SecItemCopyMatching, query)
 
     def add_raw(self, attrs: Mapping[Any, Any]) -> tuple[int, Ref | None]:
-        d = self.cf(dict(attrs))
+        return self._call_raw(self.lib.SecItemAdd, attrs)
+
+    def _call_raw(self, function: Any, mapping: Mapping[Any, Any]) -> tuple[int, Ref | None]:
+        """Call SecItemAdd/CopyMatching; keep the raw result as a tracked Ref."""
+        d = self.cf(dict(mapping))
         try:
             out = self.ffi.new("CFTypeRef *")
-            st = self.lib.SecItemAdd(d, out)
+            st = function(d, out)
             if out[0] == self.ffi.NULL:
                 return st, None
             ref = Ref(self, out[0])
