@@ -277,9 +277,15 @@ class _Runtime:
             self.value_callbacks: Any = ffi.addressof(cf, "kCFTypeDictionaryValueCallBacks")
             self.array_callbacks: Any = ffi.addressof(cf, "kCFTypeArrayCallBacks")
             self.string_id = int(cf.CFStringGetTypeID())
+            self.data_id = int(cf.CFDataGetTypeID())
+            # Bound once: the readers below run per returned value.
+            self.CFStringGetLength: Any = cf.CFStringGetLength
+            self.CFStringGetBytes: Any = cf.CFStringGetBytes
+            self.CFDataGetLength: Any = cf.CFDataGetLength
+            self.CFDataGetBytePtr: Any = cf.CFDataGetBytePtr
             self.converters: dict[int, Any] = {
                 self.string_id: _string_out,
-                int(cf.CFDataGetTypeID()): _data_out,
+                self.data_id: _data_out,
                 int(cf.CFBooleanGetTypeID()): _boolean_out,
                 int(cf.CFNumberGetTypeID()): _number_out,
                 int(cf.CFDateGetTypeID()): _date_out,
@@ -517,6 +523,87 @@ def _enter(container: object, path: str, active: set[int]) -> None:
     active.add(id(container))
 
 
+def _flat(rt: _Runtime, value: dict[object, object]) -> Any:
+    """A new (+1) CFDictionary for a flat dict of plain values; ``None`` if it is not one.
+
+    The hot path of the SecItem calls: keys are the library's constants,
+    values are constants, ``str``, ``bool``, ``bytes`` or 64-bit ``int``
+    (exact types).  On anything else (or a string that is not valid
+    Unicode) it releases what it made and returns ``None``; the caller
+    then validates (naming the key) and builds with :meth:`build`.
+    Keys and values go to CFDictionaryCreate as Python lists (cffi makes
+    the temporary arrays in C, cheaper than filling a cdata array).
+    """
+    constant_ids = rt.constant_ids
+    cf = rt.cf
+    made: list[Any] = []  # created here; the dictionary retains them
+    keys: list[Any] = []
+    values: list[Any] = []
+    ref: Any = None
+    try:
+        for key, item in value.items():
+            if type(key) is not SecConstant:
+                return None
+            ref = constant_ids.get(id(key))
+            if ref is None:
+                return None
+            keys.append(ref)
+            kind = type(item)
+            if kind is SecConstant:
+                ref = constant_ids.get(id(item))
+                if ref is None:
+                    return None
+            elif kind is str:
+                data = item.encode()  # type: ignore[attr-defined]
+                ref = cf.CFStringCreateWithBytes(_NULL, data, len(data), kCFStringEncodingUTF8, 0)
+                if ref == _NULL:
+                    return None
+                made.append(ref)
+            elif kind is bool:
+                ref = rt.true if item else rt.false
+            elif kind is bytes:
+                ref = cf.CFDataCreate(_NULL, item, len(item))  # type: ignore[arg-type]
+                if ref == _NULL:
+                    return None
+                made.append(ref)
+            elif kind is int and _INT64_MIN <= item <= _INT64_MAX:  # type: ignore[operator]
+                ref = cf.CFNumberCreate(_NULL, kCFNumberSInt64Type, ffi.new("int64_t *", item))
+                if ref == _NULL:
+                    return None
+                made.append(ref)
+            else:
+                return None
+            values.append(ref)
+        ref = cf.CFDictionaryCreate(
+            _NULL, keys, values, len(keys), rt.key_callbacks, rt.value_callbacks
+        )
+    except UnicodeEncodeError:  # a lone surrogate: the general path names the key
+        return None
+    finally:
+        release = rt.CFRelease
+        for made_ref in made:
+            release(made_ref)
+    if ref == _NULL:
+        raise MemoryError("CoreFoundation could not create an object")
+    return ref
+
+
+def flat(value: object) -> tuple[_Runtime, Any] | None:
+    """The hot path of :mod:`secitem.security`: the runtime and a new (+1)
+    CFDictionary for ``value``.
+
+    ``None`` unless the library is loaded already and ``value`` is a flat
+    ``dict`` of plain values (see :func:`_flat`); the caller then takes the
+    general path (:func:`convert`), which validates and names a bad key.
+    The caller releases the returned reference (``rt.CFRelease``).
+    """
+    rt = _runtime
+    if rt is None or type(value) is not dict:
+        return None
+    ref = _flat(rt, value)
+    return None if ref is None else (rt, ref)
+
+
 class _Builder:
     """Creates CF objects for one validated value; owns what it creates."""
 
@@ -548,60 +635,9 @@ class _Builder:
             release(ref)
 
     def build_flat(self, value: dict[object, object]) -> Any:
-        """Build a flat dict of plain values in one pass; ``None`` if it is not one.
-
-        The hot path of the SecItem calls: keys are constants or ASCII
-        strings, values are constants, ASCII strings, ``bool``, ``bytes`` or
-        64-bit ``int`` (exact types).  On anything else it releases what it
-        made and returns ``None``; the caller then validates (naming the key)
-        and builds with :meth:`build`.
-        """
-        rt = self.rt
-        constant_ids = rt.constant_ids
-        cf = rt.cf
-        create_string = cf.CFStringCreateWithBytes
-        owned = self.owned
-        count = len(value)
-        refs = ffi.new(_REFS, 2 * count)
-        for index, (key, item) in enumerate(value.items()):
-            for slot, part in ((index, key), (index + count, item)):
-                kind = type(part)
-                if kind is SecConstant:
-                    ref = constant_ids.get(id(part))
-                    if ref is None:
-                        self.release()
-                        return None
-                elif kind is str and part.isascii():  # type: ignore[attr-defined]
-                    data = part.encode()  # type: ignore[attr-defined]
-                    ref = create_string(_NULL, data, len(data), kCFStringEncodingUTF8, 0)
-                    if ref == _NULL:
-                        self.release()
-                        return None
-                    owned.append(ref)
-                elif slot >= count and kind is bool:
-                    ref = rt.true if part else rt.false
-                elif slot >= count and kind is bytes:
-                    ref = cf.CFDataCreate(_NULL, part, len(part))  # type: ignore[arg-type]
-                    if ref == _NULL:
-                        self.release()
-                        return None
-                    owned.append(ref)
-                elif slot >= count and kind is int and _INT64_MIN <= part <= _INT64_MAX:  # type: ignore[operator]
-                    ref = cf.CFNumberCreate(_NULL, kCFNumberSInt64Type, ffi.new("int64_t *", part))
-                    if ref == _NULL:
-                        self.release()
-                        return None
-                    owned.append(ref)
-                else:
-                    self.release()
-                    return None
-                refs[slot] = ref
-        ref = cf.CFDictionaryCreate(
-            _NULL, refs, refs + count, count, rt.key_callbacks, rt.value_callbacks
-        )
-        if owned:
-            self.release()  # the dictionary retains its keys and values
-        return self._own(ref)
+        """:func:`_flat` owned by this builder; ``None`` if ``value`` is not flat."""
+        ref = _flat(self.rt, value)
+        return None if ref is None else self._own(ref)
 
     def build(self, value: object) -> Any:
         # Exact types first (the common case), then the general rules.
@@ -756,14 +792,31 @@ def to_python(ref: Any) -> object:
 
 
 def _to_python(rt: _Runtime, ref: Any) -> object:
-    converter = rt.converters.get(rt.CFGetTypeID(ref))
+    """Convert a borrowed reference (the hot path: strings and data inline)."""
+    type_id = rt.CFGetTypeID(ref)
+    if type_id == rt.string_id:
+        length = rt.CFStringGetLength(ref)
+        if 0 < length <= _SHORT_STRING:
+            buffer, used, chars = _scratch.strings
+            if (
+                rt.CFStringGetBytes(
+                    ref, _RANGES[length], kCFStringEncodingUTF8, 0, 0, buffer, 3 * length, used
+                )
+                == length
+            ):
+                return ffi.unpack(chars, used[0]).decode()
+        return "" if length == 0 else _long_string_out(rt, ref, length)
+    if type_id == rt.data_id:
+        length = rt.CFDataGetLength(ref)
+        return ffi.buffer(rt.CFDataGetBytePtr(ref), length)[:] if length else b""
+    converter = rt.converters.get(type_id)
     if converter is not None:
         return converter(rt, ref)
-    return _opaque_out(rt, ref)
+    return _opaque_out(rt, ref, type_id)
 
 
-def _opaque_out(rt: _Runtime, ref: Any) -> CFObject:
-    cls = rt.opaque.get(rt.CFGetTypeID(ref), CFObject)
+def _opaque_out(rt: _Runtime, ref: Any, type_id: int) -> CFObject:
+    cls = rt.opaque.get(type_id, CFObject)
     return cls._adopt(rt.CFRetain(ref))
 
 
@@ -878,10 +931,11 @@ def _date_out(rt: _Runtime, ref: Any) -> datetime:
 def _array_out(rt: _Runtime, ref: Any) -> list[object]:
     cf = rt.cf
     get = cf.CFArrayGetValueAtIndex
+    to_python = _to_python
     result: list[object] = []
     try:
         for index in range(cf.CFArrayGetCount(ref)):
-            result.append(_to_python(rt, get(ref, index)))
+            result.append(to_python(rt, get(ref, index)))
     except BaseException:
         _close_partial(result)  # opaque objects already wrapped: release them now
         raise
@@ -903,26 +957,20 @@ def _close_partial(value: object) -> None:
 def _dictionary_out(rt: _Runtime, ref: Any) -> dict[object, object]:
     cf = rt.cf
     count = cf.CFDictionaryGetCount(ref)
-    refs = ffi.new("CFTypeRef[]", 2 * count)  # keys, then values
+    refs = ffi.new(_REFS, 2 * count)  # keys, then values
     cf.CFDictionaryGetKeysAndValues(ref, refs, refs + count)
-    type_of = rt.CFGetTypeID
-    converters = rt.converters
+    pairs = ffi.unpack(refs, 2 * count)
     known_keys = rt.key_constants
+    to_python = _to_python
     result: dict[object, object] = {}
     try:
         for index in range(count):
-            key_ref = refs[index]
+            key_ref = pairs[index]
             key: object = known_keys.get(key_ref)  # the library's own constant: not read
             if key is None:
-                if type_of(key_ref) == rt.string_id:
-                    key = key_for(_string_out(rt, key_ref))
-                else:
-                    key = _hashable(_to_python(rt, key_ref))
-            value_ref = refs[count + index]
-            converter = converters.get(type_of(value_ref))
-            result[key] = (
-                converter(rt, value_ref) if converter is not None else _opaque_out(rt, value_ref)
-            )
+                key = to_python(rt, key_ref)
+                key = key_for(key) if type(key) is str else _hashable(key)
+            result[key] = to_python(rt, pairs[count + index])
     except BaseException:
         _close_partial(result)  # opaque objects already wrapped: release them now
         raise

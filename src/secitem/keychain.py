@@ -210,11 +210,21 @@ class Keychain:
         name.  Raises :class:`~secitem.errors.ItemNotFoundError` when nothing
         matches.
         """
+        return self._read_secret(self._secret_query(query))
+
+    def _secret_query(
+        self, query: ItemDescription | Item[Any] | PersistentRef
+    ) -> dict[str, object]:
+        """The dictionary :meth:`secret` sends for ``query`` (callers may add match keys)."""
         _cls, q = self._query(query)
         q[C.kSecReturnData] = True
         q[C.kSecMatchLimit] = C.kSecMatchLimitOne
+        return q
+
+    def _read_secret(self, q: dict[str, object]) -> bytes:
+        """SecItemCopyMatching of a :meth:`_secret_query` dictionary: the data."""
         result = _security.SecItemCopyMatching(q)
-        if isinstance(result, bytes):
+        if type(result) is bytes:
             return result
         _close_all(result)
         raise ItemNotFoundError()  # pragma: no cover - Apple returns CFData here

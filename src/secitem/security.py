@@ -70,11 +70,6 @@ _call_lock: Final = threading.Lock()
 _RESULT_TYPE: Final = ffi.typeof("CFTypeRef *")
 
 
-def _new_result() -> Any:
-    """A new ``CFTypeRef`` out-parameter, NULL (Apple may leave it untouched)."""
-    return ffi.new(_RESULT_TYPE)
-
-
 def _require_mapping(value: object, name: str) -> Mapping[object, object]:
     if type(value) is dict or isinstance(value, Mapping):
         return value
@@ -109,14 +104,22 @@ def SecItemAdd(attributes: Mapping[Any, object]) -> object | None:
     """
     query = _require_mapping(attributes, "attributes")
     wanted = _asks_for_result(query)
-    ref, owner = _cf.convert(query)
-    rt = owner.rt
+    fast = _cf.flat(query)
+    if fast is None:
+        ref, owner = _cf.convert(query)
+        rt, release = owner.rt, owner.release
+    else:
+        rt, ref = fast
+        release = None
+    out = ffi.new(_RESULT_TYPE)  # NULL: Apple may leave it untouched
     try:
-        out = _new_result()  # NULL: Apple may leave it untouched
         with _call_lock:
             status = rt.sec.SecItemAdd(ref, out)
     finally:
-        owner.release()
+        if release is None:
+            rt.CFRelease(ref)
+        else:
+            release()
     return _finish(rt, status, out[0], wanted)
 
 
@@ -129,15 +132,22 @@ def SecItemCopyMatching(query: Mapping[Any, object]) -> object:
     kSecReturn* key on the data-protection keychain).  Raises
     :class:`secitem.ItemNotFoundError` when nothing matches.
     """
-    mapping = _require_mapping(query, "query")
-    ref, owner = _cf.convert(mapping)
-    rt = owner.rt
+    fast = _cf.flat(query)
+    if fast is None:
+        ref, owner = _cf.convert(_require_mapping(query, "query"))
+        rt, release = owner.rt, owner.release
+    else:
+        rt, ref = fast
+        release = None
+    out = ffi.new(_RESULT_TYPE)  # NULL: Apple may leave it untouched
     try:
-        out = _new_result()
         with _call_lock:
             status = rt.sec.SecItemCopyMatching(ref, out)
     finally:
-        owner.release()
+        if release is None:
+            rt.CFRelease(ref)
+        else:
+            release()
     return _finish(rt, status, out[0], True)
 
 
@@ -149,6 +159,22 @@ def SecItemUpdate(query: Mapping[Any, object], attributes_to_update: Mapping[Any
     """
     mapping = _require_mapping(query, "query")
     changes = _require_mapping(attributes_to_update, "attributes_to_update")
+    fast = _cf.flat(changes)
+    if fast is not None:
+        rt, changes_ref = fast
+        try:
+            query_fast = _cf.flat(mapping)
+            if query_fast is not None:
+                query_ref = query_fast[1]
+                try:
+                    with _call_lock:
+                        status = rt.sec.SecItemUpdate(query_ref, changes_ref)
+                finally:
+                    rt.CFRelease(query_ref)
+                check(status)
+                return
+        finally:
+            rt.CFRelease(changes_ref)
     _cf.validate(changes)  # both checked before anything native happens
     query_ref, owner = _cf.convert(mapping)
     try:
@@ -166,13 +192,21 @@ def SecItemDelete(query: Mapping[Any, object]) -> None:
 
     Raises :class:`secitem.ItemNotFoundError` when nothing matches.
     """
-    mapping = _require_mapping(query, "query")
-    ref, owner = _cf.convert(mapping)
+    fast = _cf.flat(query)
+    if fast is None:
+        ref, owner = _cf.convert(_require_mapping(query, "query"))
+        rt, release = owner.rt, owner.release
+    else:
+        rt, ref = fast
+        release = None
     try:
         with _call_lock:
-            status = owner.rt.sec.SecItemDelete(ref)
+            status = rt.sec.SecItemDelete(ref)
     finally:
-        owner.release()
+        if release is None:
+            rt.CFRelease(ref)
+        else:
+            release()
     check(status)
 
 

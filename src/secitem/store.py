@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
+from secitem import constants as C
 from secitem.errors import DuplicateItemError, ItemNotFoundError
 from secitem.items import (
     AccessControlFlags,
@@ -224,7 +225,14 @@ class CredentialStore:
     state: it is cheap, immutable and can be shared between threads.
     """
 
-    __slots__ = ("_add_template", "_keychain", "_kind", "_name", "_query_template")
+    __slots__ = (
+        "_add_template",
+        "_keychain",
+        "_kind",
+        "_name",
+        "_query_template",
+        "_secret_query",
+    )
 
     def __init__(
         self,
@@ -318,6 +326,10 @@ class CredentialStore:
         self._query_template: _Description = _rename_errors(lambda: cls(**identity))
         self._add_template: _Description = _rename_errors(lambda: cls(**identity, **extra))
         self._keychain = keychain
+        # get(account) sends this plus the account: one dictionary copy per
+        # call instead of a new description (dataclasses.replace validates
+        # every field again).
+        self._secret_query = keychain._secret_query(self._query_template)
 
     # -- properties -----------------------------------------------------------
 
@@ -357,8 +369,10 @@ class CredentialStore:
         account = _check_account(account, "get")
         if account is not None:
             # The account is known: read only the secret (one call, no attributes).
+            query = self._secret_query.copy()  # prepared once, in __init__
+            query[C.kSecAttrAccount] = str(account)  # checked as the description would
             try:
-                data = self._keychain.secret(_with_account(self._query_template, account))
+                data = self._keychain._read_secret(query)
             except ItemNotFoundError:
                 return None
             return _credential_from(account, data)
