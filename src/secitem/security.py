@@ -62,7 +62,6 @@ __all__ = [
 ]
 __all__ += constants.__all__
 
-_RETURN_KEYS: Final = frozenset({"r_Data", "r_Attributes", "r_Ref", "r_PersistentRef"})
 _NULL: Final[Any] = ffi.NULL
 errSecParam: Final = -50
 
@@ -77,7 +76,14 @@ def _require_mapping(value: object, name: str) -> Mapping[object, object]:
 
 
 def _asks_for_result(attributes: Mapping[object, object]) -> bool:
-    return any(key in _RETURN_KEYS and attributes[key] for key in attributes)
+    # Four lookups, not a scan: a plain-string key ("r_Data") is found too.
+    get = attributes.get
+    return bool(
+        get(constants.kSecReturnData)
+        or get(constants.kSecReturnAttributes)
+        or get(constants.kSecReturnPersistentRef)
+        or get(constants.kSecReturnRef)
+    )
 
 
 def _finish(rt: Any, status: int, result: Any, wanted: bool) -> object | None:

@@ -328,8 +328,13 @@ class CredentialStore:
         self._keychain = keychain
         # get(account) sends this plus the account: one dictionary copy per
         # call instead of a new description (dataclasses.replace validates
-        # every field again).
-        self._secret_query = keychain._secret_query(self._query_template)
+        # every field again).  Not for a Keychain subclass that overrides
+        # secret(): the override is still called.
+        self._secret_query: dict[str, object] | None = (
+            keychain._secret_query(self._query_template)
+            if type(keychain).secret is Keychain.secret
+            else None
+        )
 
     # -- properties -----------------------------------------------------------
 
@@ -369,10 +374,13 @@ class CredentialStore:
         account = _check_account(account, "get")
         if account is not None:
             # The account is known: read only the secret (one call, no attributes).
-            query = self._secret_query.copy()  # prepared once, in __init__
-            query[C.kSecAttrAccount] = str(account)  # checked as the description would
             try:
-                data = self._keychain._read_secret(query)
+                if self._secret_query is None:
+                    data = self._keychain.secret(_with_account(self._query_template, account))
+                else:
+                    query = self._secret_query.copy()  # prepared once, in __init__
+                    query[C.kSecAttrAccount] = str(account)  # checked as the description does
+                    data = self._keychain._read_secret(query)
             except ItemNotFoundError:
                 return None
             return _credential_from(account, data)

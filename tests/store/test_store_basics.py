@@ -223,6 +223,50 @@ def test_round_trip(kc: Keychain, kind: str) -> None:
     assert store.accounts() == []
 
 
+@pytest.mark.parametrize("kind", ["service", "server"])
+@pytest.mark.parametrize("data_protection", [None, True])
+def test_get_account_sends_what_keychain_secret_sends(
+    profile: str, kind: str, data_protection: bool | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # get(account) builds its query from a dictionary prepared at construction;
+    # it must be the one Keychain.secret() sends for the same description.
+    kc = Keychain(platform=profile, data_protection=data_protection)  # type: ignore[arg-type]
+    if kind == "service":
+        store = CredentialStore(service=SVC, access_group="G.app", keychain=kc)
+        description: Any = GenericPassword(service=SVC, access_group="G.app", account="al")
+    else:
+        store = CredentialStore(server="example.com", port=8443, keychain=kc)
+        description = InternetPassword(server="example.com", port=8443, account="al")
+    sent: list[dict[Any, object]] = []
+
+    def record(query: dict[Any, object]) -> object:
+        sent.append(dict(query))
+        return b"pw"
+
+    monkeypatch.setattr(S, "SecItemCopyMatching", record)
+    assert store.get("al") == Credential("al", "pw")
+    assert kc.secret(description) == b"pw"
+    assert len(sent) == 2
+    assert sent[0] == sent[1]
+    assert sent[0][S.kSecAttrAccount] == "al"
+
+
+def test_get_account_calls_an_overridden_secret(kc: Keychain) -> None:
+    calls: list[object] = []
+
+    class LoggingKeychain(Keychain):
+        def secret(self, query: Any) -> bytes:
+            calls.append(query)
+            return super().secret(query)
+
+    logged = LoggingKeychain(platform=kc.platform)
+    store = CredentialStore(service=SVC, keychain=logged)
+    store.save(Credential("alice", "pw-1"))
+    assert store.get("alice") == Credential("alice", "pw-1")
+    assert store.get("bob") is None
+    assert [q.account for q in calls] == ["alice", "bob"]  # type: ignore[attr-defined]
+
+
 def test_stores_do_not_see_each_other(kc: Keychain) -> None:
     a = CredentialStore(service="svc.a", keychain=kc)
     b = CredentialStore(service="svc.b", keychain=kc)
