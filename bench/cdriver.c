@@ -395,7 +395,9 @@ static void print_series(void)
     printf(", \"live_objects_end\": %ld}\n", secsim_live_objects());
 }
 
-static int run_ops(int n, int k, int rounds)
+/* ROUNDS timed rounds after WARMUP untimed ones (the Python side runs one
+   driver process per round, interleaved with its own rounds). */
+static int run_ops(int n, int k, int rounds, int warmup)
 {
     const char *svc = "bench", *fsvc = "bench-find";
     for (int i = 0; i < k; i++)
@@ -407,6 +409,19 @@ static int run_ops(int n, int k, int rounds)
             TIMED(&all[idx], call_);                              \
         add_sample(&cpu[idx], (cpu_ns() - c0_) / n);              \
     } while (0)
+    for (int r = 0; r < warmup; r++) {
+        for (int i = 0; i < n; i++) {
+            op_add(svc, i, 1);
+            op_get(svc, i);
+            op_get_data(svc, i);
+            op_find(fsvc);
+            op_update(svc, i);
+            op_upsert(svc, i);
+            op_delete(svc, i);
+            op_add(svc, i, 0);
+            op_delete_by_ref(svc, i);
+        }
+    }
     for (int r = 0; r < rounds; r++) {
         BATCH(S_ADD, op_add(svc, i, 1));
         BATCH(S_GET, op_get(svc, i));
@@ -450,10 +465,10 @@ static int run_find(int n, int repeats)
 
 int main(int argc, char **argv)
 {
-    if (argc == 5 && strcmp(argv[1], "ops") == 0)
-        return run_ops(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "ops") == 0)
+        return run_ops(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argc == 6 ? atoi(argv[5]) : 0);
     if (argc == 4 && strcmp(argv[1], "find") == 0)
         return run_find(atoi(argv[2]), atoi(argv[3]));
-    fprintf(stderr, "usage: cdriver ops N K ROUNDS | cdriver find N REPEATS\n");
+    fprintf(stderr, "usage: cdriver ops N K ROUNDS [WARMUP] | cdriver find N REPEATS\n");
     return 2;
 }

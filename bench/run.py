@@ -15,8 +15,11 @@ What it does (see docs/performance.md for what the numbers mean):
    same SecItem calls with the same dictionary keys as the C driver does for
    each operation;
 3. times each operation call by call (``perf_counter_ns`` in Python,
-   ``clock_gettime`` in C), rounds interleaved between the layers, and reports
-   medians: the machine is shared, so medians over thousands of calls;
+   ``clock_gettime`` in C), rounds interleaved between C (one driver process
+   per round) and the layers, and reports medians: the machine is shared, so
+   medians over thousands of calls, C and Python in the same stretches of time;
+   then counts the native calls each ``secitem.security`` operation makes
+   (the floor of cffi's ABI mode: calls x the cost of one call);
 4. measures ``import`` and first-call times in fresh processes;
 5. ``find`` over 100 / 1,000 / 10,000 items (time per item);
 6. 8 threads of mixed operations; a 100,000-operation soak (RSS growth and
@@ -605,9 +608,19 @@ ROUND_PLAN: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def time_operations(layers: Layers, sim: Sim, n: int, k: int, rounds: int) -> dict[str, Any]:
+def time_operations(
+    layers: Layers, sim: Sim, exe: Path, n: int, k: int, rounds: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Time every layer's operations and the C driver's, round by round.
+
+    Each round runs the C driver (a fresh process: one untimed round, then
+    one timed) and then one round of every Python layer, so C and Python
+    are measured in the same stretch of time on this shared machine.
+    Returns (Python layers, C) in the layout of the C driver's JSON.
+    """
     samples: dict[str, dict[str, list[int]]] = {layer: {} for layer in ROUND_PLAN}
     cpu: dict[str, dict[str, list[float]]] = {layer: {} for layer in ROUND_PLAN}
+    c_rounds: list[dict[str, Any]] = []
     _populate_find(layers, k)
     active = [layer for layer in ROUND_PLAN if layer != "store" or layers.store is not None]
     # One untimed round per layer first (warm caches, first-use costs).
@@ -615,6 +628,7 @@ def time_operations(layers: Layers, sim: Sim, n: int, k: int, rounds: int) -> di
         for _series, method in ROUND_PLAN[layer]:
             _time_calls(getattr(layers, method), n, [], [])
     for _ in range(rounds):
+        c_rounds.append(run_driver(exe, "ops", n, k, 1, 1))
         for layer in active:  # interleaved, so noise spreads over all layers
             for series, method in ROUND_PLAN[layer]:
                 _time_calls(
@@ -638,7 +652,18 @@ def time_operations(layers: Layers, sim: Sim, n: int, k: int, rounds: int) -> di
             for series, values in by_series.items()
         }
     out["live_objects_with_find_items"] = live_items
-    return out
+    c: dict[str, Any] = {
+        series: {
+            "median_us": statistics.median(r[series]["median_us"] for r in c_rounds),
+            "cpu_us": statistics.median(r[series]["cpu_us"] for r in c_rounds),
+            "n": sum(r[series]["n"] for r in c_rounds),
+        }
+        for series in c_rounds[0]
+        if isinstance(c_rounds[0][series], dict)
+    }
+    c["live_objects_end"] = max(r["live_objects_end"] for r in c_rounds)
+    c["rounds"] = len(c_rounds)
+    return out, c
 
 
 def _quantile(values: list[int], q: float) -> float:
@@ -1164,8 +1189,7 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             print("WARNING: a layer does not make the C driver's calls:", problems)
         print(f"timing operations: {n} accounts x {rounds} rounds per layer ...", flush=True)
-        c = run_driver(exe, "ops", n, k, rounds)
-        ops = time_operations(layers, sim, n, k, rounds)
+        ops, c = time_operations(layers, sim, exe, n, k, rounds)
         report["c_driver"] = c
         report["python_layers"] = ops
         rows = summarize(ops, c, layers.store_error)

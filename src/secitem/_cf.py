@@ -634,11 +634,6 @@ class _Builder:
         for ref in reversed(extra):
             release(ref)
 
-    def build_flat(self, value: dict[object, object]) -> Any:
-        """:func:`_flat` owned by this builder; ``None`` if ``value`` is not flat."""
-        ref = _flat(self.rt, value)
-        return None if ref is None else self._own(ref)
-
     def build(self, value: object) -> Any:
         # Exact types first (the common case), then the general rules.
         kind = type(value)
@@ -756,19 +751,11 @@ def converted(value: object, path: str = "") -> _Converted:
 def convert(value: object, path: str = "") -> tuple[Any, _Builder]:
     """``value`` as a CF reference, and the builder that owns what was created.
 
-    The function form of :func:`converted` for hot paths: ``value`` is
-    validated first (before the library is loaded); the caller must call
-    ``builder.release()`` (in a ``finally``) once the reference is no longer
-    needed.
+    The function form of :func:`converted`, the general path of the SecItem
+    calls (after :func:`flat` declined): ``value`` is validated first (before
+    the library is loaded); the caller must call ``builder.release()`` (in a
+    ``finally``) once the reference is no longer needed.
     """
-    # Fast path once the library is loaded (a bad value must still raise
-    # before the first load, so the first call takes the general path).
-    rt = _runtime if type(value) is dict else None
-    if rt is not None:
-        builder = _Builder(rt)
-        ref = builder.build_flat(value)  # type: ignore[arg-type]
-        if ref is not None:
-            return ref, builder
     validate(value, path)
     builder = _Builder(runtime())
     try:
