@@ -463,12 +463,46 @@ static int run_find(int n, int repeats)
     return 0;
 }
 
+/* One operation N times after the setup bench/instructions.py makes (10 items
+   under "bench-find", account 0 under "bench"): for instruction counting. */
+static int run_one(const char *name, int n)
+{
+    const char *svc = "bench", *fsvc = "bench-find";
+    for (int i = 0; i < 10; i++)
+        op_add(fsvc, i, 0);
+    op_add(svc, 0, 0);
+    if (strcmp(name, "add_delete") == 0)
+        op_delete(svc, 0);
+    for (int r = 0; r < n; r++) {
+        if (strcmp(name, "get") == 0)
+            op_get(svc, 0);
+        else if (strcmp(name, "get_data") == 0)
+            op_get_data(svc, 0);
+        else if (strcmp(name, "find") == 0)
+            op_find(fsvc);
+        else if (strcmp(name, "update") == 0)
+            op_update(svc, 0);
+        else if (strcmp(name, "add_delete") == 0) {
+            op_add(svc, 0, 1);
+            op_delete(svc, 0);
+        } else {
+            fprintf(stderr, "cdriver: unknown operation %s\n", name);
+            return 2;
+        }
+    }
+    secsim_reset();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "one") == 0)
+        return run_one(argv[2], atoi(argv[3]));
     if ((argc == 5 || argc == 6) && strcmp(argv[1], "ops") == 0)
         return run_ops(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argc == 6 ? atoi(argv[5]) : 0);
     if (argc == 4 && strcmp(argv[1], "find") == 0)
         return run_find(atoi(argv[2]), atoi(argv[3]));
-    fprintf(stderr, "usage: cdriver ops N K ROUNDS [WARMUP] | cdriver find N REPEATS\n");
+    fprintf(stderr, "usage: cdriver ops N K ROUNDS [WARMUP] | cdriver find N REPEATS"
+                    " | cdriver one OP N\n");
     return 2;
 }
