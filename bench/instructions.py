@@ -50,6 +50,7 @@ CASES: dict[str, tuple[str, str | None]] = {
     "security: find all metadata (10 items)": ("10 attribute dicts + refs", "find"),
     "security: update": ("SecItemUpdate of the data", "update"),
     "security: add + delete": ("SecItemAdd (persistent ref back), SecItemDelete", "add_delete"),
+    "CredentialStore.get(account)": ("the store's secret-only read", "get_data"),
 }
 
 
@@ -103,6 +104,8 @@ def _setup(case: str) -> Callable[[], object]:
         return lambda: layers.sec_find(0)
     if case == "security: update":
         return lambda: layers.sec_update(0)
+    if case == "CredentialStore.get(account)":
+        return lambda: layers.st_get(0)
     if case == "security: add + delete":
         layers.sec_delete(0)
 

@@ -86,6 +86,28 @@ def _asks_for_result(attributes: Mapping[object, object]) -> bool:
     )
 
 
+def _dictionary(value: object, name: str) -> tuple[Any, Any, _cf._Builder | None]:
+    """``value`` as a new CFDictionary: (runtime, reference, owner).
+
+    The fast path (:func:`secitem._cf.flat`) gives a +1 reference and no
+    owner; otherwise the general conversion validates (naming a bad key) and
+    its builder owns what it made.  Pass the triple to :func:`_release`.
+    """
+    fast = _cf.flat(value)
+    if fast is not None:
+        return fast[0], fast[1], None
+    ref, owner = _cf.convert(_require_mapping(value, name))
+    return owner.rt, ref, owner
+
+
+def _release(rt: Any, ref: Any, owner: _cf._Builder | None) -> None:
+    """Release what :func:`_dictionary` made."""
+    if owner is None:
+        rt.CFRelease(ref)
+    else:
+        owner.release()
+
+
 def _finish(rt: Any, status: int, result: Any, wanted: bool) -> object | None:
     """Check ``status`` and convert ``result`` (+1) if wanted; always release it."""
     if result == _NULL:
@@ -110,22 +132,13 @@ def SecItemAdd(attributes: Mapping[Any, object]) -> object | None:
     """
     query = _require_mapping(attributes, "attributes")
     wanted = _asks_for_result(query)
-    fast = _cf.flat(query)
-    if fast is None:
-        ref, owner = _cf.convert(query)
-        rt, release = owner.rt, owner.release
-    else:
-        rt, ref = fast
-        release = None
+    rt, ref, owner = _dictionary(query, "attributes")
     out = ffi.new(_RESULT_TYPE)  # NULL: Apple may leave it untouched
     try:
         with _call_lock:
             status = rt.sec.SecItemAdd(ref, out)
     finally:
-        if release is None:
-            rt.CFRelease(ref)
-        else:
-            release()
+        _release(rt, ref, owner)
     return _finish(rt, status, out[0], wanted)
 
 
@@ -138,22 +151,13 @@ def SecItemCopyMatching(query: Mapping[Any, object]) -> object:
     kSecReturn* key on the data-protection keychain).  Raises
     :class:`secitem.ItemNotFoundError` when nothing matches.
     """
-    fast = _cf.flat(query)
-    if fast is None:
-        ref, owner = _cf.convert(_require_mapping(query, "query"))
-        rt, release = owner.rt, owner.release
-    else:
-        rt, ref = fast
-        release = None
+    rt, ref, owner = _dictionary(query, "query")
     out = ffi.new(_RESULT_TYPE)  # NULL: Apple may leave it untouched
     try:
         with _call_lock:
             status = rt.sec.SecItemCopyMatching(ref, out)
     finally:
-        if release is None:
-            rt.CFRelease(ref)
-        else:
-            release()
+        _release(rt, ref, owner)
     return _finish(rt, status, out[0], True)
 
 
@@ -198,21 +202,12 @@ def SecItemDelete(query: Mapping[Any, object]) -> None:
 
     Raises :class:`secitem.ItemNotFoundError` when nothing matches.
     """
-    fast = _cf.flat(query)
-    if fast is None:
-        ref, owner = _cf.convert(_require_mapping(query, "query"))
-        rt, release = owner.rt, owner.release
-    else:
-        rt, ref = fast
-        release = None
+    rt, ref, owner = _dictionary(query, "query")
     try:
         with _call_lock:
             status = rt.sec.SecItemDelete(ref)
     finally:
-        if release is None:
-            rt.CFRelease(ref)
-        else:
-            release()
+        _release(rt, ref, owner)
     check(status)
 
 
