@@ -277,7 +277,6 @@ class _Runtime:
             self.value_callbacks: Any = ffi.addressof(cf, "kCFTypeDictionaryValueCallBacks")
             self.array_callbacks: Any = ffi.addressof(cf, "kCFTypeArrayCallBacks")
             self.string_id = int(cf.CFStringGetTypeID())
-            self.data_id = int(cf.CFDataGetTypeID())
             # Bound once: the readers below run per returned value.
             self.CFStringGetLength: Any = cf.CFStringGetLength
             self.CFStringGetBytes: Any = cf.CFStringGetBytes
@@ -285,7 +284,7 @@ class _Runtime:
             self.CFDataGetBytePtr: Any = cf.CFDataGetBytePtr
             self.converters: dict[int, Any] = {
                 self.string_id: _string_out,
-                self.data_id: _data_out,
+                int(cf.CFDataGetTypeID()): _data_out,
                 int(cf.CFBooleanGetTypeID()): _boolean_out,
                 int(cf.CFNumberGetTypeID()): _number_out,
                 int(cf.CFDateGetTypeID()): _date_out,
@@ -779,23 +778,7 @@ def to_python(ref: Any) -> object:
 
 
 def _to_python(rt: _Runtime, ref: Any) -> object:
-    """Convert a borrowed reference (the hot path: strings and data inline)."""
     type_id = rt.CFGetTypeID(ref)
-    if type_id == rt.string_id:
-        length = rt.CFStringGetLength(ref)
-        if 0 < length <= _SHORT_STRING:
-            buffer, used, chars = _scratch.strings
-            if (
-                rt.CFStringGetBytes(
-                    ref, _RANGES[length], kCFStringEncodingUTF8, 0, 0, buffer, 3 * length, used
-                )
-                == length
-            ):
-                return ffi.unpack(chars, used[0]).decode()
-        return "" if length == 0 else _long_string_out(rt, ref, length)
-    if type_id == rt.data_id:
-        length = rt.CFDataGetLength(ref)
-        return ffi.buffer(rt.CFDataGetBytePtr(ref), length)[:] if length else b""
     converter = rt.converters.get(type_id)
     if converter is not None:
         return converter(rt, ref)
@@ -838,14 +821,13 @@ _scratch: Final = _Scratch()
 
 
 def _string_out(rt: _Runtime, ref: Any) -> str:
-    cf = rt.cf
-    length = cf.CFStringGetLength(ref)
+    length = rt.CFStringGetLength(ref)
     if length <= _SHORT_STRING:
         if length == 0:
             return ""
         buffer, used, chars = _scratch.strings
         if (
-            cf.CFStringGetBytes(
+            rt.CFStringGetBytes(
                 ref, _RANGES[length], kCFStringEncodingUTF8, 0, 0, buffer, 3 * length, used
             )
             == length
@@ -871,11 +853,10 @@ def _long_string_out(rt: _Runtime, ref: Any, length: int) -> str:
 
 
 def _data_out(rt: _Runtime, ref: Any) -> bytes:
-    cf = rt.cf
-    length = cf.CFDataGetLength(ref)
+    length = rt.CFDataGetLength(ref)
     if length == 0:
         return b""
-    return ffi.buffer(cf.CFDataGetBytePtr(ref), length)[:]  # type: ignore[no-any-return]
+    return ffi.buffer(rt.CFDataGetBytePtr(ref), length)[:]  # type: ignore[no-any-return]
 
 
 def _boolean_out(rt: _Runtime, ref: Any) -> bool:
@@ -948,16 +929,24 @@ def _dictionary_out(rt: _Runtime, ref: Any) -> dict[object, object]:
     cf.CFDictionaryGetKeysAndValues(ref, refs, refs + count)
     pairs = ffi.unpack(refs, 2 * count)
     known_keys = rt.key_constants
-    to_python = _to_python
+    type_of = rt.CFGetTypeID
+    converters = rt.converters
     result: dict[object, object] = {}
     try:
         for index in range(count):
             key_ref = pairs[index]
             key: object = known_keys.get(key_ref)  # the library's own constant: not read
             if key is None:
-                key = to_python(rt, key_ref)
+                key = _to_python(rt, key_ref)
                 key = key_for(key) if type(key) is str else _hashable(key)
-            result[key] = to_python(rt, pairs[count + index])
+            value_ref = pairs[count + index]
+            type_id = type_of(value_ref)
+            converter = converters.get(type_id)
+            result[key] = (
+                converter(rt, value_ref)
+                if converter is not None
+                else _opaque_out(rt, value_ref, type_id)
+            )
     except BaseException:
         _close_partial(result)  # opaque objects already wrapped: release them now
         raise
