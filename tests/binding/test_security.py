@@ -195,3 +195,41 @@ def test_return_key_with_false_value_asks_for_nothing(sim: Any) -> None:
     """kSecReturnData: False does not ask for a result."""
     sim.lib.secsim_set_profile(b"ios")
     assert SecItemAdd(item(unique(), **{kSecValueData: b"pw", kSecReturnData: False})) is None
+
+
+def test_fast_and_general_paths_agree(sim: Any) -> None:
+    """Once the library is loaded, a flat dict keyed by constants is built in one
+    pass (``_cf.flat``); anything else takes the general, validating path. Both
+    reach the same items, and a value the fast path declines is still refused
+    by name."""
+    from secitem import _cf
+
+    sim.lib.secsim_set_profile(b"ios")
+    svc = unique()
+    SecItemAdd(item(svc, **{kSecValueData: b"pw"}))
+    fast = _cf.flat(item(svc))
+    assert fast is not None  # constants as keys, plain values: the fast path
+    fast[0].CFRelease(fast[1])
+    general: dict[object, object] = {"class": "genp", "svce": svc, "acct": "alice"}
+    assert _cf.flat(general) is None  # plain-string keys: the general path
+
+    assert SecItemCopyMatching({**general, "r_Data": True}) == b"pw"
+    SecItemUpdate(general, {kSecValueData: b"pw2"})  # general query, flat changes
+    assert SecItemCopyMatching({**item(svc), kSecReturnData: True}) == b"pw2"
+    SecItemUpdate(item(svc), {kSecValueData: bytearray(b"pw3")})  # flat query, general changes
+    assert SecItemCopyMatching({**item(svc), kSecReturnData: True}) == b"pw3"
+
+    text = "zoë ☃ 𝄞"  # non-ASCII text, a non-BMP character included: fast path
+    SecItemAdd({**item(svc), kSecAttrAccount: text, kSecValueData: b"x"})
+    found = SecItemCopyMatching(
+        {**item(svc), kSecAttrAccount: text, security.kSecReturnAttributes: True}
+    )
+    assert isinstance(found, dict) and found[kSecAttrAccount] == text
+
+    before = sim.lib.secsim_live_objects()
+    with pytest.raises(ValueError, match=r"^kSecAttrAccount: string contains a lone surrogate"):
+        SecItemDelete({kSecClass: kSecClassGenericPassword, kSecAttrAccount: "a\ud800"})
+    assert sim.lib.secsim_live_objects() == before  # what the fast path made is released
+    SecItemDelete(item(svc))
+    with pytest.raises(ItemNotFoundError):
+        SecItemCopyMatching({**item(svc), kSecReturnData: True})
