@@ -14,16 +14,24 @@ Layers, from the top:
 """
 
 from secitem.errors import (
+    AmbiguousAccountError,
     AuthFailedError,
     DuplicateItemError,
     InteractionNotAllowedError,
+    InvalidQueryError,
     ItemNotFoundError,
     KeychainError,
     KeychainUnavailableError,
+    LoginCancelled,
+    LoginError,
+    LoginFailed,
     MissingEntitlementError,
     NoSuchAttributeError,
     NoSuchClassError,
     ParamError,
+    PasswordNotTextError,
+    QueryTypeError,
+    SecitemError,
     UserCanceledError,
 )
 
@@ -39,7 +47,6 @@ _LAZY: dict[str, str] = {
     "GenericPassword": "secitem.items",
     "Identity": "secitem.items",
     "InternetPassword": "secitem.items",
-    "InvalidQueryError": "secitem.items",
     "Item": "secitem.items",
     "ItemClass": "secitem.items",
     "Key": "secitem.items",
@@ -47,16 +54,10 @@ _LAZY: dict[str, str] = {
     "KeyType": "secitem.items",
     "PersistentRef": "secitem.items",
     "Protocol": "secitem.items",
-    "QueryTypeError": "secitem.items",
     "Synchronizable": "secitem.items",
     "fourcc": "secitem.items",
-    "AmbiguousAccountError": "secitem.store",
     "Credential": "secitem.store",
     "CredentialStore": "secitem.store",
-    "LoginCancelled": "secitem.store",
-    "LoginError": "secitem.store",
-    "LoginFailed": "secitem.store",
-    "PasswordNotTextError": "secitem.store",
     "PromptReason": "secitem.store",
     "Keychain": "secitem.keychain",
     "current_platform": "secitem.keychain",
@@ -74,7 +75,6 @@ if TYPE_CHECKING:
         GenericPassword,
         Identity,
         InternetPassword,
-        InvalidQueryError,
         Item,
         ItemClass,
         Key,
@@ -82,21 +82,11 @@ if TYPE_CHECKING:
         KeyType,
         PersistentRef,
         Protocol,
-        QueryTypeError,
         Synchronizable,
         fourcc,
     )
     from secitem.keychain import Keychain, current_platform
-    from secitem.store import (
-        AmbiguousAccountError,
-        Credential,
-        CredentialStore,
-        LoginCancelled,
-        LoginError,
-        LoginFailed,
-        PasswordNotTextError,
-        PromptReason,
-    )
+    from secitem.store import Credential, CredentialStore, PromptReason
 
 
 def __getattr__(name: str) -> object:
@@ -152,6 +142,7 @@ __all__ = [
     "PromptReason",
     "Protocol",
     "QueryTypeError",
+    "SecitemError",
     "Synchronizable",
     "UserCanceledError",
     "current_platform",

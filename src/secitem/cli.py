@@ -37,6 +37,7 @@ from secitem.errors import (
     ItemNotFoundError,
     KeychainError,
     KeychainUnavailableError,
+    SecitemError,
 )
 from secitem.items import (
     Accessible,
@@ -69,7 +70,7 @@ EXIT_USAGE = 2
 _E = TypeVar("_E", bound=enum.Enum)
 
 
-class UsageError(Exception):
+class UsageError(SecitemError):
     """Bad command-line input: reported in one line, exit status 2."""
 
 

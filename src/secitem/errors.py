@@ -1,4 +1,17 @@
-"""Keychain errors: one exception class per OSStatus that callers tell apart.
+"""Every exception secitem raises on purpose, in one module.
+
+:class:`SecitemError` is the base of all of them, so ``except
+secitem.SecitemError`` catches whatever secitem reports and nothing else.
+Each keeps the builtin it behaves like as a second base (``ValueError``,
+``TypeError``, ``LookupError``), so code written against those still works:
+
+* :class:`KeychainError` and its subclasses: a keychain call failed with an
+  OSStatus (one class per status that callers tell apart);
+* :class:`InvalidQueryError` / :class:`QueryTypeError`: an item description,
+  query or argument is invalid; nothing was sent;
+* :class:`LoginError` (:class:`LoginCancelled`, :class:`LoginFailed`),
+  :class:`AmbiguousAccountError` and :class:`PasswordNotTextError`: the
+  outcomes of :class:`secitem.CredentialStore`.
 
 Every failed keychain call raises :class:`KeychainError` or one of its
 subclasses.  The exception carries
@@ -26,17 +39,27 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import ClassVar, Final
 
+    from secitem.store import PromptReason
+
 __all__ = [
+    "AmbiguousAccountError",
     "AuthFailedError",
     "DuplicateItemError",
     "InteractionNotAllowedError",
+    "InvalidQueryError",
     "ItemNotFoundError",
     "KeychainError",
     "KeychainUnavailableError",
+    "LoginCancelled",
+    "LoginError",
+    "LoginFailed",
     "MissingEntitlementError",
     "NoSuchAttributeError",
     "NoSuchClassError",
     "ParamError",
+    "PasswordNotTextError",
+    "QueryTypeError",
+    "SecitemError",
     "UserCanceledError",
     "check",
     "error_for_status",
@@ -145,7 +168,15 @@ def error_message(status: int) -> str:
 _library_messages: dict[int, str] = {}
 
 
-class KeychainError(Exception):
+class SecitemError(Exception):
+    """The base of every exception secitem raises on purpose.
+
+    Never raised itself; catch it to handle anything secitem reports.  No
+    instance ever holds a secret in its message, ``args`` or ``repr``.
+    """
+
+
+class KeychainError(SecitemError):
     """A keychain call failed with an OSStatus.
 
     ``KeychainError(status, message=None, hint=None)``: a missing message is
@@ -293,3 +324,79 @@ def check(status: int) -> None:
     """Raise the matching :class:`KeychainError` unless ``status`` is errSecSuccess (0)."""
     if status:
         raise error_for_status(status)
+
+
+# --------------------------------------------------------------------------
+# Validation errors (raised before any native call)
+# --------------------------------------------------------------------------
+
+
+class InvalidQueryError(SecitemError, ValueError):
+    """A keychain item description, query or argument is invalid; nothing was sent.
+
+    ``field`` names the offending field (``"InternetPassword.port"``) or
+    argument.  Raised before any native call.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class QueryTypeError(InvalidQueryError, TypeError):
+    """A field or argument has the wrong Python type; nothing was sent.
+
+    Both a ``TypeError`` and an :class:`InvalidQueryError` (``ValueError``).
+    """
+
+
+# --------------------------------------------------------------------------
+# CredentialStore outcomes
+# --------------------------------------------------------------------------
+
+
+class LoginError(SecitemError):
+    """:meth:`secitem.CredentialStore.login` ended without an accepted credential.
+
+    The keychain was not changed.  ``reason`` is the last
+    :class:`secitem.PromptReason` the user was asked with; ``attempts`` counts
+    the prompted credentials that were checked with ``authenticate`` (the
+    stored one is not counted).
+    """
+
+    def __init__(self, message: str, *, reason: PromptReason, attempts: int) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.attempts = attempts
+
+
+class LoginCancelled(LoginError):
+    """The user gave up: ``prompt`` returned ``None``."""
+
+
+class LoginFailed(LoginError):
+    """``max_attempts`` prompted credentials were all rejected by ``authenticate``."""
+
+
+class AmbiguousAccountError(SecitemError, LookupError):
+    """Several accounts are stored and no ``account=`` says which one is meant.
+
+    ``accounts`` lists them (account names only).
+    """
+
+    def __init__(self, where: str, accounts: list[str]) -> None:
+        names = ", ".join(repr(a) for a in accounts)
+        super().__init__(
+            f"{where}: {len(accounts)} accounts are stored ({names}); "
+            "pass account=... to choose one"
+        )
+        self.accounts = accounts
+
+
+class PasswordNotTextError(SecitemError, ValueError):
+    """The stored secret is not UTF-8 text, so it cannot be used as text.
+
+    Items written by other apps may hold binary data; read those as bytes
+    (``Item.data``, :meth:`secitem.Keychain.get`).  The message names the
+    account or field, never the data.
+    """

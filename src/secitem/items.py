@@ -41,6 +41,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Final, Generic, TypeAlias, TypeVar
 
 from secitem import constants as _constants
+from secitem.errors import InvalidQueryError, PasswordNotTextError, QueryTypeError
 
 __all__ = [
     "PRF",
@@ -82,30 +83,6 @@ _kSecAttrModificationDate: Final = _k("kSecAttrModificationDate")
 _kSecValueData: Final = _k("kSecValueData")
 _kSecValuePersistentRef: Final = _k("kSecValuePersistentRef")
 _kSecValueRef: Final = _k("kSecValueRef")
-
-
-# --------------------------------------------------------------------------
-# Validation errors
-# --------------------------------------------------------------------------
-
-
-class InvalidQueryError(ValueError):
-    """A keychain item description or query is invalid; nothing was sent.
-
-    ``field`` names the offending field (``"InternetPassword.port"``) or
-    argument.  Raised before any native call.
-    """
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-class QueryTypeError(InvalidQueryError, TypeError):
-    """A field or argument has the wrong Python type; nothing was sent.
-
-    Both a ``TypeError`` and an :class:`InvalidQueryError` (``ValueError``).
-    """
 
 
 # --------------------------------------------------------------------------
@@ -1086,8 +1063,22 @@ class Item(Generic[_T]):
 
     @property
     def text(self) -> str | None:
-        """The secret decoded as UTF-8 (``None`` if no data was fetched)."""
-        return None if self.data is None else self.data.decode("utf-8")
+        """The secret decoded as UTF-8 (``None`` if no data was fetched).
+
+        Raises :class:`~secitem.errors.PasswordNotTextError` (a ``ValueError``)
+        when the data is not UTF-8; the error never holds the data.
+        """
+        if self.data is None:
+            return None
+        try:
+            return self.data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        # Raised outside the except block: no __context__ holding the bytes.
+        raise PasswordNotTextError(
+            f"Item[{type(self.attributes).__name__}].text: the secret is not UTF-8 text; "
+            "read it as bytes with item.data"
+        )
 
     def __repr__(self) -> str:
         parts = [f"{k}={v!r}" for k, v in self.attributes.fields().items()]

@@ -88,13 +88,14 @@ from secitem.errors import (
     ItemNotFoundError,
     KeychainError,
     KeychainUnavailableError,
+    QueryTypeError,
+    SecitemError,
     UserCanceledError,
 )
 from secitem.items import (
     Accessible,
     GenericPassword,
     InvalidQueryError,
-    QueryTypeError,
     Synchronizable,
 )
 from secitem.keychain import Keychain, Platform, current_platform
@@ -127,7 +128,7 @@ _FALSE: Final = frozenset({"0", "false", "no", "off"})
 _UNSET: Final = frozenset({"", "auto", "default", "none"})
 
 
-class SetLockedError(KeyringLocked, PasswordSetError):
+class SetLockedError(KeyringLocked, PasswordSetError, SecitemError):
     """``set_password`` failed because the keychain is locked or the user cancelled.
 
     Both a :class:`~keyring.errors.KeyringLocked` (what keyring's macOS
@@ -135,7 +136,7 @@ class SetLockedError(KeyringLocked, PasswordSetError):
     """
 
 
-class DeleteLockedError(KeyringLocked, PasswordDeleteError):
+class DeleteLockedError(KeyringLocked, PasswordDeleteError, SecitemError):
     """``delete_password`` failed because the keychain is locked or the user cancelled."""
 
 

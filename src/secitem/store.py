@@ -44,7 +44,15 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 from secitem import constants as C
-from secitem.errors import DuplicateItemError, ItemNotFoundError
+from secitem.errors import (
+    AmbiguousAccountError,
+    DuplicateItemError,
+    ItemNotFoundError,
+    LoginCancelled,
+    LoginError,
+    LoginFailed,
+    PasswordNotTextError,
+)
 from secitem.items import (
     AccessControlFlags,
     Accessible,
@@ -130,58 +138,6 @@ class PromptReason(enum.Enum):
     REJECTED = "rejected"
     #: The credential the user just typed was rejected: ask again.
     RETRY = "retry"
-
-
-# --------------------------------------------------------------------------
-# Errors
-# --------------------------------------------------------------------------
-
-
-class LoginError(Exception):
-    """:meth:`CredentialStore.login` ended without an accepted credential.
-
-    The keychain was not changed.  ``reason`` is the last
-    :class:`PromptReason` the user was asked with; ``attempts`` counts the
-    prompted credentials that were checked with ``authenticate`` (the stored
-    one is not counted).
-    """
-
-    def __init__(self, message: str, *, reason: PromptReason, attempts: int) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.attempts = attempts
-
-
-class LoginCancelled(LoginError):
-    """The user gave up: ``prompt`` returned ``None``."""
-
-
-class LoginFailed(LoginError):
-    """``max_attempts`` prompted credentials were all rejected by ``authenticate``."""
-
-
-class AmbiguousAccountError(LookupError):
-    """Several accounts are stored and no ``account=`` says which one is meant.
-
-    ``accounts`` lists them (account names only).
-    """
-
-    def __init__(self, where: str, accounts: list[str]) -> None:
-        names = ", ".join(repr(a) for a in accounts)
-        super().__init__(
-            f"{where}: {len(accounts)} accounts are stored ({names}); "
-            "pass account=... to choose one"
-        )
-        self.accounts = accounts
-
-
-class PasswordNotTextError(ValueError):
-    """The stored secret is not UTF-8 text, so it cannot be a :class:`Credential`.
-
-    Items written by other apps may hold binary data; read those as bytes
-    with :meth:`secitem.keychain.Keychain.get`.  The message names the
-    account, never the data.
-    """
 
 
 # --------------------------------------------------------------------------

@@ -29,3 +29,22 @@ def test_lone_surrogate_attribute_is_refused_by_field() -> None:
     message = str(info.value)
     assert "label" in message
     assert "canary" not in message
+
+
+def test_item_text_of_binary_data_does_not_carry_the_secret(profile: str) -> None:
+    """Issue #11 item 6: Item.text raised a raw UnicodeDecodeError holding the whole secret."""
+    from secitem import PasswordNotTextError, SecitemError
+
+    secret = b"\xffcanary-\xfe-secret"
+    kc = Keychain(platform="ios" if profile == "ios" else "macos")
+    kc.add(GenericPassword(service="svc", account="a"), data=secret)
+    item = kc.get(GenericPassword(service="svc", account="a"))
+    assert item.data == secret
+    with pytest.raises(PasswordNotTextError) as info:
+        _ = item.text
+    error = info.value
+    assert isinstance(error, ValueError) and isinstance(error, SecitemError)
+    for text in (str(error), repr(error), repr(error.args)):
+        assert "canary" not in text and "\\xff" not in text
+    assert error.__context__ is None and error.__cause__ is None
+    assert "item.data" in str(error)
