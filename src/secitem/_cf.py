@@ -350,9 +350,10 @@ class _Runtime:
             self.constant_ids[id(constant)] = ref
             self.key_constants[ref] = key_for(actual)
         if wrong:
-            more = f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""
+            # Every mismatch at once: one CI run shows the whole picture.
             raise KeychainUnavailableError(
-                f"{' and '.join(self.paths)} does not match Apple's constants: {wrong[0]}{more}",
+                f"{' and '.join(self.paths)} does not match Apple's constants "
+                f"({len(wrong)} mismatched): " + "; ".join(wrong),
                 paths=self.paths,
             )
         return found
@@ -553,8 +554,7 @@ def _flat(rt: _Runtime, value: dict[object, object]) -> Any:
                 if ref is None:
                     return None
             elif kind is str:
-                data = item.encode()  # type: ignore[attr-defined]
-                ref = cf.CFStringCreateWithBytes(_NULL, data, len(data), kCFStringEncodingUTF8, 0)
+                ref = _new_string(cf, item)  # type: ignore[arg-type]
                 if ref == _NULL:
                     return None
                 made.append(ref)
@@ -601,6 +601,23 @@ def flat(value: object) -> tuple[_Runtime, Any] | None:
         return None
     ref = _flat(rt, value)
     return None if ref is None else (rt, ref)
+
+
+def _new_string(cf: Any, text: str) -> Any:
+    """A new (+1) CFString holding every code point of ``text``.
+
+    ASCII text goes in as UTF-8.  Anything else goes in as UTF-16LE, because
+    Apple's CoreFoundation drops a leading U+FEFF from UTF-8 input (a name
+    starting with it would be stored without it) but keeps UTF-16 with an
+    explicit byte order exactly as written.  ``str.encode`` is called
+    unbound, so a ``str`` subclass cannot substitute other bytes or a lying
+    length.  Raises ``UnicodeEncodeError`` for a lone surrogate.
+    """
+    if str.isascii(text):
+        data = str.encode(text, "ascii")
+        return cf.CFStringCreateWithBytes(_NULL, data, len(data), kCFStringEncodingUTF8, 0)
+    data = str.encode(text, "utf-16-le")
+    return cf.CFStringCreateWithBytes(_NULL, data, len(data), kCFStringEncodingUTF16LE, 0)
 
 
 class _Builder:
@@ -656,10 +673,7 @@ class _Builder:
                 ref = rt.constants.get(value.name)
                 if ref is not None:
                     return ref  # the library's own immortal pointer
-            data = value.encode("utf-8")
-            return self._own(
-                cf.CFStringCreateWithBytes(_NULL, data, len(data), kCFStringEncodingUTF8, 0)
-            )
+            return self._own(_new_string(cf, value))
         if isinstance(value, bool):
             return rt.true if value else rt.false
         if isinstance(value, int):
@@ -671,11 +685,14 @@ class _Builder:
                 cf.CFNumberCreate(_NULL, kCFNumberFloat64Type, ffi.new("double *", value))
             )
         if isinstance(value, (bytes, bytearray, memoryview)):
-            data = value if isinstance(value, bytes) else bytes(value)
+            # A copy through the buffer protocol: the length is the buffer's
+            # own, never ``len()`` of a subclass (which may lie).
+            data = memoryview(value).tobytes()
             return self._own(cf.CFDataCreate(_NULL, data, len(data)))
         if isinstance(value, datetime):
             offset = value.utcoffset()
-            assert offset is not None
+            if offset is None:  # a subclass that changed its mind after validate()
+                raise ValueError("value: naive datetime; give it a tzinfo (e.g. timezone.utc)")
             micros = (value.replace(tzinfo=None) - offset - _EPOCH_NAIVE) // _ONE_US
             return self._own(cf.CFDateCreate(_NULL, micros / 1_000_000))
         if isinstance(value, CFObject):
@@ -683,12 +700,11 @@ class _Builder:
         if isinstance(value, Mapping):
             return self._build_mapping(value)
         if isinstance(value, (list, tuple)):
-            count = len(value)
-            values = ffi.new("CFTypeRef[]", count)
+            # The count is what iteration yielded, never ``len()`` of a
+            # subclass (a longer one would hand CFArrayCreate NULL slots).
             start = len(self.owned)
-            for index, item in enumerate(value):
-                values[index] = self.build(item)
-            ref = cf.CFArrayCreate(_NULL, values, count, rt.array_callbacks)
+            values = [self.build(item) for item in value]
+            ref = cf.CFArrayCreate(_NULL, values, len(values), rt.array_callbacks)
             self._release_from(start)
             return self._own(ref)
         raise _refuse("value", value)  # unreachable after validate()
