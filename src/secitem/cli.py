@@ -89,13 +89,43 @@ class _Parser(argparse.ArgumentParser):
     """
 
     def error(self, message: str) -> NoReturn:
-        if message.startswith("unrecognized arguments") or "explicit argument" in message:
-            message = (
-                "unexpected arguments (a password is never taken from the command line: "
-                "add-* commands read it from a hidden prompt or from standard input)"
-            )
+        head, sep, rest = message.partition(": invalid choice: ")
+        if sep:  # argparse quotes the word: it may be a password typed in the wrong place
+            choices = rest.rpartition(" (choose from ")[2].rstrip(")")
+            message = f"{head}: unknown command (choose from {choices}); the word is not shown"
+        elif "explicit argument" in message:
+            message = message.partition(": ignored explicit argument")[0] + ": takes no value"
         command = self.prog.removeprefix(PROG).strip()
         raise UsageError(f"{command}: {message}" if command else message)
+
+
+def _unexpected(extras: Sequence[str], command: str) -> str:
+    """The message for words no option takes, naming options but never other words.
+
+    An unknown option is named (``-x``; for ``-xVALUE`` or ``--name=VALUE``
+    only the option part), so the message is accurate; any other word is
+    only counted, since it may be a password typed on the command line.
+    """
+    options: list[str] = []
+    words = 0
+    for word in extras:
+        if word.startswith("--") and len(word) > 2:
+            options.append(word.partition("=")[0])
+        elif word.startswith("-") and len(word) > 1 and not word[1].isdigit():
+            options.append(word[:2])
+        else:
+            words += 1
+    parts = []
+    if options:
+        parts.append(f"unknown option{'s' if len(options) > 1 else ''} {', '.join(options)}")
+    if words:
+        parts.append(
+            f"{words} unexpected word{'s' if words > 1 else ''} (not shown, in case "
+            f"{'one is' if words > 1 else 'it is'} a password: a password is never taken "
+            "from the command line; add-* commands read it from a hidden prompt or stdin)"
+        )
+    message = "; ".join(parts)
+    return f"{command}: {message}" if command else message
 
 
 def _enum_arg(cls: type[_E], flag: str) -> Callable[[str], _E]:
@@ -106,7 +136,7 @@ def _enum_arg(cls: type[_E], flag: str) -> Callable[[str], _E]:
             if text.lower() == member.name.lower() or text == str(member.value).rstrip():
                 return member
         names = ", ".join(m.name.lower() for m in cls)
-        raise argparse.ArgumentTypeError(f"{text!r} is not a {flag} value; use one of {names}")
+        raise argparse.ArgumentTypeError(f"not a {flag} value; use one of {names}")
 
     parse.__name__ = cls.__name__
     return parse
@@ -131,9 +161,9 @@ def _port(text: str) -> int:
     try:
         value = int(text, 10)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+        raise argparse.ArgumentTypeError("not a port number (0..65535)") from None
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is out of range 0..65535")
+        raise argparse.ArgumentTypeError("out of range: a port is 0..65535")
     return value
 
 
@@ -277,7 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            raise UsageError(_unexpected(extras, getattr(args, "command", None) or ""))
     except UsageError as exc:
         _error(f"{exc} (see {PROG} --help)")
         return EXIT_USAGE
@@ -301,12 +333,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _error(line: str) -> None:
-    print(f"{PROG}: {' '.join(line.split())}", file=sys.stderr)
+    print(f"{PROG}: {_escape_unprintable(' '.join(line.split()))}", file=sys.stderr)
 
 
 def _describe_error(exc: KeychainError, args: argparse.Namespace) -> str:
     text = str(exc)
-    if isinstance(exc, KeychainUnavailableError) and sys.platform not in ("darwin", "ios"):
+    if (
+        isinstance(exc, KeychainUnavailableError)
+        and sys.platform not in ("darwin", "ios")
+        and not os.environ.get("SECITEM_LIBRARY")
+    ):
         return (
             "no Apple Security framework on this system; to use the secitem emulator, "
             "export SECITEM_LIBRARY=$(python -m secitem.testing.emulator | tail -n 1) "
@@ -467,7 +503,34 @@ def _attribute_line(key: str, value: object) -> str | None:
 
 
 def _quoted(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    """``text`` in double quotes, JSON-escaped, with no character a terminal acts on."""
+    return _escape_unprintable(json.dumps(text, ensure_ascii=False))
+
+
+def _escape_unprintable(text: str, keep: str = "") -> str:
+    """Escape every character that is not printable (controls, C1, bidi, line and
+    paragraph separators) as ``\\uXXXX``, except those in ``keep``.
+
+    Used on JSON text, where the escape is valid, and on table cells, so an
+    attribute holding escape sequences or newlines cannot clear the screen or
+    forge a row.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in keep else _escape_char(ch) for ch in text)
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if code > 0xFFFF:  # JSON spells these as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def _cell(value: object) -> str:
+    """A table cell: the text with backslashes doubled and unprintables escaped."""
+    return _escape_unprintable(str(value).replace("\\", "\\\\"))
 
 
 # --------------------------------------------------------------------------
@@ -485,8 +548,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         queries.append(InternetPassword(server=args.name, **common))
     rows = [_row(item) for query in queries for item in keychain.find(query)]
     if args.json:
-        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        # Raw newlines in the output are the indentation's: strings have theirs escaped.
+        print(_escape_unprintable(json.dumps(rows, indent=2, ensure_ascii=False), keep="\n"))
         return 0
     if rows:
         table = [("CLASS", "SERVICE/SERVER", "ACCOUNT", "LABEL")]
@@ -494,10 +557,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
             where = row.get("server") if row["class"] == "internet" else row.get("service")
             table.append(
                 (
-                    str(row["class"]),
-                    str(where or ""),
-                    str(row.get("account") or ""),
-                    str(row.get("label") or ""),
+                    _cell(row["class"]),
+                    _cell(where or ""),
+                    _cell(row.get("account") or ""),
+                    _cell(row.get("label") or ""),
                 )
             )
         widths = [max(len(r[i]) for r in table) for i in range(3)]

@@ -169,8 +169,8 @@ def test_internet_password_flags_and_list_json(run: Run) -> None:
         (("add-internet-password", "-s", "x", "-P", "https"), "pw", "not a port"),
         (("add-internet-password", "-s", "x", "-r", "gopher"), "pw", "protocol"),
         (("add-generic-password", "-a", "alice"), "pw", "-s SERVICE is required"),
-        (("find-generic-password", "--bogus"), "", "unexpected arguments"),
-        (("no-such-command",), "", "invalid choice"),
+        (("find-generic-password", "--bogus"), "", "unknown option --bogus"),
+        (("no-such-command",), "", "unknown command"),
         (("find-generic-password", "-s", "a\x01b"), "", None),
     ],
 )
