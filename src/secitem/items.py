@@ -255,9 +255,16 @@ def fourcc(code: str) -> int:
     Use it for the ``creator`` and ``type_code`` fields, which Apple stores
     as 32-bit FourCharCodes.
     """
-    raw = code.encode("mac_roman") if isinstance(code, str) else b""
+    try:
+        raw = str.encode(code, "mac_roman") if isinstance(code, str) else b""
+    except UnicodeEncodeError:  # outside Mac OS Roman (an emoji, a lone surrogate)
+        raw = b""
     if len(raw) != 4:
-        raise InvalidQueryError("fourcc", f"{code!r} is not a four-character code")
+        raise InvalidQueryError(
+            "fourcc",
+            f"{code!r} is not a four-character code (four Mac OS Roman characters, "
+            "e.g. 'aapl', or an int)",
+        )
     return int.from_bytes(raw, "big")
 
 
@@ -431,6 +438,8 @@ class _Spec:
         if kind is _Kind.STR:
             if not isinstance(value, str):
                 raise QueryTypeError(where, f"expected str, got {type(value).__name__}")
+            if type(value) is not str:  # a plain copy: a subclass's methods may lie
+                value = str.__str__(value)
             if "\x00" in value:
                 raise InvalidQueryError(where, "must not contain NUL characters")
             if not value.isascii():
@@ -445,7 +454,8 @@ class _Spec:
             if not isinstance(value, (bytes, bytearray, memoryview)):
                 hint = "; encode text first, e.g. value.encode()" if isinstance(value, str) else ""
                 raise QueryTypeError(where, f"expected bytes, got {type(value).__name__}{hint}")
-            return bytes(value)
+            # Through the buffer: never a subclass's __bytes__ or __len__.
+            return value if type(value) is bytes else memoryview(value).tobytes()
         if kind is _Kind.BOOL:
             if not isinstance(value, bool):
                 raise QueryTypeError(where, f"expected bool, got {type(value).__name__}")
@@ -456,7 +466,9 @@ class _Spec:
                     return fourcc(value)
                 except InvalidQueryError:
                     raise InvalidQueryError(
-                        where, f"{value!r} is not a four-character code"
+                        where,
+                        f"{value!r} is not a four-character code (four Mac OS Roman "
+                        "characters, e.g. 'aapl', or an int)",
                     ) from None
             return _check_int(where, value, 0, 0xFFFFFFFF)
         if kind is _Kind.PORT:
@@ -560,9 +572,10 @@ def _identity_bytes(value: object) -> object:
 def _check_int(where: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise QueryTypeError(where, f"expected int, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise InvalidQueryError(where, f"{value} is out of range {low}..{high}")
-    return int(value)
+    number = int.__int__(value)  # a plain copy: a subclass's comparisons may lie
+    if not low <= number <= high:
+        raise InvalidQueryError(where, f"{number} is out of range {low}..{high}")
+    return number
 
 
 _FIELD_SPEC: Final = "secitem.spec"

@@ -260,8 +260,13 @@ class Keychain:
         if limit is not None:
             if isinstance(limit, bool) or not isinstance(limit, int):
                 raise QueryTypeError("find(limit=...)", f"expected int, got {type(limit).__name__}")
+            limit = int.__int__(limit)  # a plain copy: a subclass's comparisons may lie
             if limit < 1:
                 raise InvalidQueryError("find(limit=...)", f"{limit} must be at least 1")
+            if limit > 2**63 - 1:  # kSecMatchLimit is a 64-bit CFNumber
+                raise InvalidQueryError(
+                    "find(limit=...)", "must be at most 2**63 - 1; pass limit=None for every item"
+                )
         cls, q = self._query(query)
         q[C.kSecReturnAttributes] = True
         q[C.kSecReturnPersistentRef] = True
