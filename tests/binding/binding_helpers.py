@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Mapping
 
 from secitem import ItemNotFoundError, ParamError
@@ -59,22 +60,51 @@ class Cleanup:
         self.queries.append(query)
 
     def run(self) -> None:
-        """Delete everything recorded; never raises."""
+        """Delete everything recorded; never raises, but warns about what it could not delete.
+
+        A failed cleanup is reported as a :class:`CleanupWarning` (shown in
+        pytest's warnings summary), naming the service or server and the
+        error: on a real keychain it means an item was left behind.
+        """
         for query in self.queries:
-            # The file-based keychain deletes one item per call (facts 5.2 #2.5
-            # unless a limit is given); loop until nothing is left.
-            # The iOS-path data-protection keychain refuses kSecMatch* keys in
-            # SecItemDelete (facts 5.2 #2.4): retry without them.
-            for attempt in (query, {k: v for k, v in query.items() if k != kSecMatchLimit}):
-                try:
-                    for _ in range(100):
-                        SecItemDelete(attempt)
-                except ItemNotFoundError:
-                    break
-                except ParamError:
-                    continue
-                except Exception:  # e.g. the emulator was reset already
-                    break
+            problem = _delete_all(query)
+            if problem is not None:
+                warnings.warn(
+                    f"test cleanup could not delete {_describe(query)}: {problem}",
+                    CleanupWarning,
+                    stacklevel=2,
+                )
+
+
+class CleanupWarning(UserWarning):
+    """A test's items could not be deleted at teardown."""
+
+
+def _describe(query: Mapping[object, object]) -> str:
+    for key in (kSecAttrService, kSecAttrServer):
+        if key in query:
+            return f"{key.name}={query[key]!r}"
+    return "the items of a query"
+
+
+def _delete_all(query: Mapping[object, object]) -> str | None:
+    """Delete every item matching ``query``; ``None``, or what went wrong."""
+    problem = "items were still left after 100 deletions"
+    # The file-based keychain deletes one item per call (facts 5.2 #2.5
+    # unless a limit is given); loop until nothing is left.
+    # The iOS-path data-protection keychain refuses kSecMatch* keys in
+    # SecItemDelete (facts 5.2 #2.4): retry without them.
+    for attempt in (query, {k: v for k, v in query.items() if k != kSecMatchLimit}):
+        try:
+            for _ in range(100):
+                SecItemDelete(attempt)
+        except ItemNotFoundError:
+            return None
+        except ParamError as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+    return problem
 
 
 def close_all(value: object) -> None:
