@@ -133,7 +133,8 @@ class CFObject:
     @property
     def type_id(self) -> int:
         """The object's CFTypeID (a run-time value; compare with the *GetTypeID functions)."""
-        return int(runtime().CFGetTypeID(self._live_ref()))
+        with _CLOSE_LOCK:  # not while another thread closes it
+            return int(runtime().CFGetTypeID(self._live_ref()))
 
     def _live_ref(self) -> Any:
         ref = self._ref

@@ -336,7 +336,7 @@ class SecitemKeyring(KeyringBackend):
         if not isinstance(password, str):
             raise PasswordSetError(f"{action}: expected str, got {type(password).__name__}")
         try:
-            secret = password.encode("utf-8")
+            secret = str.encode(password, "utf-8")
         except UnicodeEncodeError:
             # UnicodeEncodeError's own message quotes part of the password.
             raise PasswordSetError(
