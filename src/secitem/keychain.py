@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final, Literal, TypeVar, overload
 
@@ -64,9 +64,26 @@ Platform = Literal["macos", "ios"]
 
 _T = TypeVar("_T", bound=ItemDescription)
 
-#: How often ``upsert`` retries when the item vanishes between its add and
-#: its update (another process deleted it): then the add is tried again.
-_UPSERT_ATTEMPTS: Final = 3
+#: How many add/update rounds ``upsert`` makes before it gives up.  A round
+#: is lost only when another writer deleted the item between this add (which
+#: found it) and this update (which did not), and then the next add finds it
+#: again: another writer completed a delete *and* an add inside this call's
+#: window.  Losing this many rounds in a row means a writer deletes and
+#: re-adds the item in a tight loop; no finite number of retries is then
+#: guaranteed to win, so ``upsert`` stops with an error saying so.
+_UPSERT_ROUNDS: Final = 1000
+
+#: Attributes the macOS file-based keychain ignores (facts 5.8 #8.6, 5.10): on
+#: an add they are dropped, in a query they match every item, in an update
+#: they change nothing; the call still succeeds.  Field name for each.
+_FILE_KEYCHAIN_IGNORES: Final = (
+    (C.kSecAttrAccessGroup, "access_group"),
+    (C.kSecAttrAccessible, "accessible"),
+    (C.kSecAttrAccessControl, "access_control"),
+)
+
+#: The first four bytes of a data-protection persistent reference (facts 5.3).
+_DP_REF_PREFIXES: Final = frozenset({b"genp", b"inet", b"cert", b"keys"})
 
 
 def current_platform() -> Platform:
@@ -374,6 +391,10 @@ class Keychain:
             new[C.kSecValueData] = _secret(data, "update(data=...)")
         if not new:
             raise InvalidQueryError("update", "nothing to change: pass data=... or new attributes")
+        if self._may_reach_file_keychain(q):
+            for key, name in _FILE_KEYCHAIN_IGNORES:
+                if key in new:
+                    raise InvalidQueryError(f"update({name}=...)", _ignored_message(name, "update"))
         self._update(q, new)
 
     def _update(self, query: dict[str, object], attrs: dict[str, object]) -> None:
@@ -411,10 +432,13 @@ class Keychain:
         updated in place.  Race-safe: it adds first and updates only on
         :class:`~secitem.errors.DuplicateItemError` (never delete-then-add,
         so there is no moment without the item, and the item keeps its
-        persistent reference and creation date).  The stored item is found
-        by its identity attributes only (for a generic password: service,
-        account, access group, synchronizable; a missing one counts as
-        Apple's default ``""``), so a changed label, comment or
+        persistent reference and creation date).  When another writer
+        deletes the item between that add and that update, it adds again,
+        and so on until one of the two succeeds: concurrent upserts and
+        deletes never make it fail, and never leave two items.  The stored
+        item is found by its identity attributes only (for a generic
+        password: service, account, access group, synchronizable; a missing
+        one counts as Apple's default ``""``), so a changed label, comment or
         accessibility does not miss it.
 
         With ``access_group`` unset, the stored item is the one in your
@@ -422,41 +446,70 @@ class Keychain:
         your groups the choice is ambiguous and
         :class:`~secitem.items.InvalidQueryError` asks for ``access_group``.
         """
+        return self._upsert(item, data, None)
+
+    def _upsert(
+        self,
+        item: ItemDescription,
+        data: bytes | str | None,
+        select: Callable[[list[Mapping[str, object]]], list[Mapping[str, object]]] | None,
+    ) -> bool:
+        """:meth:`upsert`; ``select`` picks the stored items to update among those
+        with ``item``'s identity (it may raise to refuse), default all of them."""
         attrs = self._add_attributes(item, data)  # validates before any call
         changes = item.non_identity_changes()
         if data is not None:
             changes[C.kSecValueData] = _secret(data, "upsert(data=...)")
-        for _ in range(_UPSERT_ATTEMPTS):
+        # An access control sends the add to the data-protection keychain
+        # only (facts 5.1 #1.2): look for the stored item there only, or a
+        # file-based twin would be "updated" with an access control it ignores.
+        dp_only = self._platform == "macos" and C.kSecAttrAccessControl in attrs
+        for _ in range(_UPSERT_ROUNDS):
             try:
                 with _AccessControls(attrs):
                     _close_all(_security.SecItemAdd(attrs))
                 return True
             except DuplicateItemError:
                 pass
-            if not changes:
+            if not changes and select is None:
                 return False  # the stored item already is what was asked for
             try:
-                for ref in self._same_identity(item):
+                refs = self._same_identity(item, select=select, dp_only=dp_only)
+                for ref in refs:
                     query = self._base()
+                    if dp_only:
+                        query[C.kSecUseDataProtectionKeychain] = True
                     query.update(ref.to_query())
-                    self._update(query, dict(changes))
+                    if changes:
+                        self._update(query, dict(changes))
                 return False
             except ItemNotFoundError:
                 continue  # deleted in between: add again
         raise DuplicateItemError(
-            hint="the item kept appearing and disappearing while upsert ran; "
-            "another process is adding and deleting it"
+            hint=f"upsert lost {_UPSERT_ROUNDS} add/update rounds in a row: each time, "
+            "another writer deleted the item after this add found it and re-added it "
+            "before the next add; stop the process that deletes and re-adds it in a loop"
         )
 
-    def _same_identity(self, item: ItemDescription) -> list[PersistentRef]:
+    def _same_identity(
+        self,
+        item: ItemDescription,
+        *,
+        select: Callable[[list[Mapping[str, object]]], list[Mapping[str, object]]] | None = None,
+        dp_only: bool = False,
+    ) -> list[PersistentRef]:
         """Persistent references of the stored items with ``item``'s identity.
 
         Searched by the identity attributes that are set, then filtered here
         so that a missing attribute matches both an absent value and Apple's
         default (the file-based keychain leaves it absent; the
-        data-protection keychain stores ``""`` / 0).
+        data-protection keychain stores ``""`` / 0).  ``select`` narrows the
+        rows further (or raises); ``dp_only`` searches the macOS
+        data-protection keychain only.
         """
         probe = self._base()
+        if dp_only:
+            probe[C.kSecUseDataProtectionKeychain] = True
         probe.update(item.identity_query(fill_defaults=False))
         probe[C.kSecReturnAttributes] = True
         probe[C.kSecReturnPersistentRef] = True
@@ -468,6 +521,8 @@ class Keychain:
                 for row in (found if isinstance(found, list) else [found])
                 if isinstance(row, Mapping) and item.has_identity_of(row)
             ]
+            if select is not None and rows:
+                rows = select(rows)
         finally:
             _close_all(found)
         groups = {
@@ -508,6 +563,40 @@ class Keychain:
         if self._platform == "macos" and not self._data_protection:
             query[C.kSecMatchLimit] = C.kSecMatchLimitAll
 
+    def _may_reach_file_keychain(self, d: Mapping[str, object]) -> bool:
+        """Whether Apple's routing can send a call with dictionary ``d`` to the
+        macOS file-based keychain (facts 5.1 #1.2: a true
+        ``kSecAttrSynchronizable``, an access control, a token id, the token
+        access group or a data-protection persistent reference rule it out)."""
+        if self._platform != "macos" or self._data_protection:
+            return False
+        if d.get(C.kSecAttrSynchronizable) is True:
+            return False
+        if C.kSecAttrAccessControl in d or C.kSecAttrTokenID in d:
+            return False
+        if d.get(C.kSecAttrAccessGroup) == "com.apple.token":
+            return False
+        ref = d.get(C.kSecValuePersistentRef)
+        dp_ref = isinstance(ref, bytes) and len(ref) in (12, 20) and ref[:4] in _DP_REF_PREFIXES
+        return not dp_ref
+
+    def _refuse_file_keychain_ignores(
+        self, item: ItemDescription, sent: Mapping[str, object], call: str
+    ) -> None:
+        """Refuse attributes the file-based keychain would silently ignore.
+
+        ``sent`` is the add (``call="add"``) or query (``"query"``)
+        dictionary built from ``item``, before any return or match key.
+        """
+        if not self._may_reach_file_keychain(sent):
+            return
+        for key, name in _FILE_KEYCHAIN_IGNORES:
+            if key not in sent:
+                continue
+            if key == C.kSecAttrAccessible and getattr(item, "access_control", None) is not None:
+                name = "access_control"  # a query matches a policy by its protection
+            raise InvalidQueryError(f"{type(item).__name__}.{name}", _ignored_message(name, call))
+
     def _query(
         self, query: ItemDescription | Item[Any] | PersistentRef
     ) -> tuple[type[ItemDescription], dict[str, object]]:
@@ -526,6 +615,7 @@ class Keychain:
             if type(query) is ItemDescription:
                 raise QueryTypeError("query", "use one of the five item classes")
             q.update(query.to_query())
+            self._refuse_file_keychain_ignores(query, q, "query")
             return type(query), q
         raise QueryTypeError(
             "query",
@@ -539,9 +629,24 @@ class Keychain:
             )
         attrs = self._base()
         attrs.update(item.to_attributes())
+        self._refuse_file_keychain_ignores(item, attrs, "add")
         if data is not None:
             attrs[C.kSecValueData] = _secret(data, "data")
         return attrs
+
+
+def _ignored_message(name: str, call: str) -> str:
+    effect = {
+        "add": "the item would be stored without it",
+        "query": "the query would match items whatever their value",
+        "update": "the stored items would keep their old value",
+    }[call]
+    return (
+        f"is ignored by the macOS file-based keychain, which Keychain() without "
+        f"data_protection uses: {effect}. Use the data-protection keychain: "
+        f"Keychain(data_protection=True) (CredentialStore(data_protection=True)), which "
+        f"needs a signed app with a keychain access group"
+    )
 
 
 def _secret(data: object, where: str) -> bytes:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -48,6 +48,7 @@ from secitem.errors import (
     AmbiguousAccountError,
     DuplicateItemError,
     ItemNotFoundError,
+    KeychainError,
     LoginCancelled,
     LoginError,
     LoginFailed,
@@ -65,10 +66,12 @@ from secitem.items import (
     Protocol,
     QueryTypeError,
     Synchronizable,
+    fourcc,
 )
 from secitem.keychain import Keychain
 
 __all__ = [
+    "DEFAULT_CREATOR",
     "AmbiguousAccountError",
     "Credential",
     "CredentialStore",
@@ -83,6 +86,12 @@ _log: Final = logging.getLogger("secitem.store")
 
 _Description = GenericPassword | InternetPassword
 _T = TypeVar("_T")
+
+#: The mark of the items a :class:`CredentialStore` writes: their
+#: ``kSecAttrCreator`` (a FourCharCode), ``"SItm"`` unless the store is given
+#: another ``creator``.  A store reads, lists, updates and deletes only items
+#: that carry its mark; see :meth:`CredentialStore.adopt` for older items.
+DEFAULT_CREATOR: Final = fourcc("SItm")
 
 
 # --------------------------------------------------------------------------
@@ -174,6 +183,16 @@ class CredentialStore:
       keychain (see :class:`~secitem.keychain.Keychain`).
     * ``keychain`` -- a :class:`~secitem.keychain.Keychain` to use (instead
       of ``data_protection``).
+    * ``creator`` -- the store's mark of ownership, a FourCharCode stored as
+      the items' ``kSecAttrCreator`` (default :data:`DEFAULT_CREATOR`,
+      ``"SItm"``).
+
+    **Ownership.** Every item a store writes carries its mark, and the
+    store reads, lists, updates and deletes only items with that mark: a
+    password another app saved for the same server or service (a browser,
+    ``security add-internet-password``) is never returned, overwritten or
+    deleted.  Items your app saved before it used ``CredentialStore`` carry
+    no mark; :meth:`adopt` marks them once.
 
     Every argument is checked here, before any native call; errors
     (:class:`~secitem.items.InvalidQueryError`, a ``ValueError``, or its
@@ -183,6 +202,8 @@ class CredentialStore:
 
     __slots__ = (
         "_add_template",
+        "_creator",
+        "_identity_template",
         "_keychain",
         "_kind",
         "_name",
@@ -207,6 +228,7 @@ class CredentialStore:
         label: str | None = None,
         data_protection: bool | None = None,
         keychain: Keychain | None = None,
+        creator: int | str = DEFAULT_CREATOR,
     ) -> None:
         if (server is None) == (service is None):
             raise InvalidQueryError(
@@ -251,6 +273,7 @@ class CredentialStore:
         else:
             keychain = _rename_errors(lambda: Keychain(data_protection=data_protection))
         policy = _policy(access_control, accessible)
+        mark = _check_creator(creator)
 
         identity: dict[str, Any] = {"access_group": access_group}
         if synchronizable:
@@ -276,11 +299,29 @@ class CredentialStore:
             cls = GenericPassword
             identity["service"] = service
             self._kind, self._name = "service", str(service)
-        # Build (and so validate) both descriptions now: the query matches
-        # on identity attributes only, so a changed label or accessibility
-        # still finds the stored items; the add template carries everything.
-        self._query_template: _Description = _rename_errors(lambda: cls(**identity))
-        self._add_template: _Description = _rename_errors(lambda: cls(**identity, **extra))
+        # Build (and so validate) the descriptions now: the query matches on
+        # identity attributes and the store's mark only, so a changed label
+        # or accessibility still finds the stored items; the add template
+        # carries everything.  The identity template (no mark) finds the
+        # items that collide with the store's, whoever wrote them.
+        self._identity_template: _Description = _rename_errors(lambda: cls(**identity))
+        self._query_template: _Description = _rename_errors(lambda: cls(**identity, creator=mark))
+        self._add_template: _Description = _rename_errors(
+            lambda: cls(**identity, **extra, creator=mark)
+        )
+        # Options the macOS file-based keychain would silently ignore
+        # (access_group, accessible) are refused now, naming the option.
+        _rename_errors(
+            lambda: keychain._refuse_file_keychain_ignores(
+                self._add_template, self._add_template.to_attributes(), "add"
+            )
+        )
+        _rename_errors(
+            lambda: keychain._refuse_file_keychain_ignores(
+                self._query_template, self._query_template.to_query(), "query"
+            )
+        )
+        self._creator = mark
         self._keychain = keychain
         # get(account) sends this plus the account: one dictionary copy per
         # call instead of a new description (dataclasses.replace validates
@@ -311,8 +352,13 @@ class CredentialStore:
 
     @property
     def query(self) -> GenericPassword | InternetPassword:
-        """The item description matching every credential of this store."""
+        """The item description matching every credential of this store (its mark included)."""
         return self._query_template
+
+    @property
+    def creator(self) -> int:
+        """The store's mark: the ``kSecAttrCreator`` of every item it writes."""
+        return self._creator
 
     def __repr__(self) -> str:
         return f"CredentialStore({self._kind}={self._name!r}, keychain={self._keychain!r})"
@@ -357,25 +403,69 @@ class CredentialStore:
         :class:`~secitem.errors.DuplicateItemError`, updates the existing
         item in place (never delete-then-add: the item keeps its access
         control and persistent reference, and there is no moment without
-        it).  Two processes saving the same account at once end with one
-        item.
+        it); when another thread or process deletes the item in between, it
+        adds again.  Threads and processes saving and deleting the same
+        accounts at once never make it fail, and end with at most one item
+        per account.
+
+        When the keychain holds an item with the same identity that this
+        store does not own (another app's password for the same server and
+        account, or an item saved before the app used ``CredentialStore``),
+        the store leaves it alone and raises
+        :class:`~secitem.errors.DuplicateItemError`, whose ``hint`` says to
+        :meth:`adopt` it if it is your app's own.
         """
         if not isinstance(credential, Credential):
             raise QueryTypeError(
                 "save(credential)", f"expected a Credential, got {type(credential).__name__}"
             )
-        added = self._keychain.upsert(
-            _with_account(self._add_template, credential.account), credential.password
+        added = self._keychain._upsert(
+            _with_account(self._add_template, credential.account),
+            credential.password,
+            self._owned_rows,
         )
         _log.debug("credential %s (%s=%r)", "added" if added else "updated", self._kind, self._name)
+
+    def adopt(self, account: str | None = None) -> list[str]:
+        """Mark unmarked items with this store's key as the store's own; return their accounts.
+
+        For apps that move from hand-written keychain code to
+        ``CredentialStore``: their items carry no mark, so the store does
+        not see them until they are adopted.  Call it once (it is cheap and
+        idempotent).  It adopts every item with the store's key (server or
+        service, plus the protocol, port, path ... given) and no
+        ``kSecAttrCreator``, or only ``account``'s: another app's password
+        for the same key too, so narrow the store or pass ``account`` when
+        that matters.  Items marked by someone else (another creator code)
+        are left alone.  No secret is read.
+        """
+        account = _check_account(account, "adopt")
+        query = (
+            self._identity_template
+            if account is None
+            else _with_account(self._identity_template, account)
+        )
+        adopted: set[str] = set()
+        for item in self._keychain.find(query):
+            if item.attributes.creator not in (None, 0):
+                continue  # ours already, or another owner's
+            try:
+                self._keychain.update(item, creator=self._creator)
+            except ItemNotFoundError:  # deleted in between
+                continue
+            adopted.add(item.attributes.account or "")
+        _log.info("adopted %d item(s) (%s=%r)", len(adopted), self._kind, self._name)
+        return sorted(adopted)
 
     def delete(self, account: str | None = None) -> bool:
         """Forget the credential of ``account``, or every one of this store (logout).
 
         Returns ``True`` if something was deleted, ``False`` if nothing was
-        stored.  Every item with this store's key (server or service, plus the
-        protocol, port, path ... given), whoever saved it, is deleted by its
-        persistent reference, in either macOS keychain.
+        stored.  Every item of this store (its key and its mark) is deleted by
+        its persistent reference, in either macOS keychain; items of other
+        apps with the same server or service are left alone.  When one
+        deletion fails, the others are still tried (a logout forgets all it
+        can) and the first error is raised at the end.
         """
         account = _check_account(account, "delete")
         query = (
@@ -384,9 +474,15 @@ class CredentialStore:
             else _with_account(self._query_template, account)
         )
         deleted = False
+        failure: KeychainError | None = None
         for item in self._keychain.find(query):
-            deleted = self._keychain.delete(item, missing_ok=True) or deleted
+            try:
+                deleted = self._keychain.delete(item, missing_ok=True) or deleted
+            except KeychainError as exc:
+                failure = failure or exc
         _log.debug("delete (%s=%r): %s", self._kind, self._name, deleted)
+        if failure is not None:
+            raise failure
         return deleted
 
     # -- the login flow ----------------------------------------------------------
@@ -522,7 +618,40 @@ class CredentialStore:
             # The new account is stored already (as another item): update
             # that one, then drop the rejected one.
             self.save(new)
-            self._keychain.delete(stored, missing_ok=True)
+            # The accepted credential is stored now: the login succeeded.
+            # Dropping the rejected item is clean-up; its failure is logged,
+            # not raised (raising would report a failed login that changed
+            # the keychain, and the caller could do nothing about it).
+            try:
+                self._keychain.delete(stored, missing_ok=True)
+            except KeychainError as exc:
+                _log.warning(
+                    "login: the new credential is stored, but the rejected one of account "
+                    "%r could not be deleted (%s=%r): %s; delete(%r) removes it",
+                    stored.attributes.account or "",
+                    self._kind,
+                    self._name,
+                    exc,
+                    stored.attributes.account or "",
+                )
+
+    def _owned_rows(self, rows: list[Mapping[str, object]]) -> list[Mapping[str, object]]:
+        """For save(): the stored items with the credential's identity that are this store's.
+
+        Raises :class:`DuplicateItemError` when only items of someone else
+        have that identity: the store does not overwrite them.
+        """
+        mine = [row for row in rows if row.get(C.kSecAttrCreator) == self._creator]
+        if mine:
+            return mine
+        account = rows[0].get(C.kSecAttrAccount, "")
+        raise DuplicateItemError(
+            hint=f"the keychain holds an item for {self._kind} {self._name!r}, account "
+            f"{account!r} that this store did not write (another app's, or one saved "
+            "before the app used CredentialStore); the store leaves it alone. If it is "
+            f"your app's own item, call adopt({account!r}) once to take it over; otherwise "
+            "give the store a narrower key (protocol=, port=, path=) or use another account"
+        )
 
 
 # --------------------------------------------------------------------------
@@ -575,6 +704,22 @@ def _check_unicode(where: str, value: str) -> None:
             "is not valid Unicode text (it contains a lone surrogate, e.g. from undecodable "
             "bytes); decode the original bytes with the right encoding",
         ) from None
+
+
+def _check_creator(creator: object) -> int:
+    if isinstance(creator, bool) or not isinstance(creator, int | str):
+        raise QueryTypeError(
+            "CredentialStore(creator=...)",
+            f"expected a four-character code (str or int), got {type(creator).__name__}",
+        )
+    code: Any = creator  # checked (and converted) by the description
+    mark = _rename_errors(lambda: GenericPassword(creator=code).creator)
+    if not mark:
+        raise InvalidQueryError(
+            "CredentialStore(creator=...)",
+            "0 means 'no mark'; use a non-zero four-character code such as 'MyAp'",
+        )
+    return int(mark)
 
 
 def _check_name(name: str, value: object) -> None:

@@ -23,6 +23,7 @@ from secitem.items import (
 )
 from secitem.keychain import Keychain
 from secitem.store import (
+    DEFAULT_CREATOR,
     AmbiguousAccountError,
     Credential,
     CredentialStore,
@@ -231,12 +232,17 @@ def test_get_account_sends_what_keychain_secret_sends(
     # get(account) builds its query from a dictionary prepared at construction;
     # it must be the one Keychain.secret() sends for the same description.
     kc = Keychain(platform=profile, data_protection=data_protection)  # type: ignore[arg-type]
+    # an access group needs the data-protection keychain (refused on the file-based one)
+    group = "G.app" if kc.data_protection else None
+    mark = DEFAULT_CREATOR
     if kind == "service":
-        store = CredentialStore(service=SVC, access_group="G.app", keychain=kc)
-        description: Any = GenericPassword(service=SVC, access_group="G.app", account="al")
+        store = CredentialStore(service=SVC, access_group=group, keychain=kc)
+        description: Any = GenericPassword(
+            service=SVC, access_group=group, account="al", creator=mark
+        )
     else:
         store = CredentialStore(server="example.com", port=8443, keychain=kc)
-        description = InternetPassword(server="example.com", port=8443, account="al")
+        description = InternetPassword(server="example.com", port=8443, account="al", creator=mark)
     sent: list[dict[Any, object]] = []
 
     def record(query: dict[Any, object]) -> object:
@@ -312,8 +318,11 @@ def test_accounts_and_metadata_need_no_unlock(sim: Any) -> None:
         store.get()
 
 
-def test_binary_secret_from_another_app(kc: Keychain) -> None:
-    kc.add(GenericPassword(service=SVC, account="alice"), b"\xff\xfe\x00raw")
+def test_binary_secret_under_the_store_mark(kc: Keychain) -> None:
+    """Binary data in an item with the store's mark (written by other code of the app)."""
+    kc.add(
+        GenericPassword(service=SVC, account="alice", creator=DEFAULT_CREATOR), b"\xff\xfe\x00raw"
+    )
     store = CredentialStore(service=SVC, keychain=kc)
     with pytest.raises(PasswordNotTextError, match="'alice'") as info:
         store.get("alice")

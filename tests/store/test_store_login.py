@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -161,6 +162,30 @@ def test_rejected_and_new_account_already_stored(store: CredentialStore) -> None
     assert store.login(User(bob), Server(bob), account="alice") == bob
     assert store.accounts() == ["bob"]
     assert store.get() == bob
+
+
+def test_failed_clean_up_after_the_new_credential_was_stored(
+    store: CredentialStore, sim: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """issue #11 item 8: when deleting the rejected item fails after the accepted
+    credential was written, login raised (an exception, yet the keychain had changed).
+    Now the login finishes: it returns the accepted credential, which is stored, and
+    logs the failed clean-up at WARNING without any password."""
+    store.save(ALICE)
+    bob = Credential("bob", "bobs-new-password")
+    store.save(Credential("bob", "bobs-old-password"))
+    sim.lib.secsim_fail_next(b"SecItemDelete", errSecWrPerm)
+    with caplog.at_level(logging.DEBUG, logger="secitem"):
+        assert store.login(User(bob), Server(bob), account="alice") == bob
+    assert store.get("bob") == bob  # the accepted credential is stored
+    assert store.accounts() == ["alice", "bob"]  # the rejected one could not be dropped
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.name == "secitem.store" and "could not be deleted" in warning.getMessage()
+    for record in caplog.records:
+        text = record.getMessage()
+        for secret in ("old-password", "bobs-new-password", "bobs-old-password"):
+            assert secret not in text
+    assert store.delete("alice") is True  # what the warning says to do works
 
 
 def test_account_argument_selects_the_stored_credential(store: CredentialStore) -> None:

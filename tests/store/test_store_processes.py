@@ -106,3 +106,66 @@ def test_threads_save_the_same_account(profile: str, sim: Any) -> None:
     assert errors == []
     assert store.accounts() == ["alice"]
     assert len(store.keychain.find(store.query)) == 1
+
+
+CHURNER = """
+import os, random, sys, time
+from secitem.store import Credential, CredentialStore
+go, seed, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+store = CredentialStore(service="org.example.churn")
+rng = random.Random(seed)
+errors = 0
+while not os.path.exists(go):
+    time.sleep(0.001)
+for i in range(rounds):
+    account = f"a{rng.randrange(4)}"
+    try:
+        if rng.random() < 1 / 3:
+            store.delete(account)
+        else:
+            store.save(Credential(account, f"{seed}-{i}"))
+    except Exception as exc:
+        errors += 1
+        print(type(exc).__name__, file=sys.stderr)
+print(errors)
+"""
+
+COUNTER = """
+import json
+from secitem.items import GenericPassword, Synchronizable
+from secitem.keychain import Keychain
+items = Keychain().find(GenericPassword(service="org.example.churn",
+                                        synchronizable=Synchronizable.ANY))
+print(json.dumps(sorted(item.attributes.account for item in items)))
+"""
+
+
+@pytest.mark.usefixtures("sim")
+@pytest.mark.parametrize("profile", ["macos", "ios"])
+def test_processes_save_and_delete_four_accounts(tmp_path: Path, profile: str) -> None:
+    """issue #11 item 9, across processes: four processes saving and deleting four
+    accounts in one keychain file: no save fails, at most one item per account."""
+    env = _env(tmp_path, profile)
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHURNER, str(go), str(seed), "100"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in range(4)
+    ]
+    time.sleep(0.3)  # let them import secitem and wait at the start line
+    go.touch()
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert (out.strip(), err) == ("0", "")
+    counter = subprocess.run(
+        [sys.executable, "-c", COUNTER], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert counter.returncode == 0, counter.stderr
+    left = json.loads(counter.stdout)
+    assert len(left) == len(set(left)) and set(left) <= {"a0", "a1", "a2", "a3"}
