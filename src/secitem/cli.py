@@ -1,12 +1,15 @@
 """The ``secitem`` command line (``python -m secitem``).
 
 Item commands follow the flags of Apple's ``security`` tool where they
-apply (``-a`` account, ``-s`` service or server, ``-l`` label, ``-U``
-update if present, ``-w`` password only; internet passwords add ``-r``
-protocol, ``-P`` port, ``-p`` path, ``-d`` security domain, ``-t``
-authentication type).  A password is never taken from the command line:
-``add-*`` reads it from a hidden prompt when standard input is a terminal,
-else from standard input (one trailing newline removed).
+apply (``-a`` account, ``-s`` service or server, ``-l`` label, ``-D`` kind,
+``-j`` comment, ``-c``/``-C`` creator/type codes, ``-G`` generic attribute,
+``-U`` update if present, ``-g`` password on stderr, ``-w`` password only;
+internet passwords add ``-r`` protocol, ``-P`` port, ``-p`` path, ``-d``
+security domain, ``-t`` authentication type), and ``find-*`` prints the
+attribute block of ``security find-*-password`` (see :func:`apple_buffer`).
+A password is never taken from the command line: ``add-*`` reads it from a
+hidden prompt when standard input is a terminal, else from standard input
+(one trailing newline removed).
 
 Exit status: 0 on success; for a keychain error the low byte of its
 OSStatus, as ``security`` does (44 for "item not found", -25300); 2 for a
@@ -49,6 +52,7 @@ from secitem.items import (
     ItemDescription,
     Protocol,
     Synchronizable,
+    fourcc,
 )
 from secitem.keychain import Keychain, current_platform
 from secitem.store import (
@@ -128,6 +132,33 @@ def _unexpected(extras: Sequence[str], command: str) -> str:
     return f"{command}: {message}" if command else message
 
 
+#: Options that take no value.
+_SWITCHES = frozenset("Ugwh")
+_COMMANDS = frozenset(
+    f"{verb}-{noun}-password"
+    for verb in ("add", "find", "delete")
+    for noun in ("generic", "internet")
+) | {"list", "doctor", "demo"}
+
+
+def _refuse_value_of_a_switch(words: Sequence[str]) -> None:
+    """``-U=VALUE``: a switch given a value is an error naming the switch, not the value.
+
+    argparse would otherwise read the characters after ``=`` as more
+    clustered options (``-U=canary`` as ``-U -c anary``), so the message
+    would name the wrong option.
+    """
+    command = next((w for w in words if not w.startswith("-")), "")
+    if command not in _COMMANDS:  # an unknown word may be a password: never shown
+        command = ""
+    for word in words:
+        if word == "--":
+            return
+        if len(word) > 2 and word[0] == "-" and word[1] in _SWITCHES and word[2] == "=":
+            where = f"{command}: " if command else ""
+            raise UsageError(f"{where}argument -{word[1]}: takes no value")
+
+
 def _enum_arg(cls: type[_E], flag: str) -> Callable[[str], _E]:
     """An argparse ``type=``: a member name (any case) or its four-character code."""
 
@@ -167,11 +198,28 @@ def _port(text: str) -> int:
     return value
 
 
+def _fourcc(text: str) -> int:
+    """An argparse ``type=`` for creator and type codes: exactly four characters."""
+    try:
+        return fourcc(text)
+    except InvalidQueryError:
+        raise argparse.ArgumentTypeError(
+            "not a four-character code (exactly four characters, e.g. aapl; "
+            "pad a short one with spaces: 'ftp ')"
+        ) from None
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Apple Keychain Services from the command line (secitem).",
         epilog="Exit status 44 means the item was not found, as with Apple's security tool.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"{PROG} {_version()}",
+        help="print the version of secitem and exit",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
@@ -219,16 +267,42 @@ def _build_parser() -> argparse.ArgumentParser:
                 "-s", dest="service", metavar="SERVICE", type=_text, help="service name"
             )
         sub.add_argument("-l", dest="label", metavar="LABEL", type=_text, help="label")
-        sub.set_defaults(internet=internet)
+        sub.add_argument(
+            "-D", dest="kind", metavar="KIND", type=_text, help="kind (the description attribute)"
+        )
+        sub.add_argument("-j", dest="comment", metavar="COMMENT", type=_text, help="comment")
+        sub.add_argument(
+            "-c",
+            dest="creator",
+            metavar="CREATOR",
+            type=_fourcc,
+            help="creator (a four-character code)",
+        )
+        sub.add_argument(
+            "-C",
+            dest="type_code",
+            metavar="TYPE",
+            type=_fourcc,
+            help="type (a four-character code)",
+        )
+        if not internet:
+            sub.add_argument(
+                "-G",
+                dest="generic",
+                metavar="VALUE",
+                type=_text,
+                help="generic attribute (its UTF-8 bytes)",
+            )
+        sub.set_defaults(internet=internet, generic=None)
         return sub
 
     for internet, noun in ((False, "generic"), (True, "internet")):
         add = item_command(
             f"add-{noun}-password",
-            f"add a {noun} password; the password is read from a hidden prompt or stdin",
+            f"add {'an' if internet else 'a'} {noun} password; the password is read from a "
+            "hidden prompt or stdin",
             internet,
         )
-        add.add_argument("-j", dest="comment", metavar="COMMENT", type=_text, help="comment")
         add.add_argument(
             "-U", dest="update", action="store_true", help="update the item if it exists"
         )
@@ -247,7 +321,18 @@ def _build_parser() -> argparse.ArgumentParser:
             internet,
         )
         find.add_argument(
+            "-g",
+            dest="show_password",
+            action="store_true",
+            help='also print the password on stderr, as security does (password: "...")',
+        )
+        find.add_argument(
             "-w", dest="password_only", action="store_true", help="print only the password"
+        )
+        find.add_argument(
+            "--json",
+            action="store_true",
+            help="print the attributes as one JSON object (never the password)",
         )
         find.set_defaults(handler=_cmd_find)
 
@@ -307,7 +392,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = _build_parser()
     try:
-        args, extras = parser.parse_known_args(argv)
+        words = list(sys.argv[1:] if argv is None else argv)
+        _refuse_value_of_a_switch(words)
+        args, extras = parser.parse_known_args(words)
         if extras:
             raise UsageError(_unexpected(extras, getattr(args, "command", None) or ""))
     except UsageError as exc:
@@ -373,6 +460,10 @@ def _description(args: argparse.Namespace, **extra: Any) -> GenericPassword | In
     common: dict[str, Any] = {
         "account": args.account,
         "label": args.label,
+        "description": args.kind,
+        "comment": args.comment,
+        "creator": args.creator,
+        "type_code": args.type_code,
         "access_group": args.access_group,
         **extra,
     }
@@ -386,13 +477,14 @@ def _description(args: argparse.Namespace, **extra: Any) -> GenericPassword | In
             authentication_type=args.authentication_type,
             **common,
         )
-    return GenericPassword(service=args.service, **common)
+    generic = args.generic.encode("utf-8") if args.generic is not None else None
+    return GenericPassword(service=args.service, generic=generic, **common)
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
     if not (args.server if args.internet else args.service):
         raise UsageError(f"-s {'SERVER' if args.internet else 'SERVICE'} is required")
-    item = _description(args, comment=args.comment)
+    item = _description(args)
     keychain = _keychain(args)  # validated before the password is asked for
     secret = _read_secret(f"password for {_name(item)}")
     if args.update:
@@ -403,11 +495,22 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_find(args: argparse.Namespace) -> int:
-    item = _keychain(args).get(_description(args), data=args.password_only)
+    if args.password_only and args.json:
+        raise UsageError("-w prints only the password and --json only the attributes: use one")
+    keychain = _keychain(args)
+    # As security does: the secret is read first (where a prompt may appear); if
+    # that fails, nothing has been printed.
+    item = keychain.get(_description(args), data=args.password_only or args.show_password)
     if args.password_only:
         print(_secret_text(item.data or b""))
+        return 0
+    if args.json:
+        print(_escape_unprintable(json.dumps(_row(item), indent=2, ensure_ascii=False), keep="\n"))
     else:
-        _print_item(item, sys.stdout)
+        _print_item(item, sys.stdout, _keychain_name(keychain))
+    if args.show_password:
+        sys.stdout.flush()  # the attributes first, also when both go to one pipe
+        print(f"password: {apple_buffer(item.data or b'')}", file=sys.stderr)
     return 0
 
 
@@ -417,7 +520,7 @@ def _cmd_delete(args: argparse.Namespace) -> int:
     if not found:
         raise ItemNotFoundError()
     keychain.delete(found[0])
-    _print_item(found[0], sys.stdout)
+    _print_item(found[0], sys.stdout, _keychain_name(keychain))
     print("password has been deleted.")
     return 0
 
@@ -449,16 +552,16 @@ def _read_secret(what: str) -> bytes:
 
 
 def _secret_text(data: bytes) -> str:
-    """The password as ``security -w`` prints it: text, or lowercase hex if not printable.
+    """The password as ``security -w`` prints it.
 
-    Hex when the bytes are not UTF-8 or hold a control character other than
-    tab (a newline inside a password would otherwise break line-based use).
+    The bytes themselves when every one is printable ASCII (0x20..0x7E, as C's
+    ``isprint``); otherwise the whole password as lowercase hex, two digits a
+    byte, so a password with a newline, a tab or any non-ASCII character
+    (UTF-8 included) comes out as hex, exactly as Apple's tool prints it.
     """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.hex()
-    return text if text.replace("\t", " ").isprintable() else data.hex()
+    if all(0x20 <= byte <= 0x7E for byte in data):
+        return data.decode("ascii")
+    return data.hex()
 
 
 def _name(item: ItemDescription) -> str:
@@ -468,43 +571,153 @@ def _name(item: ItemDescription) -> str:
     return f"{account}@{where}" if account else str(where)
 
 
-# -- the `security`-like attribute listing --------------------------------------
+# -- the attribute block of `security find-*-password` ------------------------------
+#
+# Facts from Apple's SecurityTool sources (SecurityTool/macOS/keychain_utilities.c:
+# print_keychain_item_attributes, print_buffer, print_uint32) and the schema the
+# file-based keychain stores (Schema.m4): every attribute of the class is printed,
+# in ascending attribute ID (label = 7 and alias = 8 first, then the four-character
+# codes in order), with its stored format; an attribute the item does not have
+# prints as <NULL>.
+
+#: (attribute ID printed, format, key of the SecItem attribute dictionary)
+_GENP_SCHEMA: tuple[tuple[int | str, str, str], ...] = (
+    (7, "blob", "labl"),
+    (8, "blob", "alis"),
+    ("acct", "blob", "acct"),
+    ("cdat", "timedate", "cdat"),
+    ("crtr", "uint32", "crtr"),
+    ("cusi", "sint32", "cusi"),
+    ("desc", "blob", "desc"),
+    ("gena", "blob", "gena"),
+    ("icmt", "blob", "icmt"),
+    ("invi", "sint32", "invi"),
+    ("mdat", "timedate", "mdat"),
+    ("nega", "sint32", "nega"),
+    ("prot", "blob", "prot"),
+    ("scrp", "sint32", "scrp"),
+    ("svce", "blob", "svce"),
+    ("type", "uint32", "type"),
+)
+_INET_SCHEMA: tuple[tuple[int | str, str, str], ...] = (
+    (7, "blob", "labl"),
+    (8, "blob", "alis"),
+    ("acct", "blob", "acct"),
+    ("atyp", "blob", "atyp"),
+    ("cdat", "timedate", "cdat"),
+    ("crtr", "uint32", "crtr"),
+    ("cusi", "sint32", "cusi"),
+    ("desc", "blob", "desc"),
+    ("icmt", "blob", "icmt"),
+    ("invi", "sint32", "invi"),
+    ("mdat", "timedate", "mdat"),
+    ("nega", "sint32", "nega"),
+    ("path", "blob", "path"),
+    ("port", "uint32", "port"),
+    ("prot", "blob", "prot"),
+    ("ptcl", "uint32", "ptcl"),
+    ("scrp", "sint32", "scrp"),
+    ("sdmn", "blob", "sdmn"),
+    ("srvr", "blob", "srvr"),
+    ("type", "uint32", "type"),
+)
+
+#: The ``version:`` line: the key blob version of a ``.keychain-db`` keychain
+#: (512, macOS 10.12 and later).  secitem cannot ask the keychain for it.
+KEYCHAIN_VERSION = 512
 
 
-def _print_item(item: Item[Any], out: TextIO) -> None:
-    """Print an item's attributes in the layout of ``security find-*-password``."""
-    cls = str(item.item_class.value)
-    print(f'class: "{cls}"', file=out)
-    print("attributes:", file=out)
-    for key in sorted(item.raw):
-        if key == "class":
-            continue
-        line = _attribute_line(key, item.raw[key])
-        if line is not None:
-            print(f"    {line}", file=out)
+def apple_buffer(data: bytes) -> str:
+    """``data`` as Apple's ``print_buffer`` writes it (``security``'s one value encoder).
+
+    A byte is plain when it is printable ASCII other than backslash.  If any
+    byte is not plain: ``0x`` and every byte as two uppercase hex digits, then
+    one space (two when plain bytes follow).  If any byte is plain: the bytes
+    in double quotes, each byte that is not plain as a backslash and three
+    octal digits (``"`` is not escaped).  Empty data gives an empty string.
+    The result is printable ASCII: no byte of an item reaches the terminal.
+    """
+    plain = [0x20 <= byte <= 0x7E and byte != 0x5C for byte in data]
+    out = ""
+    if not all(plain):
+        out = "0x" + data.hex().upper() + (" " if any(plain) else "") + " "
+    if any(plain):
+        text = "".join(
+            chr(byte) if ok else f"\\{byte:03o}" for byte, ok in zip(data, plain, strict=True)
+        )
+        out += f'"{text}"'
+    return out
 
 
-def _attribute_line(key: str, value: object) -> str | None:
-    if isinstance(value, bool):
-        return f'"{key}"<uint32>={int(value)}'
+def _keychain_name(keychain: Keychain) -> str:
+    """What the ``keychain:`` line names.
+
+    ``security`` prints the path of the keychain file the item came from;
+    that question belongs to the deprecated SecKeychain API, which secitem
+    does not bind.  So the line names where the search ran: the emulator's
+    store file (``SECSIM_STORE``), the data-protection keychain, or the
+    file-based keychains of the default search list.
+    """
+    store = os.environ.get("SECSIM_STORE")
+    if store and os.environ.get("SECITEM_LIBRARY"):
+        return store
+    if keychain.data_protection:
+        return "<data-protection keychain>"
+    return "<default search list>"
+
+
+def _print_item(item: Item[Any], out: TextIO, keychain: str) -> None:
+    """Print an item as ``security find-*-password`` prints it (without ``-w``)."""
+    code = str(item.item_class.value)
+    schema = _INET_SCHEMA if code == "inet" else _GENP_SCHEMA
+    lines = [
+        f"keychain: {apple_buffer(os.fsencode(keychain))}",
+        f"version: {KEYCHAIN_VERSION}",
+        f"class: {apple_buffer(code.encode('ascii'))}",
+        "attributes:",
+    ]
+    for attribute, form, key in schema:
+        name = _uint32(attribute if isinstance(attribute, int) else _code_bytes(attribute))
+        value = item.raw.get(key)
+        shown = "<NULL>" if value is None else apple_buffer(_value_bytes(value, form, key))
+        lines.append(f"    {name}<{form}>={shown}")
+    print("\n".join(lines), file=out)
+
+
+def _uint32(value: int | bytes) -> str:
+    """Apple's ``print_uint32``: the four big-endian bytes through ``print_buffer``."""
     if isinstance(value, int):
-        return f'"{key}"<uint32>={value}'
+        value = (value & 0xFFFFFFFF).to_bytes(4, "big")
+    return apple_buffer(value)
+
+
+def _code_bytes(code: str) -> bytes:
+    """A four-character code's bytes (Mac OS Roman, as FourCharCodes are)."""
+    try:
+        return code.encode("mac_roman")
+    except UnicodeEncodeError:
+        return code.encode("utf-8")
+
+
+def _value_bytes(value: object, form: str, key: str) -> bytes:
+    """The bytes the file-based keychain stores for one attribute value."""
+    if form == "timedate" and isinstance(value, _dt.datetime):
+        # CSSM time: "YYYYMMDDhhmmssZ" and its terminating NUL, in UTC.
+        return value.astimezone(_dt.UTC).strftime("%Y%m%d%H%M%SZ").encode("ascii") + b"\0"
+    if isinstance(value, bool | int):
+        return (int(value) & 0xFFFFFFFF).to_bytes(4, "big")
     if isinstance(value, str):
-        return f'"{key}"<blob>={_quoted(value)}'
-    if isinstance(value, bytes):
-        try:
-            return f'"{key}"<blob>={_quoted(value.decode("utf-8"))}'
-        except UnicodeDecodeError:
-            return f'"{key}"<blob>=0x{value.hex().upper()}'
+        # A four-character code given as text (ptcl 'htps', atyp 'form') is its four bytes.
+        if form in ("uint32", "sint32") or key == "atyp":
+            code = _code_bytes(value)
+            if len(code) == 4:
+                return code
+        return value.encode("utf-8", "surrogatepass")
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
     if isinstance(value, _dt.datetime):
-        stamp = value.astimezone(_dt.UTC).strftime("%Y%m%d%H%M%SZ")
-        return f'"{key}"<timedate>="{stamp}"'
-    return None
-
-
-def _quoted(text: str) -> str:
-    """``text`` in double quotes, JSON-escaped, with no character a terminal acts on."""
-    return _escape_unprintable(json.dumps(text, ensure_ascii=False))
+        return value.isoformat().encode("ascii")
+    return str(value).encode("utf-8", "surrogatepass")
 
 
 def _escape_unprintable(text: str, keep: str = "") -> str:

@@ -60,7 +60,7 @@ def test_generic_password_lifecycle(run: Run) -> None:
     assert 'class: "genp"' in attrs.stdout
     assert '"acct"<blob>="alice"' in attrs.stdout
     assert '"svce"<blob>="svc"' in attrs.stdout
-    assert '"labl"<blob>="Label"' in attrs.stdout
+    assert '    0x00000007 <blob>="Label"\n' in attrs.stdout  # the label, as security prints it
     assert "pw-1" not in attrs.stdout + attrs.stderr
 
     gone = run("delete-generic-password", "-s", "svc", "-a", "alice")
@@ -100,7 +100,11 @@ def test_secret_read_from_stdin_exactly(run: Run) -> None:
     assert (
         run("add-generic-password", "-s", "svc", "-a", "a", stdin=secret + "\r\n").returncode == 0
     )
-    assert run("find-generic-password", "-s", "svc", "-w").stdout == secret + "\n"
+    # -w as security prints it: not all printable ASCII (a tab, UTF-8), so lowercase hex
+    assert run("find-generic-password", "-s", "svc", "-w").stdout == (secret.encode().hex() + "\n")
+    ascii_secret = ' a "b" \\c '
+    assert run("add-generic-password", "-s", "ascii", "-a", "a", stdin=ascii_secret).returncode == 0
+    assert run("find-generic-password", "-s", "ascii", "-w").stdout == ' a "b" \\c \n'  # raw
     # only one trailing newline is removed
     assert run("add-generic-password", "-s", "two", "-a", "a", stdin="x\n\n").returncode == 0
     assert run("find-generic-password", "-s", "two", "-w").stdout == "780a\n"  # hex: newline

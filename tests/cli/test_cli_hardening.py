@@ -39,6 +39,7 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         (("add-generic-password", "-s", "x", f"--password={CANARY}"), "--password"),
         (("add-generic-password", "-s", "x", f"-W{CANARY}"), "-W"),
         (("add-generic-password", "-s", "x", f"-U={CANARY}"), "-U: takes no value"),
+        ((CANARY, f"-g={CANARY}"), "-g: takes no value"),  # the unknown command is not named
         (("add-internet-password", "-s", "x", "-P", CANARY), "not a port number"),
         (("add-internet-password", "-s", "x", "-r", CANARY), "not a protocol value"),
     ],
