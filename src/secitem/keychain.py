@@ -17,8 +17,12 @@ SecItem API behave differently per keychain (facts section 7):
   update attributes are checked against the item class before the call
   (Apple answers errSecNoSuchAttr only after the fact).
 * ``upsert`` adds, and on ``DuplicateItemError`` updates the stored item in
-  place, matched by its identity attributes only: race-safe, never
-  delete-then-add.
+  place, matched by its identity attributes only, adding again if another
+  writer deleted it in between: race-safe, never delete-then-add.
+* The macOS file-based keychain silently ignores ``access_group`` and
+  ``accessible`` (and ``access_control`` in queries and updates); where a
+  call can reach it they are refused with an
+  :class:`~secitem.items.InvalidQueryError` naming the field.
 * Every return key is a real boolean (Apple's data-protection keychain
   rejects ``1``), and the added item's reference that the file-based
   keychain hands back is never leaked (``add`` asks for a persistent
