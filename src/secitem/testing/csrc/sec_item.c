@@ -1819,11 +1819,15 @@ static bool enter(const char *fn, CFTypeRef dict, CFTypeRef dict2, OSStatus *st)
     return true;
 }
 
-static void leave(void)
+/* End the call: write the store if it changed.  A failed write rolls the
+ * keychain back and turns the call's status into errSecIO (issue #11,
+ * item 4: never report success for a change that was not saved). */
+static OSStatus leave(OSStatus st)
 {
-    sec_store_end(g_modified);
+    OSStatus wst = sec_store_end(g_modified);
     g_modified = false;
     sec_unlock();
+    return wst != errSecSuccess ? wst : st;
 }
 
 SECSIM_EXPORT OSStatus SecItemAdd(CFDictionaryRef attributes, CFTypeRef *result)
@@ -1850,7 +1854,7 @@ SECSIM_EXPORT OSStatus SecItemAdd(CFDictionaryRef attributes, CFTypeRef *result)
         }
     }
     qd_free(&q);
-    leave();
+    st = leave(st);
     hand_back(st, obj, result);
     return st;
 }
@@ -1892,7 +1896,7 @@ SECSIM_EXPORT OSStatus SecItemCopyMatching(CFDictionaryRef query, CFTypeRef *res
         }
     }
     qd_free(&q);
-    leave();
+    st = leave(st);
     hand_back(st, obj, result);
     return st;
 }
@@ -1911,7 +1915,7 @@ SECSIM_EXPORT OSStatus SecItemUpdate(CFDictionaryRef query, CFDictionaryRef attr
         st = shim_modify(OP_UPDATE, &q, &u);
     qd_free(&u);
     qd_free(&q);
-    leave();
+    st = leave(st);
     return st;
 }
 
@@ -1927,6 +1931,6 @@ SECSIM_EXPORT OSStatus SecItemDelete(CFDictionaryRef query)
     else
         st = shim_modify(OP_DELETE, &q, NULL);
     qd_free(&q);
-    leave();
+    st = leave(st);
     return st;
 }

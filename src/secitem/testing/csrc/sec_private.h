@@ -225,9 +225,11 @@ void sec_unlock(void);
 /* Pending fault for a SecItem function: true and *status if one was armed
  * (it is consumed). */
 bool sec_take_fault(const char *function, OSStatus *status);
-/* Begin / end a keychain transaction (reload / write the store file). */
+/* Begin / end a keychain transaction (reload / write the store file).
+ * sec_store_end returns errSecIO when the changes could not be written: the
+ * store file and the in-memory keychain are then as before the call. */
 OSStatus sec_store_begin(void);
-void sec_store_end(bool modified);
+OSStatus sec_store_end(bool modified);
 
 void sec_kc_append(sitem *it);       /* assigns a fresh rowid */
 void sec_kc_remove_at(size_t idx);   /* frees the item */

@@ -5,10 +5,25 @@
  * Persistence (SECSIM_STORE=/path/file): every SecItem call takes an
  * exclusive flock on "/path/file.lock", reloads the file when its
  * generation number differs from the one loaded, runs, and (if it changed
- * anything) writes "/path/file.tmp.<pid>", fsyncs it, renames it over the
- * file and fsyncs the directory.  A process killed mid-write leaves the
- * previous file intact.  Rowids come from a counter kept in the file, so
- * they stay unique across processes.
+ * anything) writes the new state.  A write, with the store lock held:
+ *   1. removes stale temporaries "/path/file.tmp.<digits>": a writer holds
+ *      an flock on its temporary while it writes it, so one whose flock can
+ *      be taken belongs to a writer that died (killed mid-write);
+ *   2. creates "/path/file.tmp.<pid>" (O_EXCL, O_NOFOLLOW, mode 0600 whatever
+ *      the umask), flocks it, writes it, fsyncs and closes it;
+ *   3. renames it over the file (the commit point) and fsyncs the directory.
+ * If any step up to the rename fails, the temporary is removed, the file is
+ * as before, the in-memory keychain is reloaded from it and the call that
+ * changed something returns errSecIO (-36).  A process killed mid-write
+ * leaves the previous file intact.  Rowids come from a counter kept in the
+ * file, so they stay unique across processes.
+ *
+ * Loading never trusts the file: every length is checked against the bytes
+ * left, and a value must be one the engines can have written (a known
+ * attribute name, once per item; strings in strict UTF-8; booleans 0 or 1;
+ * an access control with a known protection; rowids inside the counter), so
+ * that every CF object later made from it can be made.  Anything else makes
+ * the call return errSecIO (-36), never an abort.
  *
  * File format (all integers little-endian):
  *   "SECSIMKC" u32 version(1) u64 generation i64 next_rowid u32 item_count
@@ -17,8 +32,10 @@
  *          STR/DATA: u32 len, bytes;  INT/BOOL: i64;  DBL/DATE: f64 bits;
  *          ACCC: i64 flags, u32 len, protection bytes
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +64,8 @@ static struct {
     int lockfd;
     uint64_t gen;      /* generation of the file content loaded in g_kc */
     bool loaded;
-} g_store = { NULL, -1, 0, false };
+    int64_t rowid_before; /* g_kc.next_rowid when the call began */
+} g_store = { NULL, -1, 0, false, 1 };
 
 /* ------------------------------------------------------------------ */
 /* primary-key index */
@@ -408,6 +426,95 @@ static void serialize(sbuf *b, uint64_t gen)
     }
 }
 
+/* A value the engines can have written, so that every CF object later made
+ * from it (sval_to_cf, the synthesized access control) can be made. */
+static bool loaded_value_ok(const sval *v)
+{
+    switch (v->tag) {
+    case SV_STR: {
+        /* Strict UTF-8, by the same rule CFString applies. */
+        CFStringRef s = CFStringCreateWithBytes(NULL, v->p, (CFIndex)v->n, kCFStringEncodingUTF8, false);
+        if (s == NULL)
+            return false;
+        CFRelease(s);
+        return true;
+    }
+    case SV_BOOL:
+        return v->i == 0 || v->i == 1;
+    case SV_ACCC:
+        /* Only a protection constant can be stored on an item. */
+        return sec_protection_constant((const char *)v->p, v->n) != NULL;
+    default:
+        return true;
+    }
+}
+
+/* One attribute into it; false (nothing added) if corrupt. */
+static bool load_attr(rbuf *r, sitem *it)
+{
+    char key[5] = { 0 };
+    if (!rb_get(r, key, 4))
+        return false;
+    /* A known attribute name (so ASCII, no NUL), at most once per item. */
+    if (sec_attr_lookup(key, 4) == NULL || item_get(it, key) != NULL)
+        return false;
+    sval v = { 0 };
+    v.tag = rb_u8(r);
+    switch (v.tag) {
+    case SV_STR:
+    case SV_DATA:
+        v.p = rb_bytes(r, &v.n);
+        break;
+    case SV_INT:
+    case SV_BOOL:
+        v.i = (int64_t)rb_u64(r);
+        break;
+    case SV_DBL:
+    case SV_DATE:
+        v.d = rb_f64(r);
+        break;
+    case SV_ACCC:
+        v.i = (int64_t)rb_u64(r);
+        v.p = rb_bytes(r, &v.n);
+        break;
+    default:
+        r->bad = true;
+        break;
+    }
+    if (r->bad || !loaded_value_ok(&v)) {
+        sval_free(&v);
+        return false;
+    }
+    item_set(it, key, v);
+    return true;
+}
+
+/* One item; NULL if corrupt. */
+static sitem *load_item(rbuf *r, int64_t next_rowid)
+{
+    uint8_t impl = rb_u8(r), cls = rb_u8(r);
+    int64_t rowid = (int64_t)rb_u64(r);
+    if (r->bad || (impl != IMPL_FB && impl != IMPL_DP) || cls >= CLS_COUNT || rowid < 1 || rowid >= next_rowid)
+        return NULL;
+    sitem *it = item_new(impl, cls);
+    it->rowid = rowid;
+    it->data = rb_bytes(r, &it->dlen);
+    uint32_t nattrs = rb_u32(r);
+    /* Each name at most once: no item has more attributes than the schema. */
+    bool ok = !r->bad && nattrs <= sec_attr_count();
+    for (uint32_t j = 0; ok && j < nattrs; j++)
+        ok = load_attr(r, it);
+    if (!ok) {
+        item_free(it);
+        return NULL;
+    }
+    if (it->dlen == 0) {
+        free(it->data); /* as item_set_data keeps it: no buffer for no secret */
+        it->data = NULL;
+    }
+    return it;
+}
+
 /* Parse a whole file into g_kc; false (g_kc untouched) if it is corrupt. */
 static bool deserialize(const uint8_t *p, size_t len, uint64_t *gen_out)
 {
@@ -420,56 +527,26 @@ static bool deserialize(const uint8_t *p, size_t len, uint64_t *gen_out)
     uint64_t gen = rb_u64(&r);
     int64_t next_rowid = (int64_t)rb_u64(&r);
     uint32_t count = rb_u32(&r);
-    if (r.bad)
+    /* The counter is only ever incremented from 1, and must not overflow
+     * (sec_kc_append). */
+    if (r.bad || next_rowid < 1 || next_rowid == INT64_MAX)
         return false;
     sitem **items = NULL;
-    size_t n = 0;
-    for (uint32_t i = 0; i < count && !r.bad; i++) {
-        uint8_t impl = rb_u8(&r), cls = rb_u8(&r);
-        sitem *it = item_new(impl, cls);
-        it->rowid = (int64_t)rb_u64(&r);
-        it->data = rb_bytes(&r, &it->dlen);
-        uint32_t nattrs = rb_u32(&r);
-        for (uint32_t j = 0; j < nattrs && !r.bad; j++) {
-            char key[5] = { 0 };
-            rb_get(&r, key, 4);
-            sval v = { 0 };
-            v.tag = rb_u8(&r);
-            switch (v.tag) {
-            case SV_STR:
-            case SV_DATA:
-                v.p = rb_bytes(&r, &v.n);
-                break;
-            case SV_INT:
-            case SV_BOOL:
-                v.i = (int64_t)rb_u64(&r);
-                break;
-            case SV_DBL:
-            case SV_DATE:
-                v.d = rb_f64(&r);
-                break;
-            case SV_ACCC:
-                v.i = (int64_t)rb_u64(&r);
-                v.p = rb_bytes(&r, &v.n);
-                break;
-            default:
-                r.bad = true;
-                break;
-            }
-            if (r.bad) {
-                sval_free(&v);
-                break;
-            }
-            item_set(it, key, v);
+    size_t n = 0, cap = 0;
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < count; i++) {
+        sitem *it = load_item(&r, next_rowid);
+        if (it == NULL) {
+            ok = false;
+            break;
         }
-        if (impl != IMPL_FB && impl != IMPL_DP)
-            r.bad = true;
-        if (cls >= CLS_COUNT)
-            r.bad = true;
-        items = sec_xrealloc(items, (n + 1) * sizeof *items);
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            items = sec_xrealloc(items, cap * sizeof *items);
+        }
         items[n++] = it;
     }
-    if (r.bad || r.pos != r.len) {
+    if (!ok || r.bad || r.pos != r.len) {
         for (size_t i = 0; i < n; i++)
             item_free(items[i]);
         free(items);
@@ -493,13 +570,19 @@ static char *path_with(const char *suffix)
     return s;
 }
 
-/* Read the whole store file: 1 ok, 0 absent, -1 error. */
+/* Read the whole store file: 1 ok, 0 absent, -1 error (also when it is not
+ * a regular file: a FIFO would block, a directory cannot be a store). */
 static int read_file(uint8_t **out, size_t *len)
 {
-    int fd = open(g_store.path, O_RDONLY | O_CLOEXEC);
+    int fd = open(g_store.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? 0 : -1;
-    size_t cap = 4096, n = 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
     uint8_t *buf = sec_xmalloc(cap);
     for (;;) {
         if (n == cap) {
@@ -524,13 +607,39 @@ static int read_file(uint8_t **out, size_t *len)
     return 1;
 }
 
+/* Test hook (secsim_fail_store_write): the step at which the next write
+ * fails with EIO. */
+enum { WF_NONE, WF_OPEN, WF_WRITE, WF_FSYNC, WF_CLOSE, WF_RENAME };
+static const char *const write_step_names[] = { "", "open", "write", "fsync", "close", "rename" };
+static int g_write_fault;
+
+static bool injected(int step)
+{
+    if (g_write_fault != step)
+        return false;
+    g_write_fault = WF_NONE;
+    errno = EIO;
+    return true;
+}
+
 static bool write_all(int fd, const uint8_t *p, size_t n)
 {
+    if (g_write_fault == WF_WRITE && n > 1) {
+        /* A short write followed by an error. */
+        size_t half = n / 2;
+        if (!write_all(fd, p, half))
+            return false;
+        return !injected(WF_WRITE);
+    }
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
+            return false;
+        }
+        if (w == 0) { /* no progress: treat as a full disk, never spin */
+            errno = ENOSPC;
             return false;
         }
         p += w;
@@ -539,33 +648,85 @@ static bool write_all(int fd, const uint8_t *p, size_t n)
     return true;
 }
 
+/* The store's directory and the name of the file in it. */
+static void store_dir_base(char **dir, const char **base)
+{
+    char *d = (char *)sec_memdup(g_store.path, strlen(g_store.path));
+    char *slash = strrchr(d, '/');
+    *base = slash ? g_store.path + (slash - d) + 1 : g_store.path;
+    if (slash == d)
+        slash[1] = '\0';
+    else if (slash != NULL)
+        *slash = '\0';
+    else
+        strcpy(d, ".");
+    *dir = d;
+}
+
+/* With the store lock held: remove the temporaries "<base>.tmp.<digits>"
+ * that no writer holds (their writer died before the rename).  Every
+ * writer keeps an flock on its temporary until it closes it, so a temporary
+ * whose flock can be taken is stale: decided by lock, not by age or pid. */
+static void remove_stale_temps(void)
+{
+    char *dir;
+    const char *base;
+    store_dir_base(&dir, &base);
+    DIR *d = opendir(dir);
+    free(dir);
+    if (d == NULL)
+        return;
+    size_t bl = strlen(base);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *nm = e->d_name;
+        if (strncmp(nm, base, bl) != 0 || strncmp(nm + bl, ".tmp.", 5) != 0)
+            continue;
+        const char *digits = nm + bl + 5;
+        if (*digits == '\0' || digits[strspn(digits, "0123456789")] != '\0')
+            continue;
+        int fd = openat(dirfd(d), nm, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            continue; /* a symlink or gone: not a temporary of ours */
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+            unlinkat(dirfd(d), nm, 0);
+        close(fd);
+    }
+    closedir(d);
+}
+
+/* Write the keychain as generation gen: true once the rename is done.  On
+ * false the file is as it was and no temporary is left behind. */
 static bool write_file(uint64_t gen)
 {
+    remove_stale_temps();
     sbuf b = { 0 };
     serialize(&b, gen);
     char suffix[48];
     snprintf(suffix, sizeof suffix, ".tmp.%ld", (long)getpid());
     char *tmp = path_with(suffix);
+    unlink(tmp); /* ours, so stale: this process holds the store lock */
     bool ok = false;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = injected(WF_OPEN) ? -1 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0) {
-        ok = write_all(fd, b.p, b.len) && fsync(fd) == 0;
-        ok = (close(fd) == 0) && ok;
-        if (ok)
-            ok = rename(tmp, g_store.path) == 0;
+        /* 0600 whatever the umask; the flock marks the temporary as live. */
+        ok = fchmod(fd, 0600) == 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+        ok = ok && write_all(fd, b.p, b.len);
+        ok = ok && !injected(WF_FSYNC) && fsync(fd) == 0;
+        bool closed = close(fd) == 0;
+        ok = ok && closed && !injected(WF_CLOSE);
+        ok = ok && !injected(WF_RENAME) && rename(tmp, g_store.path) == 0;
         if (!ok)
             unlink(tmp);
     }
     if (ok) {
-        /* Make the rename itself durable. */
-        char *dir = (char *)sec_memdup(g_store.path, strlen(g_store.path));
-        char *slash = strrchr(dir, '/');
-        if (slash == dir)
-            slash[1] = '\0';
-        else if (slash != NULL)
-            *slash = '\0';
-        else
-            strcpy(dir, ".");
+        /* Make the rename itself durable.  The rename was the commit point
+         * (every process already sees the new state), so a failure here
+         * cannot be undone and is not reported. */
+        char *dir;
+        const char *base;
+        store_dir_base(&dir, &base);
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
             fsync(dfd);
@@ -575,6 +736,7 @@ static bool write_file(uint64_t gen)
     }
     free(tmp);
     free(b.p);
+    g_write_fault = WF_NONE; /* one write, one chance */
     return ok;
 }
 
@@ -649,21 +811,39 @@ OSStatus sec_store_begin(void)
         store_unlock();
         return errSecIO;
     }
+    g_store.rowid_before = g_kc.next_rowid;
     return errSecSuccess;
 }
 
-void sec_store_end(bool modified)
+/* With the flock held, after a failed write: the file still holds the state
+ * from before the call, so load it again. */
+static void store_roll_back(void)
+{
+    g_kc.next_rowid = g_store.rowid_before; /* kept if there is no file yet */
+    g_store.loaded = false;
+    uint64_t gen;
+    if (!store_refresh(&gen)) {
+        kc_clear(); /* unreadable now: the next call reloads or fails */
+        g_store.loaded = false;
+    }
+}
+
+OSStatus sec_store_end(bool modified)
 {
     if (g_store.path == NULL)
-        return;
+        return errSecSuccess;
+    OSStatus st = errSecSuccess;
     if (modified) {
         uint64_t gen = g_store.gen + 1;
-        if (write_file(gen))
+        if (write_file(gen)) {
             g_store.gen = gen;
-        else
-            g_store.loaded = false; /* reload next time: the file still has the old state */
+        } else {
+            store_roll_back();
+            st = errSecIO;
+        }
     }
     store_unlock();
+    return st;
 }
 
 static void store_attach(const char *path)
@@ -689,6 +869,7 @@ static void reset_locked(bool wipe)
     g_sec.locked = 0;
     g_sec.user_response = 0;
     memset(g_faults, 0, sizeof g_faults);
+    g_write_fault = WF_NONE;
     kc_clear();
     store_attach(getenv("SECSIM_STORE"));
     if (wipe && g_store.path != NULL) {
@@ -799,4 +980,17 @@ SECSIM_EXPORT void secsim_fail_next(const char *function, int32_t status)
     sec_unlock();
     secsim_fatal("secsim_fail_next: unknown function \"%s\" (expected SecItemAdd, SecItemCopyMatching, "
                  "SecItemUpdate or SecItemDelete)", function);
+}
+
+SECSIM_EXPORT void secsim_fail_store_write(const char *step)
+{
+    int found = -1;
+    for (int i = 0; i < (int)(sizeof write_step_names / sizeof write_step_names[0]); i++)
+        if (strcmp(write_step_names[i], step ? step : "") == 0)
+            found = i;
+    if (found < 0)
+        secsim_fatal("secsim_fail_store_write: unknown step \"%s\" (expected open, write, fsync, close or rename)", step);
+    sec_lock();
+    g_write_fault = found;
+    sec_unlock();
 }
