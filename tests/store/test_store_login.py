@@ -351,3 +351,18 @@ def test_callbacks_must_keep_their_contract(store: CredentialStore) -> None:
     with pytest.raises(QueryTypeError, match="True or False"):
         store.login(User(ALICE), lambda c: "yes")  # type: ignore[arg-type,return-value]
     assert store.get() is None
+
+
+def test_logout_forgets_all_it_can_when_one_delete_fails(store: CredentialStore, sim: Any) -> None:
+    """issue #11 item 8, same class in delete(): the first failing deletion stopped the
+    logout, leaving the other accounts stored.  Now every item is tried and the first
+    error is raised at the end."""
+    store.save(ALICE)
+    store.save(Credential("bob", "b"))
+    sim.lib.secsim_fail_next(b"SecItemDelete", errSecWrPerm)
+    with pytest.raises(KeychainError) as info:
+        store.delete()
+    assert info.value.status == errSecWrPerm
+    assert len(store.accounts()) == 1  # the other one is gone
+    assert store.delete() is True
+    assert store.accounts() == []

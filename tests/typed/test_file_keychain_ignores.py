@@ -202,3 +202,21 @@ def test_credential_store_refuses_them_when_created(options: dict[str, Any], nam
     CredentialStore(service=SVC, keychain=Keychain(platform="ios"), **options)
     if "access_control" not in options:
         CredentialStore(service=SVC, keychain=_fb(), synchronizable=True, **options)
+
+
+def test_upsert_with_access_control_updates_only_the_data_protection_item(sim: Any) -> None:
+    """issue #11 item 14, same class in upsert: an access control sends the add to the
+    data-protection keychain, but the update step searched both keychains and also
+    overwrote a file-based twin (which ignores the access control)."""
+    sim.lib.secsim_set_access_groups(b"T.app")
+    kc = _fb()
+    kc.add(GenericPassword(service=SVC, account="a"), "file-based")
+    policy = AccessPolicy(AccessControlFlags.USER_PRESENCE)
+    protected = GenericPassword(service=SVC, account="a", access_control=policy)
+    assert kc.upsert(protected, "first") is True  # no DP item yet: added there
+    assert kc.upsert(protected, "second") is False  # updated in place
+    dp = Keychain(platform="macos", data_protection=True)
+    assert dp.get(GenericPassword(service=SVC, account="a")).data == b"second"
+    file_based = Keychain(platform="macos")
+    items = file_based.find(GenericPassword(service=SVC, account="a"), data=True)
+    assert sorted(i.data or b"" for i in items) == [b"file-based", b"second"]
