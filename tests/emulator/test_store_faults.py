@@ -93,7 +93,10 @@ def test_access_control_with_bad_protection_is_io_error(tmp_path: Path, protecti
         out = ffi.new("CFTypeRef *")
         st = lib.SecItemCopyMatching(q, out)
         if out[0] != ffi.NULL:
-            lib.CFHash(out[0]); lib.CFRelease(out[0])
+            for v in simlib.from_cf(ffi, lib, out[0]).values():
+                if isinstance(v, ffi.CData):  # the SecAccessControl
+                    lib.CFHash(v)
+            lib.CFRelease(out[0])
         lib.CFRelease(q)
         print(st)
     """
@@ -149,6 +152,26 @@ def test_duplicate_attribute_and_huge_counts_are_io_errors(tmp_path: Path) -> No
     off = 32 + 1 + 1 + 8 + 4 + len(parse(raw).items[0].data)
     store.write_bytes(raw[:off] + struct.pack("<I", 0xFFFFFFFF) + raw[off + 4 :])
     assert run(ALL_CALLS, store) == "-36 -36 -36 -36"
+
+
+@pytest.mark.parametrize("case", ["protection-not-a-constant", "access-control-disagrees"])
+def test_data_protection_item_without_its_access_invariants_is_io_error(
+    tmp_path: Path, case: str
+) -> None:
+    """Issue #11 item 3, same class (found by the libFuzzer run): a
+    data-protection item whose protection (pdmn) is no constant, or whose
+    access control names another protection, was loaded; every update of it
+    then failed with -50.  Items are written with those invariants, so a
+    file without them is corruption (-36)."""
+    store = tmp_path / "kc.bin"
+    _seed(store)
+    s = parse(store.read_bytes())
+    dp = next(it for it in s.items if any(a.tag == ACCC for a in it.attrs))
+    pdmn = next(a for a in dp.attrs if a.key == b"pdmn")
+    pdmn.blob = b"\0\0" if case == "protection-not-a-constant" else b"ak"
+    store.write_bytes(build(s))
+    code = 'print(update({"class": "genp", "nleg": True}, {"labl": "x"}))'
+    assert run(code, store, SECSIM_ACCESS_GROUPS=_helpers.APP_GROUP) == "-36"
 
 
 def test_store_path_that_is_a_fifo_is_io_error(tmp_path: Path) -> None:

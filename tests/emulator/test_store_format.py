@@ -170,7 +170,7 @@ def _raw_mutation(rng: random.Random, raw: bytes) -> bytes:
 
 def _structured_mutation(rng: random.Random, store: Store) -> bytes:
     items = store.items
-    kind = rng.randrange(12)
+    kind = rng.randrange(13)
     it = rng.choice(items) if items else None
     a = rng.choice(it.attrs) if it is not None and it.attrs else None
     count = None
@@ -205,6 +205,9 @@ def _structured_mutation(rng: random.Random, store: Store) -> bytes:
         items.append(Item(it.impl, it.cls, it.rowid, it.data, list(it.attrs)))
     elif kind == 11:  # a version we do not know
         store.version = rng.choice([0, 2, 0xFFFFFFFF])
+    elif kind == 12 and a is not None:  # another valid string (a protection that is no constant...)
+        a.tag = STR
+        a.blob = rng.choice([b"", b"\0\0", b"zz", b"ak", b"dk", b"x" * 300])
     return build(store, count=count)
 
 

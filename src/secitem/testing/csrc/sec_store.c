@@ -21,9 +21,11 @@
  * Loading never trusts the file: every length is checked against the bytes
  * left, and a value must be one the engines can have written (a known
  * attribute name, once per item; strings in strict UTF-8; booleans 0 or 1;
- * an access control with a known protection; rowids inside the counter), so
- * that every CF object later made from it can be made.  Anything else makes
- * the call return errSecIO (-36), never an abort.
+ * an access control with a known protection; rowids inside the counter; a
+ * data-protection item with the access invariants it is written with), so
+ * that every CF object later made from it can be made and every call
+ * answers as on a file the engines wrote.  Anything else makes the call
+ * return errSecIO (-36), never an abort.
  *
  * File format (all integers little-endian):
  *   "SECSIMKC" u32 version(1) u64 generation i64 next_rowid u32 item_count
@@ -489,6 +491,27 @@ static bool load_attr(rbuf *r, sitem *it)
     return true;
 }
 
+/* The access invariants every data-protection item is written with
+ * (dp_check_access in sec_item.c, facts 4.11, 5.14): a protection that is
+ * one of the constants, an access control that agrees with it, and no
+ * synchronizable item with access-control flags.  An item without them
+ * could load, yet every update of it would fail with errSecParam. */
+static bool loaded_access_ok(const sitem *it)
+{
+    if (it->impl != IMPL_DP)
+        return true;
+    const sval *pd = item_get(it, "pdmn"), *ac = item_get(it, "accc");
+    if (pd != NULL && (pd->tag != SV_STR || sec_protection_constant((const char *)pd->p, pd->n) == NULL))
+        return false;
+    if (ac == NULL)
+        return true;
+    if (ac->tag != SV_ACCC || pd == NULL || !sval_bytes_equal(pd, ac))
+        return false;
+    const sval *sy = item_get(it, "sync");
+    sval zero = sval_int(0);
+    return ac->i == 0 || sy == NULL || sec_dp_equal(K_SYNC, sy, &zero);
+}
+
 /* One item; NULL if corrupt. */
 static sitem *load_item(rbuf *r, int64_t next_rowid)
 {
@@ -504,14 +527,14 @@ static sitem *load_item(rbuf *r, int64_t next_rowid)
     bool ok = !r->bad && nattrs <= sec_attr_count();
     for (uint32_t j = 0; ok && j < nattrs; j++)
         ok = load_attr(r, it);
-    if (!ok) {
+    if (!ok || !loaded_access_ok(it)) {
         item_free(it);
         return NULL;
     }
-    if (it->dlen == 0) {
-        free(it->data); /* as item_set_data keeps it: no buffer for no secret */
-        it->data = NULL;
-    }
+    /* it->data is never NULL here: format 1 does not tell "no secret"
+     * (data == NULL in memory, sec_item.c) from an empty secret, and a
+     * zero-length secret loads as an empty one, so a stored empty password
+     * still reads back as b"" (docs/emulator.md, known gaps). */
     return it;
 }
 
