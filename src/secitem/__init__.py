@@ -1,9 +1,17 @@
 """secitem: Apple Keychain Services (SecItem) for Python.
 
-Importing ``secitem`` loads nothing native: the Security library is opened on
-the first keychain call.
+Start with :class:`CredentialStore`: it runs an app's whole sign-in flow
+(ask once, sign in silently after that, ask again when the password was
+changed elsewhere, forget on logout)::
 
-Layers, from the top:
+    store = CredentialStore(server="api.example.com")
+    credential = store.login(ask_user, check_with_server)
+
+For scripts, three one-line calls on the same items as
+``CredentialStore(service=...)``: :func:`get_password`,
+:func:`set_password` and :func:`delete_password`.
+
+Below that, from the top:
 
 * :class:`Keychain` with typed items (:class:`GenericPassword`,
   :class:`InternetPassword`, :class:`Certificate`, :class:`Key`,
@@ -11,11 +19,17 @@ Layers, from the top:
 * :mod:`secitem.security`: Apple's SecItem functions and kSec* constants,
   with Python values;
 * :mod:`secitem.testing`: the Security framework emulator for tests on Linux.
+
+Every exception secitem raises on purpose is a :class:`SecitemError`.
+Importing ``secitem`` loads nothing native: the Security library is opened
+on the first keychain call.
 """
 
+from secitem._version import __version__
 from secitem.errors import (
     AmbiguousAccountError,
     AuthFailedError,
+    DataNotFetchedError,
     DuplicateItemError,
     InteractionNotAllowedError,
     InvalidQueryError,
@@ -52,6 +66,7 @@ _LAZY: dict[str, str] = {
     "Key": "secitem.items",
     "KeyClass": "secitem.items",
     "KeyType": "secitem.items",
+    "InternetProtocol": "secitem.items",
     "PersistentRef": "secitem.items",
     "Protocol": "secitem.items",
     "Synchronizable": "secitem.items",
@@ -61,6 +76,9 @@ _LAZY: dict[str, str] = {
     "PromptReason": "secitem.store",
     "Keychain": "secitem.keychain",
     "current_platform": "secitem.keychain",
+    "delete_password": "secitem.shortcuts",
+    "get_password": "secitem.shortcuts",
+    "set_password": "secitem.shortcuts",
 }
 
 TYPE_CHECKING = False
@@ -75,17 +93,18 @@ if TYPE_CHECKING:
         GenericPassword,
         Identity,
         InternetPassword,
+        InternetProtocol,
         Item,
         ItemClass,
         Key,
         KeyClass,
         KeyType,
         PersistentRef,
-        Protocol,
         Synchronizable,
         fourcc,
     )
     from secitem.keychain import Keychain, current_platform
+    from secitem.shortcuts import delete_password, get_password, set_password
     from secitem.store import Credential, CredentialStore, PromptReason
 
 
@@ -115,11 +134,13 @@ __all__ = [
     "Certificate",
     "Credential",
     "CredentialStore",
+    "DataNotFetchedError",
     "DuplicateItemError",
     "GenericPassword",
     "Identity",
     "InteractionNotAllowedError",
     "InternetPassword",
+    "InternetProtocol",
     "InvalidQueryError",
     "Item",
     "ItemClass",
@@ -140,11 +161,14 @@ __all__ = [
     "PasswordNotTextError",
     "PersistentRef",
     "PromptReason",
-    "Protocol",
     "QueryTypeError",
     "SecitemError",
     "Synchronizable",
     "UserCanceledError",
+    "__version__",
     "current_platform",
+    "delete_password",
     "fourcc",
+    "get_password",
+    "set_password",
 ]

@@ -201,6 +201,35 @@ CFTypeID SecKeyGetTypeID(void);
 CFTypeID SecCertificateGetTypeID(void);
 CFTypeID SecIdentityGetTypeID(void);
 CFTypeID SecKeychainItemGetTypeID(void);           /* macOS only */
+
+/* SecKey.h, SecCertificate.h, SecIdentity.h, SecImportExport.h (seckey-facts
+   section 1).  Looked up on first call: a library without them still loads. */
+typedef struct __SecKey *SecKeyRef;
+typedef struct __SecCertificate *SecCertificateRef;
+typedef struct __SecIdentity *SecIdentityRef;
+typedef CFStringRef SecKeyAlgorithm;
+typedef CFIndex SecKeyOperationType;               /* CF_ENUM(CFIndex): 8 bytes */
+SecKeyRef SecKeyCreateRandomKey(CFDictionaryRef, CFErrorRef *);
+SecKeyRef SecKeyCopyPublicKey(SecKeyRef);
+CFDictionaryRef SecKeyCopyAttributes(SecKeyRef);
+CFDataRef SecKeyCopyExternalRepresentation(SecKeyRef, CFErrorRef *);
+SecKeyRef SecKeyCreateWithData(CFDataRef, CFDictionaryRef, CFErrorRef *);
+CFDataRef SecKeyCreateSignature(SecKeyRef, SecKeyAlgorithm, CFDataRef, CFErrorRef *);
+Boolean SecKeyVerifySignature(SecKeyRef, SecKeyAlgorithm, CFDataRef, CFDataRef, CFErrorRef *);
+CFDataRef SecKeyCreateEncryptedData(SecKeyRef, SecKeyAlgorithm, CFDataRef, CFErrorRef *);
+CFDataRef SecKeyCreateDecryptedData(SecKeyRef, SecKeyAlgorithm, CFDataRef, CFErrorRef *);
+CFDataRef SecKeyCopyKeyExchangeResult(SecKeyRef, SecKeyAlgorithm, SecKeyRef, CFDictionaryRef,
+                                      CFErrorRef *);
+Boolean SecKeyIsAlgorithmSupported(SecKeyRef, SecKeyOperationType, SecKeyAlgorithm);
+size_t SecKeyGetBlockSize(SecKeyRef);
+SecCertificateRef SecCertificateCreateWithData(CFAllocatorRef, CFDataRef);
+CFDataRef SecCertificateCopyData(SecCertificateRef);
+CFStringRef SecCertificateCopySubjectSummary(SecCertificateRef);
+OSStatus SecCertificateCopyCommonName(SecCertificateRef, CFStringRef *);
+SecKeyRef SecCertificateCopyKey(SecCertificateRef);
+OSStatus SecIdentityCopyCertificate(SecIdentityRef, SecCertificateRef *);
+OSStatus SecIdentityCopyPrivateKey(SecIdentityRef, SecKeyRef *);
+OSStatus SecPKCS12Import(CFDataRef, CFDictionaryRef, CFArrayRef *);
 """
 
 

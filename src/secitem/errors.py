@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AmbiguousAccountError",
     "AuthFailedError",
+    "DataNotFetchedError",
     "DuplicateItemError",
     "InteractionNotAllowedError",
     "InvalidQueryError",
@@ -391,6 +392,14 @@ class AmbiguousAccountError(SecitemError, LookupError):
             "pass account=... to choose one"
         )
         self.accounts = accounts
+
+
+class DataNotFetchedError(SecitemError, LookupError):
+    """``Item.secret`` was read on an item fetched without its data.
+
+    Read the item with ``Keychain.get(query)`` (which fetches the secret by
+    default) or ``Keychain.find(query, data=True)``.
+    """
 
 
 class PasswordNotTextError(SecitemError, ValueError):

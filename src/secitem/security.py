@@ -29,7 +29,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from secitem import _cf, constants
+from secitem import _cf, _seckey, constants
 from secitem._cf import (
     AccessControl,
     Certificate,
@@ -39,6 +39,7 @@ from secitem._cf import (
     KeychainItemRef,
 )
 from secitem._ffi import ffi
+from secitem._seckey import *  # noqa: F403  (SecKey*, SecCertificate*, SecIdentity*, SecPKCS12Import)
 from secitem.constants import *  # noqa: F403  (every public kSec* name)
 from secitem.errors import check, error_for_status
 
@@ -61,6 +62,7 @@ __all__ = [
     "SecItemUpdate",
 ]
 __all__ += constants.__all__
+__all__ += _seckey.__all__
 
 _NULL: Final[Any] = ffi.NULL
 errSecParam: Final = -50

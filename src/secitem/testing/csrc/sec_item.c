@@ -718,7 +718,8 @@ static bool terms_match(const sitem *it, const pquery *q, int impl)
 {
     if (it->cls != q->cls)
         return false;
-    if (q->has_ref && !(q->ref.impl == impl && q->ref.rowid == it->rowid))
+    if (q->has_ref && !(q->ref.rowid == 0 ? sec_object_matches(q->ref.obj, it)
+                                           : q->ref.impl == impl && q->ref.rowid == it->rowid))
         return false;
     if (q->has_pref && q->pref_rowid != it->rowid)
         return false;
@@ -803,6 +804,8 @@ static const char *first_writable_group(void)
 /* Copy attributes and secret of the item a kSecValueRef names. */
 static OSStatus seed_from_ref(const pquery *pq, sitem *it)
 {
+    if (pq->ref.rowid == 0)
+        return sec_object_seed(pq->ref.obj, it);         /* a new SecKey / SecCertificate (sec_key.c) */
     sitem *src = sec_kc_find(pq->ref.impl, pq->ref.rowid);
     if (src == NULL)
         return errSecInvalidItemRef;
@@ -938,10 +941,15 @@ done:
 /* Items of the DP keychain matching a parsed query, in rowid order. */
 static size_t dp_collect(const pquery *pq, bool writable, sitem ***out)
 {
-    sitem **v = sec_xmalloc((g_kc.n ? g_kc.n : 1) * sizeof *v);
+    /* Identities are a join of certificates and keys (sec_cert.c), read-only. */
+    sitem **pool = g_kc.items;
+    size_t total = g_kc.n;
+    if (pq->cls == CLS_IDNT)
+        total = writable ? 0 : sec_identity_view(&pool);
+    sitem **v = sec_xmalloc((total ? total : 1) * sizeof *v);
     size_t n = 0;
-    for (size_t i = 0; i < g_kc.n; i++) {
-        sitem *it = g_kc.items[i];
+    for (size_t i = 0; i < total; i++) {
+        sitem *it = pool[i];
         if (dp_visible(it, writable) && dp_matches(it, pq))
             v[n++] = it;
     }
@@ -1557,11 +1565,13 @@ done:
 
 static size_t fb_collect(const pquery *pq, sitem ***out)
 {
-    sitem **v = sec_xmalloc((g_kc.n ? g_kc.n : 1) * sizeof *v);
+    sitem **pool = g_kc.items;                           /* identities: the join (sec_cert.c) */
+    size_t total = pq->cls == CLS_IDNT ? sec_identity_view(&pool) : g_kc.n;
+    sitem **v = sec_xmalloc((total ? total : 1) * sizeof *v);
     size_t n = 0;
-    for (size_t i = 0; i < g_kc.n; i++) {
-        if (fb_matches(g_kc.items[i], pq)) {
-            v[n++] = g_kc.items[i];
+    for (size_t i = 0; i < total; i++) {
+        if (fb_matches(pool[i], pq)) {
+            v[n++] = pool[i];
             if (pq->limit > 0 && n >= (size_t)pq->limit)
                 break;
         }
@@ -1696,6 +1706,8 @@ static int route(const qdict *q)
         t &= ~T_FB;
     if (str_is(qd_get(q, "agrp"), "com.apple.token"))
         t &= ~T_FB;
+    if (sec_object_dp_only(qd_get(q, "v_Ref")))
+        t &= ~T_FB;                                      /* seckey-facts 4.3 #11: a modern SecKey */
     CFTypeRef pr = qd_get(q, "v_PersistentRef");
     if (pr != NULL)
         t &= pref_is_dp(pr, NULL, NULL) ? ~T_FB : ~T_DP;
@@ -1824,6 +1836,7 @@ static bool enter(const char *fn, CFTypeRef dict, CFTypeRef dict2, OSStatus *st)
  * item 4: never report success for a change that was not saved). */
 static OSStatus leave(OSStatus st)
 {
+    sec_identity_view_free();
     OSStatus wst = sec_store_end(g_modified);
     g_modified = false;
     sec_unlock();
@@ -1833,6 +1846,8 @@ static OSStatus leave(OSStatus st)
 SECSIM_EXPORT OSStatus SecItemAdd(CFDictionaryRef attributes, CFTypeRef *result)
 {
     OSStatus st;
+    if (sec_identity_explode(0, attributes, result, &st))
+        return st;                                       /* a SecIdentity: its certificate and key */
     if (!enter("SecItemAdd", attributes, NULL, &st))
         return st;
     qdict q;
@@ -1904,6 +1919,8 @@ SECSIM_EXPORT OSStatus SecItemCopyMatching(CFDictionaryRef query, CFTypeRef *res
 SECSIM_EXPORT OSStatus SecItemUpdate(CFDictionaryRef query, CFDictionaryRef attributesToUpdate)
 {
     OSStatus st;
+    if (sec_identity_explode(2, query, NULL, &st))
+        return st;
     if (!enter("SecItemUpdate", query, attributesToUpdate, &st))
         return st;
     qdict q, u;
@@ -1922,6 +1939,8 @@ SECSIM_EXPORT OSStatus SecItemUpdate(CFDictionaryRef query, CFDictionaryRef attr
 SECSIM_EXPORT OSStatus SecItemDelete(CFDictionaryRef query)
 {
     OSStatus st;
+    if (sec_identity_explode(3, query, NULL, &st))
+        return st;                                       /* SecItem.m explode_identity */
     if (!enter("SecItemDelete", query, NULL, &st))
         return st;
     qdict q;

@@ -102,9 +102,10 @@ static CFHashCode ref_hash(CFTypeRef obj)
 
 static const secsim_class accc_class = { "SecAccessControl", accc_finalize, accc_equal, accc_hash };
 static const secsim_class kcitem_class = { "SecKeychainItem", NULL, ref_equal, ref_hash };
-static const secsim_class key_class = { "SecKey", NULL, ref_equal, ref_hash };
-static const secsim_class cert_class = { "SecCertificate", NULL, ref_equal, ref_hash };
-static const secsim_class identity_class = { "SecIdentity", NULL, ref_equal, ref_hash };
+/* Keys, certificates and identities carry material (sec_key.c, sec_cert.c). */
+static const secsim_class key_class = { "SecKey", sec_object_finalize, sec_object_equal, sec_object_hash };
+static const secsim_class cert_class = { "SecCertificate", sec_object_finalize, sec_object_equal, sec_object_hash };
+static const secsim_class identity_class = { "SecIdentity", sec_object_finalize, sec_object_equal, sec_object_hash };
 
 static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
 static CFTypeID accc_tid, kcitem_tid, key_tid, cert_tid, identity_tid;
@@ -139,6 +140,7 @@ bool sec_ref_get(CFTypeRef v, sec_itemref *out)
           secsim_is(v, identity_tid)))
         return false;
     *out = *(sec_itemref *)secsim_body(v);
+    out->obj = v;
     return true;
 }
 
@@ -151,11 +153,14 @@ CFTypeRef sec_ref_create(int impl, int cls, int64_t rowid)
     case CLS_IDNT: t = sec_ref_type_identity(); break;
     default: t = sec_ref_type_keychainitem(); break;
     }
-    CFTypeRef obj = secsim_create_instance(t, sizeof(sec_itemref));
+    bool material = cls == CLS_CERT || cls == CLS_KEYS || cls == CLS_IDNT;
+    CFTypeRef obj = secsim_create_instance(t, material ? sizeof(sec_objbody) : sizeof(sec_itemref));
     sec_itemref *r = secsim_body(obj);
     r->impl = (uint8_t)impl;
     r->cls = (uint8_t)cls;
     r->rowid = rowid;
+    if (material)
+        sec_object_attach(obj);
     return obj;
 }
 

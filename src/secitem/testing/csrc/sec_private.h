@@ -149,8 +149,42 @@ bool sec_parse_decimal(const uint8_t *p, size_t n, int64_t *out);
 typedef struct sec_itemref {
     uint8_t impl;
     uint8_t cls;
-    int64_t rowid;
+    int64_t rowid;      /* 0: an object not from the keychain (a new SecKey, SecCertificate ...) */
+    CFTypeRef obj;      /* the object itself (borrowed; set by sec_ref_get) */
 } sec_itemref;
+
+/* Body of SecKey / SecCertificate / SecIdentity objects: the item
+ * reference, then the material kept by sec_key.c / sec_cert.c (NULL for a
+ * keychain reference whose item holds no parsable key or certificate). */
+typedef struct sec_objbody {
+    sec_itemref ref;
+    void *impl;
+} sec_objbody;
+
+/* sec_key.c / sec_cert.c: class callbacks of the three object types. */
+void sec_object_finalize(CFTypeRef obj);
+Boolean sec_object_equal(CFTypeRef a, CFTypeRef b);
+CFHashCode sec_object_hash(CFTypeRef obj);
+/* Called by sec_ref_create under the keychain lock: attach the key or
+ * certificate material of the referenced item (if it parses). */
+void sec_object_attach(CFTypeRef obj);
+/* kSecValueRef naming an object that is not from the keychain (rowid 0):
+ * seed a new item from it (add), or test an item against it (query). */
+OSStatus sec_object_seed(CFTypeRef obj, sitem *it);
+bool sec_object_matches(CFTypeRef obj, const sitem *it);
+/* True for a SecKey made by the modern (data-protection) implementation:
+ * the macOS shim sends such a kSecValueRef to DP only (seckey-facts 4.3 #11). */
+bool sec_object_dp_only(CFTypeRef obj);
+/* sec_cert.c: SecItem with identities (seckey-facts 4.6).  An add, update
+ * (op 2) or delete (op 3) whose kSecValueRef is a SecIdentity, or a delete
+ * of kSecClassIdentity, runs on the certificate and the key (SecItem.m
+ * explode_identity): true and *status if handled.  op: 0 add, 1 copy. */
+bool sec_identity_explode(int op, CFDictionaryRef d, CFTypeRef *result, OSStatus *status);
+/* The identities of the keychain, as items of class idnt joined from a
+ * certificate and the private key whose klbl is its pkhh (rowid: the
+ * certificate's).  Valid until sec_identity_view_free (at the end of the call). */
+size_t sec_identity_view(sitem ***out);
+void sec_identity_view_free(void);
 
 CFTypeID sec_accc_type(void);
 CFTypeID sec_ref_type_keychainitem(void);
