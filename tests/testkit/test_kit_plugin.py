@@ -281,18 +281,34 @@ def test_uses_the_emulator(secitem_emulator):
 """
 
 
-def test_a_library_loaded_before_the_fixture_is_a_clear_failure(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("after", "says"),
+    [
+        ('os.environ["OTHER_LIBRARY"] + ".elsewhere"', "not the SECITEM_LIBRARY of this test"),
+        (None, "so this process cannot switch to the emulator"),
+    ],
+)
+def test_a_library_loaded_before_the_fixture_is_a_clear_failure(
+    tmp_path: Path, after: str | None, says: str
+) -> None:
     other = tmp_path / "libother.so"
     other.write_bytes(Path(os.environ["SECITEM_LIBRARY"]).read_bytes())
     project = tmp_path / "project"
     project.mkdir()
-    (project / "test_loaded.py").write_text(ALREADY_LOADED)
+    code = ALREADY_LOADED.replace(
+        'os.environ["SECITEM_LIBRARY"] = os.environ["OTHER_LIBRARY"] + ".elsewhere"',
+        f'os.environ["SECITEM_LIBRARY"] = {after}'
+        if after
+        else 'del os.environ["SECITEM_LIBRARY"]',
+    )
+    (project / "test_loaded.py").write_text(code)
     env = _clean_env(tmp_path)
     env["OTHER_LIBRARY"] = str(other)
     proc = _run(project, env)
     assert _outcomes(project) == {"test_uses_the_emulator": "error"}, proc.stdout + proc.stderr
     message = _message(project, "test_uses_the_emulator")
     assert f"secitem has already loaded {other}" in message
+    assert says in message
     assert "export SECITEM_LIBRARY=$(python -m secitem.testing.emulator | tail -n 1)" in message
 
 
