@@ -405,3 +405,74 @@ def test_store_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "kc.bin.lock").stat().st_mode) == 0o600
     assert victim.read_bytes() == b"not yours"
     assert _temps(store) == []
+
+
+# ---------------------------------------------------------------------------
+# same class elsewhere: lock sharing after fork, allocation failures
+
+FORK_CHILD = """
+import fcntl, time
+assert add({"class": "genp", "acct": "parent"}) == 0  # the emulator opened its lock file
+lock = os.path.realpath(os.environ["SECSIM_STORE"] + ".lock")
+def points_to_lock(fd):
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}") == lock
+    except OSError:
+        return False
+shared = [int(fd) for fd in os.listdir("/proc/self/fd") if points_to_lock(fd)]
+assert len(shared) == 1, shared
+fcntl.flock(shared[0], fcntl.LOCK_EX)  # this process is now "inside a call"
+pid = os.fork()
+if pid == 0:
+    st = add({"class": "genp", "acct": "child"})
+    os._exit(0 if st == 0 else 1)
+state = None
+for _ in range(100000):  # until the child either finished or waits for the lock
+    if os.waitpid(pid, os.WNOHANG)[0] == pid:
+        state = "ran while the parent held the lock"
+        break
+    with open(f"/proc/{pid}/wchan") as f:
+        if "lock" in f.read():
+            state = "waited for the lock"
+            break
+    time.sleep(0.002)
+fcntl.flock(shared[0], fcntl.LOCK_UN)
+if state == "waited for the lock":
+    _, status = os.waitpid(pid, 0)
+    assert status == 0
+print(state)
+"""
+
+
+def test_forked_child_takes_its_own_store_lock(tmp_path: Path) -> None:
+    """Issue #11 items 4/5, same class (the store lock): a child forked after
+    the emulator opened its lock file shared the open file description, so
+    its flock succeeded while the parent was inside a call (two writers at
+    once: lost updates) and its unlock released the parent's lock.  The child
+    now opens a lock of its own and waits."""
+    store = tmp_path / "kc.bin"
+    assert run(FORK_CHILD, store) == "waited for the lock"
+    out = run('print(len(copy({"class": "genp", "m_Limit": "m_LimitAll"})[1]))', store)
+    assert out == "2"
+
+
+BIG_FILE_CHILD = """
+import resource
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, resource.RLIM_INFINITY))
+print(copy({"class": "genp"})[0], add({"class": "genp", "acct": "x"}))
+"""
+
+
+@pytest.mark.skipif(
+    "asan" in os.environ.get("LD_PRELOAD", ""),
+    reason="AddressSanitizer reserves terabytes of address space: RLIMIT_AS cannot be used",
+)
+def test_store_too_big_for_memory_is_io_error(tmp_path: Path) -> None:
+    """Issue #11 item 3, same class (unchecked allocation): a store file
+    bigger than the memory the process may use aborted it ("secsim: out of
+    memory") while reading; it is errSecIO (-36) like any unreadable store."""
+    store = tmp_path / "kc.bin"
+    _seed(store)
+    with store.open("r+b") as f:
+        f.truncate(2 << 30)  # sparse: no disk space used
+    assert run(BIG_FILE_CHILD, store) == "-36 -36"

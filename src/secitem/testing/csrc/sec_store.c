@@ -64,10 +64,11 @@ static struct { bool armed; OSStatus status; } g_faults[4];
 static struct {
     char *path;        /* NULL: items live in memory only */
     int lockfd;
+    pid_t lock_pid;    /* the process that opened lockfd */
     uint64_t gen;      /* generation of the file content loaded in g_kc */
     bool loaded;
     int64_t rowid_before; /* g_kc.next_rowid when the call began */
-} g_store = { NULL, -1, 0, false, 1 };
+} g_store = { NULL, -1, 0, 0, false, 1 };
 
 /* ------------------------------------------------------------------ */
 /* primary-key index */
@@ -373,7 +374,16 @@ static uint8_t *rb_bytes(rbuf *r, size_t *n)
         *n = 0;
         return NULL;
     }
-    uint8_t *p = sec_memdup(r->p + r->pos, len);
+    /* malloc, not sec_memdup: a value too big for memory makes the file
+     * unloadable (-36), not the process abort. */
+    uint8_t *p = malloc((size_t)len + 1);
+    if (p == NULL) {
+        r->bad = true;
+        *n = 0;
+        return NULL;
+    }
+    memcpy(p, r->p + r->pos, len);
+    p[len] = 0;
     r->pos += len;
     *n = len;
     return p;
@@ -605,12 +615,21 @@ static int read_file(uint8_t **out, size_t *len)
         close(fd);
         return -1;
     }
+    /* malloc, not sec_xmalloc: a file too big for memory is an I/O error
+     * (-36), not an abort. */
     size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
-    uint8_t *buf = sec_xmalloc(cap);
+    uint8_t *buf = malloc(cap);
     for (;;) {
-        if (n == cap) {
+        if (buf != NULL && n == cap) {
+            uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (bigger == NULL)
+                free(buf);
+            buf = bigger;
             cap *= 2;
-            buf = sec_xrealloc(buf, cap);
+        }
+        if (buf == NULL) {
+            close(fd);
+            return -1;
         }
         ssize_t r = read(fd, buf + n, cap - n);
         if (r < 0) {
@@ -721,8 +740,31 @@ static void remove_stale_temps(void)
 
 /* Write the keychain as generation gen: true once the rename is done.  On
  * false the file is as it was and no temporary is left behind. */
+/* The format stores lengths and counts as u32: a keychain that does not
+ * fit (a secret of 4 GiB or more) cannot be written.  Checked before
+ * writing, so the call fails (-36) instead of writing a file that no
+ * process could load again. */
+static bool fits_format(void)
+{
+    if (g_kc.n > UINT32_MAX)
+        return false;
+    for (size_t i = 0; i < g_kc.n; i++) {
+        const sitem *it = g_kc.items[i];
+        if (it->dlen > UINT32_MAX || it->nattrs > UINT32_MAX)
+            return false;
+        for (size_t j = 0; j < it->nattrs; j++)
+            if (it->attrs[j].v.n > UINT32_MAX)
+                return false;
+    }
+    return true;
+}
+
 static bool write_file(uint64_t gen)
 {
+    if (!fits_format()) {
+        g_write_fault = WF_NONE;
+        return false;
+    }
     remove_stale_temps();
     sbuf b = { 0 };
     serialize(&b, gen);
@@ -765,12 +807,22 @@ static bool write_file(uint64_t gen)
 
 static bool store_lock(void)
 {
+    if (g_store.lockfd >= 0 && g_store.lock_pid != getpid()) {
+        /* A child forked after the lock file was opened shares the open
+         * file description, and so the flock, with its parent: its
+         * LOCK_EX would succeed while the parent is inside a call, and its
+         * LOCK_UN would release the parent's lock.  Take one of its own;
+         * closing the inherited copy leaves the parent's lock alone. */
+        close(g_store.lockfd);
+        g_store.lockfd = -1;
+    }
     if (g_store.lockfd < 0) {
         char *lp = path_with(".lock");
         g_store.lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         free(lp);
         if (g_store.lockfd < 0)
             return false;
+        g_store.lock_pid = getpid();
     }
     while (flock(g_store.lockfd, LOCK_EX) != 0) {
         if (errno != EINTR)
