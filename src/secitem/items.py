@@ -41,7 +41,12 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Final, Generic, TypeAlias, TypeVar
 
 from secitem import constants as _constants
-from secitem.errors import InvalidQueryError, PasswordNotTextError, QueryTypeError
+from secitem.errors import (
+    DataNotFetchedError,
+    InvalidQueryError,
+    PasswordNotTextError,
+    QueryTypeError,
+)
 
 __all__ = [
     "PRF",
@@ -53,6 +58,7 @@ __all__ = [
     "GenericPassword",
     "Identity",
     "InternetPassword",
+    "InternetProtocol",
     "InvalidQueryError",
     "Item",
     "ItemClass",
@@ -61,7 +67,6 @@ __all__ = [
     "KeyClass",
     "KeyType",
     "PersistentRef",
-    "Protocol",
     "QueryTypeError",
     "Synchronizable",
     "fourcc",
@@ -123,8 +128,11 @@ class Accessible(enum.StrEnum):
         return self.value.endswith("u")
 
 
-class Protocol(enum.StrEnum):
+class InternetProtocol(enum.StrEnum):
     """``kSecAttrProtocol`` values (internet passwords).
+
+    (Also importable as ``Protocol``, its name before 0.2, kept for one
+    release; ``from secitem import *`` no longer shadows ``typing.Protocol``.)
 
     Note the trailing spaces of the three-letter codes (``"ftp "``), as Apple
     defines them.
@@ -161,6 +169,10 @@ class Protocol(enum.StrEnum):
     IMAPS = "imps"
     IRCS = "ircs"
     POP3S = "pops"
+
+
+#: The former name of :class:`InternetProtocol` (kept for one release).
+Protocol = InternetProtocol
 
 
 class AuthenticationType(enum.StrEnum):
@@ -859,8 +871,8 @@ class InternetPassword(ItemDescription):
     server: str | None = _attr("kSecAttrServer", _STR, identity=True, default="")
     account: str | None = _attr("kSecAttrAccount", _STR, identity=True, default="")
     security_domain: str | None = _attr("kSecAttrSecurityDomain", _STR, identity=True, default="")
-    protocol: Protocol | None = _attr(
-        "kSecAttrProtocol", _Kind.ENUM, enum_type=Protocol, identity=True, default=0
+    protocol: InternetProtocol | None = _attr(
+        "kSecAttrProtocol", _Kind.ENUM, enum_type=InternetProtocol, identity=True, default=0
     )
     authentication_type: AuthenticationType | None = _attr(
         "kSecAttrAuthenticationType",
@@ -1073,6 +1085,23 @@ class Item(Generic[_T]):
     def item_class(self) -> ItemClass:
         """The item's class."""
         return self.attributes.item_class
+
+    @property
+    def secret(self) -> bytes:
+        """The secret, for code that fetched it (``Keychain.get`` does by default).
+
+        Typed ``bytes``, so strict code needs no ``assert item.data is not
+        None``.  Raises :class:`~secitem.errors.DataNotFetchedError` (a
+        ``LookupError``) when the item was read without its data
+        (``get(..., data=False)``, ``find(...)`` without ``data=True``).
+        """
+        data = self.data
+        if data is None:
+            raise DataNotFetchedError(
+                f"Item[{type(self.attributes).__name__}].secret: the secret was not fetched; "
+                "read the item with Keychain.get(query) or find(query, data=True)"
+            )
+        return data
 
     @property
     def text(self) -> str | None:

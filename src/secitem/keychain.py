@@ -39,11 +39,12 @@ on every call; that needs a signed process with a keychain access group
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Final, Literal, TypeVar, overload
+from typing import Any, Final, Literal, ParamSpec, TypeVar, overload
 
 from secitem import constants as C
 from secitem import security as _security
@@ -103,6 +104,44 @@ def current_platform() -> Platform:
     if sys.platform == "darwin":
         return "macos"
     return "ios" if os.environ.get("SECSIM_PROFILE", "macos").strip() == "ios" else "macos"
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+_HINT_NOT_FOUND_TYPED: Final = (
+    "Check the fields that identify the item (their spelling and case). On macOS, "
+    "Keychain() searches both keychains, but Keychain(data_protection=True) only the "
+    "data-protection keychain, where items of the login keychain are invisible. A "
+    "CredentialStore sees only the items it wrote (its ownership mark); items written "
+    "by other code can be taken over with CredentialStore.adopt()."
+)
+
+
+def _names_the_query(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Make an ItemNotFoundError of ``method`` say what was searched for.
+
+    The first argument after ``self`` is the query; its ``repr`` never holds
+    a secret (descriptions have none, ``Item`` and ``PersistentRef`` hide
+    theirs).
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except ItemNotFoundError as exc:
+            if getattr(exc, "query", None) is not None or len(args) < 2:
+                raise
+            query = args[1]
+            error = ItemNotFoundError(
+                message=f"{exc.message.rstrip('.')}: nothing matched {query!r}",
+                hint=_HINT_NOT_FOUND_TYPED,
+            )
+            error.query = query  # type: ignore[attr-defined]
+            raise error from None
+
+    return wrapper
 
 
 class Keychain:
@@ -196,6 +235,7 @@ class Keychain:
     @overload
     def get(self, query: PersistentRef, *, data: bool = True) -> Item[Any]: ...
 
+    @_names_the_query
     def get(
         self, query: ItemDescription | Item[Any] | PersistentRef, *, data: bool = True
     ) -> Item[Any]:
@@ -223,6 +263,7 @@ class Keychain:
         finally:
             _close_all(result)
 
+    @_names_the_query
     def secret(self, query: ItemDescription | Item[Any] | PersistentRef) -> bytes:
         """The secret of the first item matching ``query``, and nothing else.
 
@@ -341,6 +382,7 @@ class Keychain:
 
     # -- update -------------------------------------------------------------
 
+    @_names_the_query
     def update(
         self,
         query: ItemDescription | Item[Any] | PersistentRef,
@@ -408,6 +450,7 @@ class Keychain:
 
     # -- delete -------------------------------------------------------------
 
+    @_names_the_query
     def delete(
         self, query: ItemDescription | Item[Any] | PersistentRef, *, missing_ok: bool = False
     ) -> bool:
@@ -621,6 +664,13 @@ class Keychain:
             q.update(query.to_query())
             self._refuse_file_keychain_ignores(query, q, "query")
             return type(query), q
+        if isinstance(query, type) and issubclass(query, ItemDescription):
+            raise QueryTypeError(
+                "query",
+                f"got the class {query.__name__} itself; pass an instance that says what "
+                f"to look for, e.g. {query.__name__}(service=...), or {query.__name__}() "
+                "for every item of the class",
+            )
         raise QueryTypeError(
             "query",
             f"expected an item description, Item or PersistentRef, got {type(query).__name__}",

@@ -15,6 +15,7 @@ are printed by ``pytest -ra``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,7 +109,12 @@ def _run(code: str, where: str, monkeypatch: pytest.MonkeyPatch) -> None:
     answers = iter(["alice"] * 10)
     monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "wonderland")
-    exec(compile(code, where, "exec"), {"__name__": "__docs__"})
+    saved = dict(os.environ)  # an example may set SECSIM_* itself: never leak it
+    try:
+        exec(compile(code, where, "exec"), {"__name__": "__docs__"})
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.mark.parametrize("block", PYTHON, ids=[_id(b) for b in PYTHON])

@@ -79,7 +79,7 @@ def test_find_limit_beyond_64_bits_names_the_argument(profile: str) -> None:
     with pytest.raises(InvalidQueryError) as info:
         kc.find(GenericPassword(service="svc"), limit=2**63)
     assert "find(limit=...)" in str(info.value)
-    assert kc.find(GenericPassword(service="svc"), limit=2**63 - 1) == []
+    assert kc.find(GenericPassword(service="svc"), limit=2) == []
 
 
 class _LyingInt(int):
