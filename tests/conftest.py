@@ -2,8 +2,8 @@
 
 Unless ``SECITEM_LIBRARY`` is already set (CI's sanitizer run sets it), the
 emulator is built once and ``SECITEM_LIBRARY`` points ``secitem`` at it
-before any test imports the binding.  On macOS without ``SECITEM_LIBRARY``
-the tests run against the real Security framework: only tests marked
+before any test imports the binding.  On macOS (or iOS, in the simulator
+job) without ``SECITEM_LIBRARY`` the tests run against the real Security framework: only tests marked
 ``macos`` run there, and the emulator-only checks are skipped with a reason.
 
 After every test the emulator's keychain is emptied and its count of live
@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import simlib
 
-REAL_FRAMEWORK = sys.platform == "darwin" and not os.environ.get("SECITEM_LIBRARY")
+REAL_FRAMEWORK = sys.platform in ("darwin", "ios") and not os.environ.get("SECITEM_LIBRARY")
 
 if not REAL_FRAMEWORK and not os.environ.get("SECITEM_LIBRARY"):
     from secitem.testing.emulator import build
