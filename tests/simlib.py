@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
@@ -68,6 +69,8 @@ def load(path: str) -> tuple[Any, Any]:
 REFERENCE_DATE = _dt.datetime(2001, 1, 1, tzinfo=_dt.UTC)
 
 kCFStringEncodingUTF8 = 0x08000100
+kCFStringEncodingUTF16 = 0x0100
+_HOST_UTF16 = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"
 kCFNumberSInt64Type = 4
 kCFNumberFloat64Type = 6
 _INT64_MIN = -(2**63)
@@ -99,9 +102,14 @@ def type_name(ffi: Any, lib: Any, ref: Any) -> str:
 
 
 def cf_string(ffi: Any, lib: Any, text: str) -> Any:
-    """A +1 CFString holding ``text`` (embedded NULs and non-BMP characters kept)."""
-    raw = text.encode("utf-8")
-    ref = lib.CFStringCreateWithBytes(ffi.NULL, raw, len(raw), kCFStringEncodingUTF8, False)
+    """A +1 CFString holding ``text`` (embedded NULs, non-BMP characters and U+FEFF kept).
+
+    Built from UTF-16 in host order, not an external representation: Apple's
+    CF keeps every unit of that form, while from UTF-8 it drops a leading
+    U+FEFF.  A lone surrogate raises UnicodeEncodeError.
+    """
+    raw = text.encode(_HOST_UTF16)
+    ref = lib.CFStringCreateWithBytes(ffi.NULL, raw, len(raw), kCFStringEncodingUTF16, False)
     if ref == ffi.NULL:
         raise ValueError(f"CFStringCreateWithBytes refused {text!r}")
     return ref

@@ -158,7 +158,7 @@ void cf_sb_printf(cf_sb *sb, const char *fmt, ...)
 
 CFStringRef cf_sb_finish(cf_sb *sb)
 {
-    CFStringRef s = cf_string_create_utf8(sb->p ? sb->p : "", sb->len);
+    CFStringRef s = cf_string_create_stored(sb->p ? sb->p : "", sb->len);
     if (!s) /* a description only ever holds UTF-8; keep it safe anyway */
         s = cf_string_create_utf8("<undescribable>", 15);
     free(sb->p);
@@ -459,11 +459,12 @@ CFTypeID CFGetTypeID(CFTypeRef cf)
  * hashes. */
 Boolean CFEqual(CFTypeRef cf1, CFTypeRef cf2)
 {
+    /* Apple's CF traps on a NULL argument (either one): a loud abort here. */
     if (!cf1)
         secsim_fatal("CFEqual() called with NULL first argument");
-    check_live(cf1, "CFEqual");
     if (!cf2)
-        return 0;
+        secsim_fatal("CFEqual() called with NULL second argument");
+    check_live(cf1, "CFEqual");
     check_live(cf2, "CFEqual");
     if (cf1 == cf2)
         return 1;

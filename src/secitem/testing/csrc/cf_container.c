@@ -14,11 +14,12 @@
  * Lookups cost O(1) on average.
  *
  * Decisions where the facts are silent: CFDictionaryCreate with a key given
- * twice keeps the first pair (add-if-absent, like CFDictionaryAddValue);
- * CFDictionarySetValue on an existing key keeps the stored key and replaces
- * the value.  Mutating an immutable container, an index out of bounds, or a
- * negative count/capacity ends the process (secsim_fatal), like the
- * assertions of Apple's debug CF.  The capacity argument is a hint.
+ * twice keeps the first pair (add-if-absent, like CFDictionaryAddValue,
+ * as Apple's CF does); CFDictionarySetValue on an existing key stores the
+ * new key and value and releases the old ones (Apple's CFBasicHash).
+ * Mutating an immutable container, an index out of bounds, or a negative
+ * count/capacity ends the process (secsim_fatal), like the assertions of
+ * Apple's debug CF.  The capacity argument is a hint.
  * CFHash of a container is its count (equal containers have equal counts).
  */
 #include <stdlib.h>
@@ -361,11 +362,16 @@ static void dict_put(struct __CFDictionary *d, const void *key, const void *valu
     }
     if (add_only)
         return;
+    /* Apple's CFBasicHash replaces the pair: the new key is retained and
+     * stored, then the old key and the old value are released. */
     dict_entry *e = &d->entries[d->index[s]];
-    const void *old = e->value;
+    const void *old_key = e->key, *old_value = e->value;
+    e->key = d->kcb.retain ? d->kcb.retain(NULL, key) : key;
     e->value = d->vcb.retain ? d->vcb.retain(NULL, value) : value;
+    if (d->kcb.release)
+        d->kcb.release(NULL, old_key);
     if (d->vcb.release)
-        d->vcb.release(NULL, old);
+        d->vcb.release(NULL, old_value);
 }
 
 CFDictionaryRef CFDictionaryCreate(CFAllocatorRef allocator, const void **keys, const void **values,

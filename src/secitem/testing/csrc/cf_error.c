@@ -4,13 +4,21 @@
  * A CFError holds its domain (retained), its code, and an immutable copy of
  * the userInfo dictionary it was created with (or none).
  *
- * CFErrorCopyDescription: the userInfo's "NSLocalizedDescription" string if
- * there is one; otherwise "The operation couldn’t be completed. (<domain>
- * error <code> - <NSDescription>)" when kCFErrorDescriptionKey is set, and
- * "The operation couldn’t be completed. (<domain> error <code>.)" when not,
- * which is the shape of Apple's non-localised fallback.
+ * CFErrorCopyDescription follows Apple's CFError.c (checked against Apple's
+ * CF built for Linux, tools/cf_probe.py), first match wins:
+ *   1. userInfo "NSLocalizedDescription", as is;
+ *   2. userInfo "NSLocalizedFailure", followed by " <reason>" when there is a
+ *      failure reason (3.);
+ *   3. "The operation couldn’t be completed. <reason>" with the userInfo's
+ *      "NSLocalizedFailureReason" or, in NSPOSIXErrorDomain, strerror(code);
+ *   4. "The operation couldn’t be completed. (<domain> error <code> -
+ *      <description>)" with the userInfo's "NSDescription";
+ *   5. "The operation couldn’t be completed. (<domain> error <code>.)".
+ * A value that is not a string is printed by its description (%@).
  */
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cf_private.h"
 
@@ -68,30 +76,79 @@ static void put_string(cf_sb *sb, CFStringRef s)
     cf_sb_putn(sb, p, (size_t)n);
 }
 
-static const void *user_info_string(CFErrorRef err, const char *key)
+/* A userInfo value as %@ prints it: a string as its text, anything else as
+ * its description. */
+static void put_value(cf_sb *sb, CFTypeRef v)
 {
-    if (!err->user_info)
-        return NULL;
-    const void *v = cf_dictionary_find_string_key(err->user_info, key);
-    return secsim_is(v, SECSIM_TYPE_STRING) ? v : NULL;
+    if (secsim_is(v, SECSIM_TYPE_STRING))
+        put_string(sb, v);
+    else
+        cf_describe(sb, v, false, 0);
+}
+
+/* Borrowed userInfo value for a key; NULL if absent. */
+static const void *user_info_value(CFErrorRef err, const char *key)
+{
+    return err->user_info ? cf_dictionary_find_string_key(err->user_info, key) : NULL;
+}
+
+/* The POSIX domain's callback: strerror's text for the description and the
+ * failure reason (Apple's _CFErrorPOSIXCallBack). */
+static bool posix_text(CFErrorRef err, cf_sb *sb)
+{
+    if (!CFEqual(err->domain, kCFErrorDomainPOSIX))
+        return false;
+    char buf[256];
+    const char *text = strerror_r((int)err->code, buf, sizeof buf);
+    if (!text || !*text)
+        return false;
+    cf_sb_puts(sb, text);
+    return true;
+}
+
+/* Append the value of a userInfo key, or else what the domain's callback
+ * gives for it (NSDescription and NSLocalizedFailureReason in the POSIX
+ * domain); false if neither has one. */
+static bool put_key(cf_sb *sb, CFErrorRef err, const char *key, bool from_callback)
+{
+    const void *v = user_info_value(err, key);
+    if (v) {
+        put_value(sb, v);
+        return true;
+    }
+    return from_callback && posix_text(err, sb);
 }
 
 CFStringRef CFErrorCopyDescription(CFErrorRef err)
 {
     secsim_check(err, SECSIM_TYPE_ERROR, "CFErrorCopyDescription");
-    CFStringRef localized = user_info_string(err, "NSLocalizedDescription");
+    const void *localized = user_info_value(err, "NSLocalizedDescription");
     if (localized)
-        return CFRetain(localized);
-    CFStringRef desc = user_info_string(err, "NSDescription");
+        return secsim_is(localized, SECSIM_TYPE_STRING) ? CFRetain(localized) : CFCopyDescription(localized);
     cf_sb sb = { 0 };
-    cf_sb_puts(&sb, "The operation couldn\u2019t be completed. (");
+    const void *failure = user_info_value(err, "NSLocalizedFailure");
+    if (failure) {
+        put_value(&sb, failure);
+        cf_sb reason = { 0 };
+        if (put_key(&reason, err, "NSLocalizedFailureReason", true)) {
+            cf_sb_puts(&sb, " ");
+            cf_sb_putn(&sb, reason.p, reason.len);
+        }
+        free(reason.p);
+        return cf_sb_finish(&sb);
+    }
+    cf_sb_puts(&sb, "The operation couldn\u2019t be completed. ");
+    if (put_key(&sb, err, "NSLocalizedFailureReason", true))
+        return cf_sb_finish(&sb);
+    cf_sb_puts(&sb, "(");
     put_string(&sb, err->domain);
     cf_sb_printf(&sb, " error %ld", err->code);
-    if (desc) {
-        cf_sb_puts(&sb, " - ");
-        put_string(&sb, desc);
+    size_t mark = sb.len;
+    cf_sb_puts(&sb, " - ");
+    if (put_key(&sb, err, "NSDescription", true)) {
         cf_sb_puts(&sb, ")");
     } else {
+        sb.len = mark;
         cf_sb_puts(&sb, ".)");
     }
     return cf_sb_finish(&sb);

@@ -12,12 +12,14 @@
  *   cf_scalar.c     CFData, CFNumber, CFDate.
  *   cf_container.c  CFArray, CFDictionary, the kCFType callback structs.
  *   cf_error.c      CFError.
+ *   cf_encodings.c  tables of the eight-bit encodings.
  */
 #ifndef SECSIM_CF_PRIVATE_H
 #define SECSIM_CF_PRIVATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "secsim_internal.h"
 
@@ -89,6 +91,22 @@ Boolean cf_number_equals_int(CFNumberRef n, int64_t v);
 CFStringRef cf_string_create_utf8(const char *p, size_t n);
 /* Append s as a quoted, escaped literal. */
 void cf_string_describe_quoted(cf_sb *sb, CFStringRef s);
+
+/* +1 string from the emulator's stored form (UTF-8 that may also hold
+ * unpaired surrogates, 3 bytes each); for descriptions. */
+CFStringRef cf_string_create_stored(const char *p, size_t n);
+
+/* ---- eight-bit encodings (cf_encodings.c): 0x80..0xFF -> Unicode, 0 = undefined ---- */
+extern const uint16_t cf_macroman_high[128];
+extern const uint16_t cf_winlatin1_high[128];
+extern const uint16_t cf_nextstep_high[128];
+extern const uint16_t cf_macroman_ignorable[];
+extern const size_t cf_macroman_ignorable_count;
+
+/* secsim_base.flags bit of a CFString created from ASCII bytes in an
+ * eight-bit encoding (Apple's CF keeps those as a NUL-terminated 8-bit
+ * buffer, which CFStringGetCStringPtr hands out). */
+#define CF_STRING_EIGHT_BIT 0x100u
 
 /* ---- dictionaries (cf_container.c), for CFError ---- */
 /* +1 immutable copy of d with d's callbacks. */

@@ -5,9 +5,11 @@
  * CFNumberGetType reports (facts §1.1, the LP64 column of the CFNumberType
  * table: Char->SInt8, Int->SInt32, Long/LongLong/CFIndex/NSInteger->SInt64,
  * Float->Float32, Double/CGFloat->Float64).  A Float32 number keeps the
- * float's value (widened to double).  Numbers compare by value across int
- * and float (1 == 1.0) and equal numbers hash alike; the hash of an
- * integral value is the hash of the integer, which CFBoolean shares (cf.c).
+ * float's value (widened to double); a NaN or an infinity is stored as
+ * Float64, as Apple's CF does.  Numbers compare as Apple's CFNumberCompare
+ * does (1 == 1.0, NaN == NaN, -0.0 != 0) and equal numbers hash alike; the
+ * hash of an integral value is the hash of the integer, which CFBoolean
+ * shares (cf.c).
  */
 #include <float.h>
 #include <inttypes.h>
@@ -162,6 +164,11 @@ CFNumberRef CFNumberCreate(CFAllocatorRef allocator, CFNumberType theType, const
     case kCFNumberFloat32Type: { float v; memcpy(&v, valuePtr, sizeof v); n->d = v; n->is_float = true; break; }
     default: { double v; memcpy(&v, valuePtr, sizeof v); n->d = v; n->is_float = true; break; }
     }
+    /* Apple's CF returns its Float64 constants kCFNumberNaN and
+     * kCFNumber(Positive|Negative)Infinity for any NaN or infinity, so a
+     * Float32 NaN or infinity reports kCFNumberFloat64Type. */
+    if (n->is_float && !isfinite(n->d))
+        n->storage = kCFNumberFloat64Type;
     return n;
 }
 
@@ -189,69 +196,77 @@ Boolean CFNumberIsFloatType(CFNumberRef number)
     return number->is_float;
 }
 
-/* Write v as an integer of `bytes` bytes, range [lo, hi]: clamped when out
- * of range; returns whether the value was exact. */
-static bool put_int(void *out, int bytes, int64_t v, int64_t lo, int64_t hi)
+/* CFNumberGetValue follows Apple's __CFNumberGetValueCompat (the C-cast
+ * behaviour): the value written is the C conversion of the stored value,
+ * and the result says whether it converts back to the same value, except
+ * that an integer whose bits above the 8 (16) low ones are all zero reads
+ * as SInt8 (SInt16) successfully (Apple's accommodation of unsigned values,
+ * so 255 reads as SInt8 -1 and true).  A float outside the target integer
+ * type's range, or NaN, is undefined behaviour of the C cast in Apple's
+ * code (x86-64 and arm64 give different values): here the value saturates
+ * (0 for NaN) and the result is false. */
+static void put_sized(void *out, int bytes, int64_t v)
 {
-    bool ok = v >= lo && v <= hi;
-    if (v < lo) v = lo;
-    if (v > hi) v = hi;
     switch (bytes) {
     case 1: { int8_t x = (int8_t)v; memcpy(out, &x, 1); break; }
     case 2: { int16_t x = (int16_t)v; memcpy(out, &x, 2); break; }
     case 4: { int32_t x = (int32_t)v; memcpy(out, &x, 4); break; }
     default: memcpy(out, &v, 8); break;
     }
-    return ok;
 }
 
-static bool get_from_double(double d, CFNumberType st, void *out)
+static int int_bytes(CFNumberType st)
+{
+    return st == kCFNumberSInt8Type ? 1 : st == kCFNumberSInt16Type ? 2 : st == kCFNumberSInt32Type ? 4 : 8;
+}
+
+static bool get_from_double(double d, bool stored_float32, CFNumberType st, void *out)
 {
     if (st == kCFNumberFloat64Type) {
         memcpy(out, &d, sizeof d);
-        return true;
+        return true; /* a Float32 value widens exactly (NaN is never Float32) */
     }
     if (st == kCFNumberFloat32Type) {
-        float f;
-        bool ok;
-        if (isnan(d) || isinf(d) || fabs(d) <= FLT_MAX) {
-            f = (float)d;
-            ok = isnan(d) || (double)f == d;
-        } else {
-            f = d > 0 ? INFINITY : -INFINITY;
-            ok = false;
-        }
+        float f = (float)d;
         memcpy(out, &f, sizeof f);
-        return ok;
+        return stored_float32 || (double)f == d; /* NaN: false */
     }
-    int bytes = st == kCFNumberSInt8Type ? 1 : st == kCFNumberSInt16Type ? 2 : st == kCFNumberSInt32Type ? 4 : 8;
-    int64_t lo = bytes == 8 ? INT64_MIN : -((int64_t)1 << (bytes * 8 - 1));
-    int64_t hi = bytes == 8 ? INT64_MAX : ((int64_t)1 << (bytes * 8 - 1)) - 1;
-    int64_t v;
-    bool exact = true;
+    int bytes = int_bytes(st);
+    /* C converts to int32 (int64 for SInt64) first, then narrows. */
+    double lo = bytes == 8 ? -9223372036854775808.0 : -2147483648.0;
+    double hi = bytes == 8 ? 9223372036854775808.0 : 2147483648.0;
     if (isnan(d)) {
-        v = 0;
-        exact = false;
-    } else if (d < -9223372036854775808.0) {
-        v = INT64_MIN;
-        exact = false;
-    } else if (d >= 9223372036854775808.0) {
-        v = INT64_MAX;
-        exact = false;
-    } else {
-        v = (int64_t)d; /* truncates toward zero */
-        exact = (double)v == d;
+        put_sized(out, bytes, 0);
+        return false;
     }
-    return put_int(out, bytes, v, lo, hi) && exact;
+    bool in_range = bytes == 8 ? (d >= lo && d < hi) : (d > lo - 1.0 && d < hi);
+    if (!in_range) {
+        int64_t sat = d < 0 ? (bytes == 8 ? INT64_MIN : bytes == 4 ? INT32_MIN : bytes == 2 ? INT16_MIN : INT8_MIN)
+                            : (bytes == 8 ? INT64_MAX : bytes == 4 ? INT32_MAX : bytes == 2 ? INT16_MAX : INT8_MAX);
+        put_sized(out, bytes, sat);
+        return false;
+    }
+    int64_t v = (int64_t)d; /* truncates toward zero */
+    put_sized(out, bytes, v);
+    int64_t back = bytes == 1 ? (int8_t)v : bytes == 2 ? (int16_t)v : bytes == 4 ? (int32_t)v : v;
+    return (double)back == d;
 }
 
 static bool get_from_int(int64_t v, CFNumberType st, void *out)
 {
     switch (st) {
-    case kCFNumberSInt8Type: return put_int(out, 1, v, INT8_MIN, INT8_MAX);
-    case kCFNumberSInt16Type: return put_int(out, 2, v, INT16_MIN, INT16_MAX);
-    case kCFNumberSInt32Type: return put_int(out, 4, v, INT32_MIN, INT32_MAX);
-    case kCFNumberSInt64Type: return put_int(out, 8, v, INT64_MIN, INT64_MAX);
+    case kCFNumberSInt8Type:
+        put_sized(out, 1, v);
+        return (v >> 8) == 0 || (int8_t)v == v;
+    case kCFNumberSInt16Type:
+        put_sized(out, 2, v);
+        return (v >> 16) == 0 || (int16_t)v == v;
+    case kCFNumberSInt32Type:
+        put_sized(out, 4, v);
+        return (int32_t)v == v;
+    case kCFNumberSInt64Type:
+        put_sized(out, 8, v);
+        return true;
     case kCFNumberFloat32Type: {
         float f = (float)v;
         int64_t back;
@@ -273,15 +288,25 @@ Boolean CFNumberGetValue(CFNumberRef number, CFNumberType theType, void *valuePt
     CFNumberType st = storage_of(theType, "CFNumberGetValue");
     if (!valuePtr)
         secsim_fatal("CFNumberGetValue: NULL valuePtr");
-    return number->is_float ? get_from_double(number->d, st, valuePtr) : get_from_int(number->i, st, valuePtr);
+    return number->is_float ? get_from_double(number->d, number->storage == kCFNumberFloat32Type, st, valuePtr)
+                            : get_from_int(number->i, st, valuePtr);
+}
+
+/* Equality is Apple's CFNumberCompare == equal: integers by value; floats
+ * by value where NaN equals NaN and -0.0 differs from 0.0 (the signs are
+ * compared first); a float equals an integer when it is exactly that
+ * integer with the same sign (so -0.0 differs from 0). */
+static Boolean float_equals_int(double d, int64_t v)
+{
+    int64_t k;
+    if (!double_to_int64_exact(d, &k) || k != v)
+        return 0;
+    return (signbit(d) != 0) == (v < 0);
 }
 
 Boolean cf_number_equals_int(CFNumberRef n, int64_t v)
 {
-    if (!n->is_float)
-        return n->i == v;
-    int64_t k;
-    return double_to_int64_exact(n->d, &k) && k == v;
+    return n->is_float ? float_equals_int(n->d, v) : n->i == v;
 }
 
 static Boolean number_equal(CFTypeRef a, CFTypeRef b)
@@ -290,8 +315,10 @@ static Boolean number_equal(CFTypeRef a, CFTypeRef b)
     if (!x->is_float)
         return cf_number_equals_int(y, x->i);
     if (!y->is_float)
-        return cf_number_equals_int(x, y->i);
-    return x->d == y->d || (isnan(x->d) && isnan(y->d));
+        return float_equals_int(x->d, y->i);
+    if (isnan(x->d) || isnan(y->d))
+        return isnan(x->d) && isnan(y->d);
+    return signbit(x->d) == signbit(y->d) && x->d == y->d;
 }
 
 static CFHashCode double_hash(double d)
@@ -309,6 +336,7 @@ static CFHashCode double_hash(double d)
 static CFHashCode number_hash(CFTypeRef obj)
 {
     CFNumberRef n = obj;
+    /* -0.0 hashes like 0 although they differ: allowed, and simple. */
     return n->is_float ? double_hash(n->d) : cf_hash_int(n->i);
 }
 

@@ -1,38 +1,62 @@
 /*
  * cf_string.c - CFString.
  *
- * A string stores strict UTF-8 (no overlong forms, no surrogate code points,
- * nothing above U+10FFFF), NUL-terminated, with embedded NULs allowed, plus
- * its length in UTF-16 code units (CFStringGetLength counts those).  The
- * UTF-16 view needed by CFStringGetBytes ranges is built on demand.
+ * A string stores its UTF-16 code units as UTF-8, NUL-terminated, with
+ * embedded NULs allowed: a surrogate pair is one 4-byte character, and an
+ * unpaired surrogate (which Apple's CF keeps when a string is created from
+ * UTF-16) is its 3-byte form (ED A0..BF xx), so equal unit sequences have
+ * equal bytes.  The length in UTF-16 units (CFStringGetLength) is kept; the
+ * unit view needed by CFStringGetBytes is built on demand.
  *
- * Encodings:
- *   UTF-8, UTF-16 (host order, BOM-aware), UTF-16BE/LE, UTF-32 (host order,
- *   BOM-aware), UTF-32BE/LE, ASCII (bytes above 127 are invalid).
- *   ISO Latin-1, Windows Latin-1, MacRoman and NextStepLatin are all treated
- *   as ISO Latin-1 (byte N is U+00NN).  That is exact for Latin-1 and for
- *   ASCII text in the other three; their 0x80-0xFF mappings differ on a real
- *   Mac.  The emulator only needs them for completeness.
- *   Any other encoding (NonLossyASCII included) is unsupported: creation
- *   returns NULL and conversion converts nothing.
+ * Every rule below is Apple's CF (swift-corelibs-foundation's CFString.c,
+ * CFStringEncodings.c), checked call by call against Apple's CF built for
+ * Linux (tools/cf_probe.py, docs/emulator.md lists what is left).
  *
- * Decisions where Apple's documentation is silent (facts §1.4):
- *   - Creating from UTF-16/UTF-32 (the unmarked forms): a leading BOM picks
- *     the byte order and is dropped; without one the bytes are big-endian if
- *     isExternalRepresentation is true, host order otherwise.  The BE/LE
- *     forms never interpret a BOM (U+FEFF stays part of the text).  A UTF-8
- *     BOM is dropped only when isExternalRepresentation is true.
- *   - Unpaired surrogates in UTF-16 input make creation fail (NULL): the
- *     emulator stores UTF-8, which cannot carry them.
- *   - CFStringGetBytes with isExternalRepresentation writes a BOM (host
- *     order) for the unmarked UTF-16 and UTF-32 encodings only; it counts in
- *     usedBufLen.  A character that cannot be encoded is replaced by one
- *     lossByte (a surrogate pair, i.e. one non-BMP character, gives one
- *     lossByte and counts as two converted UTF-16 units); with lossByte 0
- *     conversion stops there.  Conversion also stops before the first
- *     character that does not fit in maxBufLen.
- *   - CFStringGetCString writes a single NUL byte after the converted bytes,
- *     whatever the encoding.
+ * Creating (CFStringCreateWithBytes / CFStringCreateWithCString):
+ *   - UTF-8: strict (no overlong form, no surrogate, nothing above
+ *     U+10FFFF), except that a stray byte 0xA9 reads as U+FFFD; one leading
+ *     BOM (EF BB BF) is dropped whatever isExternalRepresentation says.
+ *   - UTF-16 without isExternalRepresentation: host order, taken as written
+ *     (a leading U+FEFF stays a character).  With it: a leading BOM picks the
+ *     order and is dropped, no BOM means big-endian.  UTF-16BE/LE: that
+ *     order, U+FEFF kept.  Unpaired surrogates are kept.  A final odd byte
+ *     is ignored; a single byte is NULL (an empty string for unmarked,
+ *     non-external UTF-16).
+ *   - UTF-32 (with or without isExternalRepresentation): a leading BOM picks
+ *     the order and is dropped, no BOM means big-endian (while output in
+ *     unmarked UTF-32 is in host order, as for UTF-16).  UTF-32BE/LE: that
+ *     order.  Values above U+10FFFF and surrogates are NULL; trailing bytes
+ *     that do not make a unit are ignored; fewer than 4 bytes is NULL.
+ *   - ASCII: bytes above 127 read as ISO Latin-1 (Apple's compatibility
+ *     rule).  ISO Latin-1: byte N is U+00NN.  MacRoman, Windows Latin-1,
+ *     NextStep Latin: their tables (cf_encodings.c); an undefined byte is
+ *     NULL.
+ *   - NonLossyASCII: ASCII with escapes: \uXXXX (or \UXXXX), \ooo (octal),
+ *     \\ for a backslash; any other backslash use or byte above 127 is NULL.
+ *   - Other encodings: NULL.
+ *
+ * Converting (CFStringGetBytes, CFStringGetCString):
+ *   - A buffer with maxBufLen 0 gets nothing (0 converted, usedBufLen 0),
+ *     except in UTF-8, which then measures as a NULL buffer does.
+ *   - UTF-16 forms write every unit as is (a pair can be split by the
+ *     buffer's end).  UTF-32 and UTF-8 write whole characters; an unpaired
+ *     surrogate is unencodable (UTF-8 stops there even with a lossByte; UTF-32
+ *     writes the lossByte as one 4-byte unit).
+ *   - Eight-bit encodings convert unit by unit: an unencodable unit is one
+ *     lossByte (a non-BMP character gives two), except MacRoman, which works
+ *     by character (one lossByte) and drops default-ignorable characters.
+ *     With lossByte 0 conversion stops at the first unencodable unit.
+ *   - NonLossyASCII: printable ASCII, tab, LF and CR as is, backslash as
+ *     \\, other units below 256 as \ooo, the rest as \uxxxx per unit.
+ *   - isExternalRepresentation writes a BOM (host order) for the unmarked
+ *     UTF-16 and UTF-32 only; it counts in usedBufLen.
+ *   - Conversion stops before the first character that does not fit.
+ *   - CFStringGetCString writes a single NUL byte after the converted bytes.
+ *   - CFStringGetCStringPtr: the bytes of a string created from ASCII bytes
+ *     in an eight-bit encoding (UTF-8 included), of a constant or of an
+ *     empty string, for any encoding that is a
+ *     superset of ASCII; NULL otherwise (Apple's CF hands out its internal
+ *     8-bit buffer only when it ends with a NUL).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -225,6 +249,85 @@ const char *secsim_string_utf8(CFStringRef s, CFIndex *nbytes)
     return s->bytes;
 }
 
+/* ---- stored form ---- */
+
+/* Decode one stored character at s[*i]: like utf8_next, but a surrogate
+ * code point (3 bytes) is accepted.  The stored bytes are always valid. */
+static uint32_t stored_next(const unsigned char *s, size_t n, size_t *i)
+{
+    size_t k = *i;
+    unsigned char c = s[k];
+    if (c < 0x80) {
+        *i = k + 1;
+        return c;
+    }
+    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    if (n - k < len)
+        secsim_fatal("CFString holds truncated bytes");
+    uint32_t v = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+    for (size_t j = 1; j < len; j++)
+        v = (v << 6) | (s[k + j] & 0x3F);
+    *i = k + len;
+    return v;
+}
+
+static bool is_surrogate_form(const unsigned char *p, size_t n, size_t i)
+{
+    return p[i] == 0xED && i + 1 < n && p[i + 1] >= 0xA0;
+}
+
+/* True if the stored bytes hold an unpaired surrogate. */
+static bool has_lone_surrogate(CFStringRef s)
+{
+    const unsigned char *p = (const unsigned char *)s->bytes;
+    size_t n = (size_t)s->nbytes;
+    for (size_t i = 0; i < n; i++)
+        if (is_surrogate_form(p, n, i))
+            return true;
+    return false;
+}
+
+CFStringRef cf_string_create_stored(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    CFIndex units = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = i;
+        uint32_t cp;
+        if (is_surrogate_form(u, n, i) && n - i >= 3 && (u[i + 2] & 0xC0) == 0x80) {
+            i += 3;
+            units += 1;
+            continue;
+        }
+        if (!utf8_next(u, n, &i, &cp))
+            return NULL;
+        (void)k;
+        units += cp >= 0x10000 ? 2 : 1;
+    }
+    char *buf = cf_xmalloc(n + 1);
+    if (n)
+        memcpy(buf, p, n);
+    return string_adopt(buf, n, units);
+}
+
+/* +1 string from UTF-16 units (pairs joined, unpaired surrogates kept). */
+static CFStringRef string_from_units(const UniChar *u, size_t n)
+{
+    char *buf = cf_xmalloc(n * 3 + 1);
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp = u[i];
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < n && u[i + 1] >= 0xDC00 && u[i + 1] <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (u[i + 1] - 0xDC00u);
+            i++;
+        }
+        /* utf8_encode writes a surrogate code point in the 3-byte form. */
+        len += utf8_encode(cp, (unsigned char *)buf + len);
+    }
+    return string_adopt(buf, len, (CFIndex)n);
+}
+
 /* ---- encodings ---- */
 
 typedef enum {
@@ -232,10 +335,14 @@ typedef enum {
     ENC_UTF8,
     ENC_ASCII,
     ENC_LATIN1,
-    ENC_UTF16,   /* host order, BOM-aware */
+    ENC_MACROMAN,
+    ENC_WINLATIN1,
+    ENC_NEXTSTEP,
+    ENC_NONLOSSY,
+    ENC_UTF16,   /* host order (BOM-aware for an external representation) */
     ENC_UTF16BE,
     ENC_UTF16LE,
-    ENC_UTF32,   /* host order, BOM-aware */
+    ENC_UTF32,   /* BOM-aware, big-endian without a BOM */
     ENC_UTF32BE,
     ENC_UTF32LE,
 } enc_kind;
@@ -245,10 +352,11 @@ static enc_kind encoding_kind(CFStringEncoding e)
     switch (e) {
     case kCFStringEncodingUTF8: return ENC_UTF8;
     case kCFStringEncodingASCII: return ENC_ASCII;
-    case kCFStringEncodingISOLatin1:
-    case kCFStringEncodingWindowsLatin1:
-    case kCFStringEncodingMacRoman:
-    case kCFStringEncodingNextStepLatin: return ENC_LATIN1;
+    case kCFStringEncodingISOLatin1: return ENC_LATIN1;
+    case kCFStringEncodingWindowsLatin1: return ENC_WINLATIN1;
+    case kCFStringEncodingMacRoman: return ENC_MACROMAN;
+    case kCFStringEncodingNextStepLatin: return ENC_NEXTSTEP;
+    case kCFStringEncodingNonLossyASCII: return ENC_NONLOSSY;
     case kCFStringEncodingUTF16: return ENC_UTF16;
     case kCFStringEncodingUTF16BE: return ENC_UTF16BE;
     case kCFStringEncodingUTF16LE: return ENC_UTF16LE;
@@ -264,21 +372,9 @@ static bool host_is_big_endian(void)
     return __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
 }
 
-/* A growable UTF-8 output for decoding. */
-typedef struct {
-    char *p;
-    size_t len, cap;
-    CFIndex units;
-} u8out;
-
-static void u8out_put(u8out *o, uint32_t cp)
+static const uint16_t *high_table(enc_kind k)
 {
-    if (o->len + 5 > o->cap) {
-        o->cap = o->cap ? o->cap * 2 : 32;
-        o->p = cf_xrealloc(o->p, o->cap);
-    }
-    o->len += utf8_encode(cp, (unsigned char *)o->p + o->len);
-    o->units += cp >= 0x10000 ? 2 : 1;
+    return k == ENC_MACROMAN ? cf_macroman_high : k == ENC_WINLATIN1 ? cf_winlatin1_high : cf_nextstep_high;
 }
 
 static uint32_t read16(const UInt8 *p, bool big)
@@ -292,67 +388,125 @@ static uint32_t read32(const UInt8 *p, bool big)
                : ((uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0]);
 }
 
-static bool decode_utf16(u8out *o, const UInt8 *b, size_t n, enc_kind k, bool external)
+/* Decoders: bytes -> UTF-16 units in u (room for n units at least, 2n for
+ * UTF-32).  Return the unit count, or -1 if the bytes are refused. */
+static long decode_utf16(UniChar *u, const UInt8 *b, size_t n, enc_kind k, bool external)
 {
-    if (n % 2)
-        return false;
+    /* One byte: Apple's decoder refuses it, but unmarked UTF-16 that is not
+     * an external representation is copied unit by unit (none here). */
+    if (n == 1)
+        return k == ENC_UTF16 && !external ? 0 : -1;
+    n -= n % 2;
     bool big;
     if (k == ENC_UTF16BE) {
         big = true;
     } else if (k == ENC_UTF16LE) {
         big = false;
+    } else if (!external) {
+        big = host_is_big_endian();
     } else if (n >= 2 && ((b[0] == 0xFE && b[1] == 0xFF) || (b[0] == 0xFF && b[1] == 0xFE))) {
         big = b[0] == 0xFE;
         b += 2;
         n -= 2;
     } else {
-        big = external ? true : host_is_big_endian();
+        big = true;
     }
-    for (size_t i = 0; i < n; i += 2) {
-        uint32_t u = read16(b + i, big);
-        if (u >= 0xD800 && u <= 0xDBFF) {
-            if (i + 4 > n)
-                return false;
-            uint32_t lo = read16(b + i + 2, big);
-            if (lo < 0xDC00 || lo > 0xDFFF)
-                return false;
-            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-            i += 2;
-        } else if (u >= 0xDC00 && u <= 0xDFFF) {
-            return false;
-        }
-        u8out_put(o, u);
-    }
-    return true;
+    for (size_t i = 0; i < n; i += 2)
+        u[i / 2] = (UniChar)read16(b + i, big);
+    return (long)(n / 2);
 }
 
-static bool decode_utf32(u8out *o, const UInt8 *b, size_t n, enc_kind k, bool external)
+static long decode_utf32(UniChar *u, const UInt8 *b, size_t n, enc_kind k)
 {
-    if (n % 4)
-        return false;
+    if (n < 4)
+        return -1;
+    n -= n % 4;
     bool big;
     if (k == ENC_UTF32BE) {
         big = true;
     } else if (k == ENC_UTF32LE) {
         big = false;
-    } else if (n >= 4 && read32(b, true) == 0xFEFF) {
+    } else if (read32(b, true) == 0xFEFF) {
         big = true;
         b += 4;
         n -= 4;
-    } else if (n >= 4 && read32(b, false) == 0xFEFF) {
+    } else if (read32(b, false) == 0xFEFF) {
         big = false;
         b += 4;
         n -= 4;
     } else {
-        big = external ? true : host_is_big_endian();
+        big = true;
     }
+    long m = 0;
     for (size_t i = 0; i < n; i += 4) {
-        uint32_t u = read32(b + i, big);
-        if (u > 0x10FFFF || (u >= 0xD800 && u <= 0xDFFF))
-            return false;
-        u8out_put(o, u);
+        uint32_t v = read32(b + i, big);
+        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            return -1;
+        if (v >= 0x10000) {
+            v -= 0x10000;
+            u[m++] = (UniChar)(0xD800 + (v >> 10));
+            u[m++] = (UniChar)(0xDC00 + (v & 0x3FF));
+        } else {
+            u[m++] = (UniChar)v;
+        }
     }
-    return true;
+    return m;
+}
+
+static int hex_value(UInt8 c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static long decode_nonlossy(UniChar *u, const UInt8 *b, size_t n)
+{
+    long m = 0;
+    for (size_t i = 0; i < n;) {
+        UInt8 c = b[i];
+        if (c > 127)
+            return -1;
+        if (c != '\\') {
+            u[m++] = c;
+            i++;
+            continue;
+        }
+        if (i + 1 >= n)
+            return -1;
+        UInt8 d = b[i + 1];
+        if (d == '\\') {
+            u[m++] = '\\';
+            i += 2;
+        } else if (d == 'u' || d == 'U') {
+            if (n - i < 6)
+                return -1;
+            uint32_t v = 0;
+            for (size_t j = 2; j < 6; j++) {
+                int h = hex_value(b[i + j]);
+                if (h < 0)
+                    return -1;
+                v = v << 4 | (uint32_t)h;
+            }
+            u[m++] = (UniChar)v;
+            i += 6;
+        } else if (d >= '0' && d <= '7') {
+            if (n - i < 4)
+                return -1;
+            uint32_t v = 0;
+            for (size_t j = 1; j < 4; j++) {
+                if (b[i + j] < '0' || b[i + j] > '7')
+                    return -1;
+                v = v << 3 | (uint32_t)(b[i + j] - '0');
+            }
+            u[m++] = (UniChar)v;
+            i += 4;
+        } else {
+            return -1;
+        }
+    }
+    return m;
 }
 
 CFStringRef CFStringCreateWithBytes(CFAllocatorRef alloc, const UInt8 *bytes, CFIndex numBytes,
@@ -365,42 +519,92 @@ CFStringRef CFStringCreateWithBytes(CFAllocatorRef alloc, const UInt8 *bytes, CF
         secsim_fatal("CFStringCreateWithBytes: NULL bytes with length %ld", numBytes);
     size_t n = (size_t)numBytes;
     enc_kind k = encoding_kind(encoding);
-    switch (k) {
-    case ENC_UNSUPPORTED:
+    if (k == ENC_UNSUPPORTED)
         return NULL;
-    case ENC_UTF8:
-        if (isExternalRepresentation && n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) {
+    if (k >= ENC_UTF8 && k <= ENC_NEXTSTEP) { /* ASCII supersets */
+        bool ascii = true;
+        for (size_t i = 0; i < n && ascii; i++)
+            ascii = bytes[i] < 0x80;
+        if (ascii) {
+            CFStringRef str = cf_string_create_utf8((const char *)bytes, n);
+            ((secsim_base *)str)->flags |= CF_STRING_EIGHT_BIT;
+            return str;
+        }
+    }
+    if (k == ENC_UTF8) {
+        if (n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) {
             bytes += 3;
             n -= 3;
         }
-        return cf_string_create_utf8((const char *)bytes, n);
+        CFStringRef str = cf_string_create_utf8((const char *)bytes, n);
+        if (str || !memchr(bytes, 0xA9, n))
+            return str;
+        /* Apple's UTF-8 decoder reads a stray 0xA9 byte (the copyright sign
+         * of MacRoman and Latin-1) as U+FFFD "not to break existing apps". */
+        UniChar *u8 = cf_xmalloc(sizeof(UniChar) * (n + 1));
+        size_t m8 = 0;
+        for (size_t i = 0; i < n;) {
+            uint32_t cp;
+            if (!utf8_next(bytes, n, &i, &cp)) {
+                if (bytes[i] != 0xA9) {
+                    free(u8);
+                    return NULL;
+                }
+                cp = 0xFFFD;
+                i++;
+            }
+            if (cp >= 0x10000) {
+                cp -= 0x10000;
+                u8[m8++] = (UniChar)(0xD800 + (cp >> 10));
+                u8[m8++] = (UniChar)(0xDC00 + (cp & 0x3FF));
+            } else {
+                u8[m8++] = (UniChar)cp;
+            }
+        }
+        str = string_from_units(u8, m8);
+        free(u8);
+        return str;
+    }
+    if (n == 0)
+        return cf_string_create_utf8("", 0);
+    UniChar *u = cf_xmalloc(sizeof(UniChar) * (n + 1));
+    long m;
+    switch (k) {
     case ENC_ASCII:
+    case ENC_LATIN1:
         for (size_t i = 0; i < n; i++)
-            if (bytes[i] > 127)
-                return NULL;
-        return cf_string_create_utf8((const char *)bytes, n);
-    default:
+            u[i] = bytes[i];
+        m = (long)n;
+        break;
+    case ENC_MACROMAN:
+    case ENC_WINLATIN1:
+    case ENC_NEXTSTEP: {
+        const uint16_t *t = high_table(k);
+        m = (long)n;
+        for (size_t i = 0; i < n; i++) {
+            u[i] = bytes[i] < 0x80 ? bytes[i] : t[bytes[i] - 0x80];
+            if (bytes[i] >= 0x80 && u[i] == 0) {
+                m = -1;
+                break;
+            }
+        }
         break;
     }
-    u8out o = { 0 };
-    bool ok = true;
-    if (k == ENC_LATIN1) {
-        for (size_t i = 0; i < n; i++)
-            u8out_put(&o, bytes[i]);
-    } else if (k == ENC_UTF16 || k == ENC_UTF16BE || k == ENC_UTF16LE) {
-        ok = decode_utf16(&o, bytes, n, k, isExternalRepresentation);
-    } else {
-        ok = decode_utf32(&o, bytes, n, k, isExternalRepresentation);
+    case ENC_NONLOSSY:
+        m = decode_nonlossy(u, bytes, n);
+        break;
+    case ENC_UTF16:
+    case ENC_UTF16BE:
+    case ENC_UTF16LE:
+        m = decode_utf16(u, bytes, n, k, isExternalRepresentation != 0);
+        break;
+    default:
+        m = decode_utf32(u, bytes, n, k);
+        break;
     }
-    if (!ok) {
-        free(o.p);
-        return NULL;
-    }
-    if (!o.p)
-        o.p = cf_xmalloc(1);
-    else if (o.len + 1 > o.cap)
-        o.p = cf_xrealloc(o.p, o.len + 1);
-    return string_adopt(o.p, o.len, o.units);
+    CFStringRef s = m < 0 ? NULL : string_from_units(u, (size_t)m);
+    free(u);
+    return s;
 }
 
 CFStringRef CFStringCreateWithCString(CFAllocatorRef alloc, const char *cStr, CFStringEncoding encoding)
@@ -422,7 +626,11 @@ CFIndex CFStringGetMaximumSizeForEncoding(CFIndex length, CFStringEncoding encod
     switch (encoding_kind(encoding)) {
     case ENC_UTF8: per = 3; break;
     case ENC_ASCII:
-    case ENC_LATIN1: per = 1; break;
+    case ENC_LATIN1:
+    case ENC_MACROMAN:
+    case ENC_WINLATIN1:
+    case ENC_NEXTSTEP: per = 1; break;
+    case ENC_NONLOSSY: per = 6; break;
     case ENC_UTF16:
     case ENC_UTF16BE:
     case ENC_UTF16LE: per = 2; break;
@@ -444,9 +652,7 @@ static UniChar *string_utf16(CFStringRef s)
     size_t i = 0, n = (size_t)s->nbytes;
     CFIndex k = 0;
     while (i < n) {
-        uint32_t cp;
-        if (!utf8_next(p, n, &i, &cp))
-            secsim_fatal("CFString %p holds invalid UTF-8", (const void *)s);
+        uint32_t cp = stored_next(p, n, &i);
         if (cp >= 0x10000) {
             cp -= 0x10000;
             u[k++] = (UniChar)(0xD800 + (cp >> 10));
@@ -470,43 +676,92 @@ static void put32(UInt8 *o, uint32_t v, bool big)
     else { o[0] = (UInt8)v; o[1] = (UInt8)(v >> 8); o[2] = (UInt8)(v >> 16); o[3] = (UInt8)(v >> 24); }
 }
 
-/* Encode one character (a code point, or a lone surrogate) into out.
- * Returns the byte count, 0 if the encoding cannot represent it. */
-static size_t encode_one(enc_kind k, uint32_t cp, bool lone_surrogate, UInt8 out[4])
+static bool macroman_ignorable(uint32_t cp)
 {
-    bool hbe = host_is_big_endian();
+    if (cp >= 0xE0000 && cp <= 0xE0FFF) /* tags, variation selectors supplement */
+        return true;
+    for (size_t i = 0; i < cf_macroman_ignorable_count; i++)
+        if (cf_macroman_ignorable[i] == cp)
+            return true;
+    return false;
+}
+
+/* Eight-bit byte for a BMP unit, or -1. */
+static int eight_bit_byte(enc_kind k, uint32_t cp)
+{
+    if (cp < 0x80)
+        return (int)cp;
+    if (k == ENC_ASCII)
+        return -1;
+    if (k == ENC_LATIN1)
+        return cp < 0x100 ? (int)cp : -1;
+    if (k == ENC_NEXTSTEP && cp == 0xFFFD)
+        return 0xFF;
+    const uint16_t *t = high_table(k);
+    for (int b = 0; b < 128; b++)
+        if (t[b] == cp)
+            return 0x80 + b;
+    return -1;
+}
+
+/* Encode the character starting at u[i] (end = limit of the range).
+ * *consumed receives the units it covers.  Returns the byte count written
+ * to out, 0 for a character that converts to nothing, -1 if unencodable. */
+static int encode_at(enc_kind k, const UniChar *u, CFIndex i, CFIndex end, CFIndex *consumed, UInt8 out[12])
+{
+    uint32_t cp = u[i];
+    bool high = cp >= 0xD800 && cp <= 0xDBFF, low = cp >= 0xDC00 && cp <= 0xDFFF;
+    bool pair = high && i + 1 < end && u[i + 1] >= 0xDC00 && u[i + 1] <= 0xDFFF;
+    *consumed = 1;
     switch (k) {
-    case ENC_UTF8:
-        return lone_surrogate ? 0 : utf8_encode(cp, out);
-    case ENC_ASCII:
-        if (cp > 127) return 0;
-        out[0] = (UInt8)cp;
-        return 1;
-    case ENC_LATIN1:
-        if (cp > 255) return 0;
-        out[0] = (UInt8)cp;
-        return 1;
     case ENC_UTF16:
     case ENC_UTF16BE:
-    case ENC_UTF16LE: {
-        bool big = k == ENC_UTF16 ? hbe : k == ENC_UTF16BE;
-        if (cp < 0x10000) {
-            put16(out, cp, big);
-            return 2;
-        }
-        uint32_t v = cp - 0x10000;
-        put16(out, 0xD800 + (v >> 10), big);
-        put16(out + 2, 0xDC00 + (v & 0x3FF), big);
-        return 4;
-    }
+    case ENC_UTF16LE:
+        put16(out, cp, k == ENC_UTF16 ? host_is_big_endian() : k == ENC_UTF16BE);
+        return 2;
+    case ENC_UTF8:
     case ENC_UTF32:
     case ENC_UTF32BE:
     case ENC_UTF32LE:
-        if (lone_surrogate) return 0;
-        put32(out, cp, k == ENC_UTF32 ? hbe : k == ENC_UTF32BE);
+        if (pair) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (u[i + 1] - 0xDC00u);
+            *consumed = 2;
+        } else if (high || low) {
+            return -1;
+        }
+        if (k == ENC_UTF8)
+            return (int)utf8_encode(cp, out);
+        put32(out, cp, k == ENC_UTF32 ? host_is_big_endian() : k == ENC_UTF32BE);
         return 4;
-    default:
-        return 0;
+    case ENC_NONLOSSY:
+        if (cp == '\\') {
+            out[0] = out[1] = '\\';
+            return 2;
+        }
+        if ((cp >= 0x20 && cp < 0x7F) || cp == '\t' || cp == '\n' || cp == '\r') {
+            out[0] = (UInt8)cp;
+            return 1;
+        }
+        if (cp < 0x100)
+            return snprintf((char *)out, 12, "\\%03o", (unsigned)cp);
+        return snprintf((char *)out, 12, "\\u%04x", (unsigned)cp);
+    case ENC_MACROMAN:
+        if (pair) {
+            *consumed = 2;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (u[i + 1] - 0xDC00u);
+        }
+        if (macroman_ignorable(cp))
+            return 0;
+        if (cp >= 0x10000)
+            return -1;
+        /* fall through */
+    default: {
+        int b = eight_bit_byte(k, cp);
+        if (b < 0)
+            return -1;
+        out[0] = (UInt8)b;
+        return 1;
+    }
     }
 }
 
@@ -517,11 +772,20 @@ static CFIndex string_encode(CFStringRef s, CFIndex loc, CFIndex len, enc_kind k
     CFIndex used = 0, done = 0;
     if (k == ENC_UNSUPPORTED)
         goto out;
-    if (maxBufLen < 0)
-        maxBufLen = 0;
+    if (buffer && maxBufLen <= 0) {
+        /* Apple's CF converts nothing into a zero-length buffer, except
+         * that its UTF-8 converter then measures (as with a NULL buffer). */
+        if (k != ENC_UTF8)
+            goto out;
+        buffer = NULL;
+    }
     if (external && (k == ENC_UTF16 || k == ENC_UTF32)) {
         UInt8 bom[4];
-        CFIndex nb = (CFIndex)encode_one(k, 0xFEFF, false, bom);
+        CFIndex nb = k == ENC_UTF16 ? 2 : 4;
+        if (k == ENC_UTF16)
+            put16(bom, 0xFEFF, host_is_big_endian());
+        else
+            put32(bom, 0xFEFF, host_is_big_endian());
         if (buffer) {
             if (nb > maxBufLen)
                 goto out;
@@ -529,8 +793,8 @@ static CFIndex string_encode(CFStringRef s, CFIndex loc, CFIndex len, enc_kind k
         }
         used = nb;
     }
-    /* Fast path: UTF-8 of the whole string. */
-    if (k == ENC_UTF8 && loc == 0 && len == s->nutf16) {
+    /* Fast path: UTF-8 of the whole string without unpaired surrogates. */
+    if (k == ENC_UTF8 && loc == 0 && len == s->nutf16 && !has_lone_surrogate(s)) {
         if (!buffer || s->nbytes <= maxBufLen - used) {
             if (buffer)
                 memcpy(buffer + used, s->bytes, (size_t)s->nbytes);
@@ -542,29 +806,27 @@ static CFIndex string_encode(CFStringRef s, CFIndex loc, CFIndex len, enc_kind k
     UniChar *u = string_utf16(s);
     CFIndex i = loc, end = loc + len;
     while (i < end) {
-        uint32_t cp = u[i];
-        CFIndex consumed = 1;
-        bool lone = false;
-        if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < end && u[i + 1] >= 0xDC00 && u[i + 1] <= 0xDFFF) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (u[i + 1] - 0xDC00u);
-            consumed = 2;
-        } else if (cp >= 0xD800 && cp <= 0xDFFF) {
-            lone = true;
-        }
-        UInt8 tmp[4];
-        size_t nb = encode_one(k, cp, lone, tmp);
-        if (nb == 0) {
-            if (lossByte == 0)
+        UInt8 tmp[12];
+        CFIndex consumed;
+        int nb = encode_at(k, u, i, end, &consumed, tmp);
+        if (nb < 0) {
+            /* UTF-8 stops at an unpaired surrogate even with a lossByte. */
+            if (lossByte == 0 || k == ENC_UTF8)
                 break;
-            tmp[0] = lossByte;
-            nb = 1;
+            if (k == ENC_UTF32 || k == ENC_UTF32BE || k == ENC_UTF32LE) {
+                put32(tmp, lossByte, k == ENC_UTF32 ? host_is_big_endian() : k == ENC_UTF32BE);
+                nb = 4;
+            } else {
+                tmp[0] = lossByte;
+                nb = 1;
+            }
         }
         if (buffer) {
             if ((CFIndex)nb > maxBufLen - used)
                 break;
-            memcpy(buffer + used, tmp, nb);
+            memcpy(buffer + used, tmp, (size_t)nb);
         }
-        used += (CFIndex)nb;
+        used += nb;
         i += consumed;
     }
     free(u);
@@ -598,9 +860,9 @@ Boolean CFStringGetCString(CFStringRef theString, char *buffer, CFIndex bufferSi
     if (!buffer || bufferSize <= 0)
         return 0;
     enc_kind k = encoding_kind(encoding);
-    CFIndex used = 0;
-    CFIndex done = string_encode(theString, 0, theString->nutf16, k, 0, false, (UInt8 *)buffer,
-                                 bufferSize - 1, &used);
+    CFIndex used = 0, done = 0;
+    if (bufferSize > 1)
+        done = string_encode(theString, 0, theString->nutf16, k, 0, false, (UInt8 *)buffer, bufferSize - 1, &used);
     if (done != theString->nutf16 || k == ENC_UNSUPPORTED) {
         buffer[0] = '\0';
         return 0;
@@ -612,10 +874,21 @@ Boolean CFStringGetCString(CFStringRef theString, char *buffer, CFIndex bufferSi
 const char *CFStringGetCStringPtr(CFStringRef theString, CFStringEncoding encoding)
 {
     secsim_check(theString, SECSIM_TYPE_STRING, "CFStringGetCStringPtr");
-    if (encoding == kCFStringEncodingUTF8)
+    const secsim_base *b = (const secsim_base *)theString;
+    /* Apple's CF returns its constant empty string for any empty result. */
+    if (!(b->flags & (CF_STRING_EIGHT_BIT | SECSIM_IMMORTAL)) && theString->nbytes > 0)
+        return NULL;
+    if (theString->nbytes != theString->nutf16) /* not ASCII */
+        return NULL;
+    switch (encoding_kind(encoding)) {
+    case ENC_UTF8:
+    case ENC_ASCII:
+    case ENC_LATIN1:
+    case ENC_MACROMAN:
+    case ENC_WINLATIN1:
+    case ENC_NEXTSTEP:
         return theString->bytes;
-    /* Every unit is one byte exactly when the text is ASCII. */
-    if (encoding == kCFStringEncodingASCII && theString->nbytes == theString->nutf16)
-        return theString->bytes;
-    return NULL;
+    default:
+        return NULL;
+    }
 }
