@@ -241,6 +241,13 @@ CFStringRef secsim_string(const char *utf8)
     return cf_string_create_utf8(utf8, strlen(utf8));
 }
 
+CFStringRef secsim_string_stored(const char *p, size_t n)
+{
+    if (!p && n)
+        secsim_fatal("secsim_string_stored: NULL bytes with length %zu", n);
+    return cf_string_create_stored(p ? p : "", n);
+}
+
 const char *secsim_string_utf8(CFStringRef s, CFIndex *nbytes)
 {
     secsim_check(s, SECSIM_TYPE_STRING, "secsim_string_utf8");

@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sec_delay.h"
 #include "sec_private.h"
 
 sec_state g_sec;
@@ -444,8 +445,9 @@ static bool loaded_value_ok(const sval *v)
 {
     switch (v->tag) {
     case SV_STR: {
-        /* Strict UTF-8, by the same rule CFString applies. */
-        CFStringRef s = CFStringCreateWithBytes(NULL, v->p, (CFIndex)v->n, kCFStringEncodingUTF8, false);
+        /* The form the emulator stores strings in (UTF-8; unpaired surrogates
+         * as 3 bytes), so whatever a call could store also loads. */
+        CFStringRef s = secsim_string_stored((const char *)v->p, v->n);
         if (s == NULL)
             return false;
         CFRelease(s);
@@ -998,6 +1000,7 @@ SECSIM_EXPORT void secsim_reset(void)
     pthread_mutex_lock(&g_mutex);
     reset_locked(true);
     pthread_mutex_unlock(&g_mutex);
+    sec_delay_reset(); /* no delays, and no call left sleeping in one */
 }
 
 SECSIM_EXPORT long secsim_live_objects(void)

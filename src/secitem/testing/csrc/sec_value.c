@@ -143,7 +143,8 @@ CFTypeRef sval_to_cf(const sval *v)
 {
     switch (v->tag) {
     case SV_STR: {
-        CFStringRef s = CFStringCreateWithBytes(NULL, v->p, (CFIndex)v->n, kCFStringEncodingUTF8, 0);
+        /* Not CFStringCreateWithBytes: as Apple's, it drops a leading U+FEFF. */
+        CFStringRef s = secsim_string_stored((const char *)v->p, v->n);
         if (s != NULL)
             return s;
         return CFDataCreate(NULL, v->p, (CFIndex)v->n); /* not UTF-8: hand back the bytes */

@@ -72,6 +72,12 @@ Boolean secsim_is(CFTypeRef obj, CFTypeID type);
 /* Convenience: +1 CFString from a NUL-terminated UTF-8 C string (NULL if
  * the bytes are not valid UTF-8). */
 CFStringRef secsim_string(const char *utf8);
+/* +1 CFString holding exactly the n bytes that secsim_string_utf8() gave
+ * (UTF-8, unpaired surrogates in their 3-byte form), with no byte-order-mark
+ * processing: the Security half rebuilds stored strings with it, so a value
+ * that starts with U+FEFF comes back as it went in.  NULL if the bytes are
+ * not of that form. */
+CFStringRef secsim_string_stored(const char *p, size_t n);
 /* Borrowed UTF-8 bytes of a CFString (always NUL-terminated). */
 const char *secsim_string_utf8(CFStringRef s, CFIndex *nbytes);
 
