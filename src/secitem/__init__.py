@@ -35,6 +35,7 @@ from secitem.errors import (
     InvalidQueryError,
     ItemNotFoundError,
     KeychainError,
+    KeychainTimeoutError,
     KeychainUnavailableError,
     LoginCancelled,
     LoginError,
@@ -75,6 +76,8 @@ _LAZY: dict[str, str] = {
     "CredentialStore": "secitem.store",
     "PromptReason": "secitem.store",
     "Keychain": "secitem.keychain",
+    "AsyncCredentialStore": "secitem.aio",
+    "AsyncKeychain": "secitem.aio",
     "current_platform": "secitem.keychain",
     "delete_password": "secitem.shortcuts",
     "get_password": "secitem.shortcuts",
@@ -83,6 +86,7 @@ _LAZY: dict[str, str] = {
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from secitem.aio import AsyncCredentialStore, AsyncKeychain
     from secitem.items import (
         PRF,
         AccessControlFlags,
@@ -129,6 +133,8 @@ __all__ = [
     "AccessPolicy",
     "Accessible",
     "AmbiguousAccountError",
+    "AsyncCredentialStore",
+    "AsyncKeychain",
     "AuthFailedError",
     "AuthenticationType",
     "Certificate",
@@ -150,6 +156,7 @@ __all__ = [
     "KeyType",
     "Keychain",
     "KeychainError",
+    "KeychainTimeoutError",
     "KeychainUnavailableError",
     "LoginCancelled",
     "LoginError",

@@ -9,6 +9,8 @@ Each keeps the builtin it behaves like as a second base (``ValueError``,
   OSStatus (one class per status that callers tell apart);
 * :class:`InvalidQueryError` / :class:`QueryTypeError`: an item description,
   query or argument is invalid; nothing was sent;
+* :class:`KeychainTimeoutError`: a call did not finish before its deadline
+  (``timeout=``); there is no OSStatus, since Apple's call had not returned;
 * :class:`LoginError` (:class:`LoginCancelled`, :class:`LoginFailed`),
   :class:`AmbiguousAccountError` and :class:`PasswordNotTextError`: the
   outcomes of :class:`secitem.CredentialStore`.
@@ -50,6 +52,7 @@ __all__ = [
     "InvalidQueryError",
     "ItemNotFoundError",
     "KeychainError",
+    "KeychainTimeoutError",
     "KeychainUnavailableError",
     "LoginCancelled",
     "LoginError",
@@ -325,6 +328,72 @@ def check(status: int) -> None:
     """Raise the matching :class:`KeychainError` unless ``status`` is errSecSuccess (0)."""
     if status:
         raise error_for_status(status)
+
+
+# --------------------------------------------------------------------------
+# Deadlines
+# --------------------------------------------------------------------------
+
+_HINT_TIMEOUT: Final = (
+    "The Security framework did not answer in time. Common causes: securityd is "
+    "stuck (often right after a macOS or Homebrew upgrade; a restart of the Mac, "
+    "or `sudo killall securityd`, which launchd restarts, clears it), or cold and slow "
+    "(try a longer timeout); a keychain prompt is waiting where nobody sees it "
+    "(behind other windows, on another Space, or in an SSH session where it cannot "
+    "appear; pass kSecUseAuthenticationUIFail or run in the GUI session); the login "
+    "keychain is locked and waits for its password (`security unlock-keychain`). "
+    "When started is True a write may or may not have happened: read the item "
+    "back before you retry it."
+)
+
+
+class KeychainTimeoutError(SecitemError, TimeoutError):
+    """A keychain operation did not finish before its deadline (``timeout=``).
+
+    ``KeychainTimeoutError(operation, timeout, started=True, hint=None)``.
+    Not a :class:`KeychainError`: Apple's call had not returned, so there is
+    no OSStatus, and code that handles a status (or retries on one) must not
+    treat "no answer yet" as an answer.  Catch it as
+    :class:`SecitemError`, as ``TimeoutError``, or by name.
+
+    * ``operation`` -- what timed out, e.g. ``"Keychain.get"``;
+    * ``timeout`` -- the deadline in seconds;
+    * ``started`` -- whether a native call of the operation had begun.
+      ``False``: nothing was sent to the keychain (the call waited for a
+      worker or for another call stuck in the framework) and a retry is
+      safe.  ``True``: the call may still finish; a write (add, update,
+      delete, save, login's write) may or may not have happened, and is
+      never retried or continued by secitem.  Read back before retrying;
+    * ``hint`` -- the usual causes and fixes.
+    """
+
+    operation: str
+    timeout: float | None
+    started: bool
+    hint: str | None
+
+    def __init__(
+        self,
+        operation: str,
+        timeout: float | None,
+        started: bool = True,
+        hint: str | None = None,
+    ) -> None:
+        self.operation = operation
+        self.timeout = timeout
+        self.started = bool(started)
+        self.hint = _HINT_TIMEOUT if hint is None else hint
+        limit = "its deadline" if timeout is None else f"{timeout:g} s"
+        if self.started:
+            what = "the keychain call may still finish; a write may or may not have happened"
+        else:
+            what = "nothing was sent to the keychain"
+        super().__init__(f"{operation} did not finish within {limit} ({what})")
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[KeychainTimeoutError], tuple[str, float | None, bool, str | None]]:
+        return (type(self), (self.operation, self.timeout, self.started, self.hint))
 
 
 # --------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final, Literal, ParamSpec, TypeVar, overload
 
+from secitem import _deadline
 from secitem import constants as C
 from secitem import security as _security
 from secitem.errors import DuplicateItemError, ItemNotFoundError
@@ -158,6 +159,14 @@ class Keychain:
       (``kSecUseDataProtectionKeychain``), which needs a signed process with
       a keychain access group.  On iOS it is always the data-protection
       keychain (``False`` is an error there).
+    * ``timeout`` -- seconds each operation (``add``, ``get``, ``secret``,
+      ``find``, ``update``, ``delete``, ``upsert``: the method as a whole)
+      may take; ``None`` (default) waits as long as the system does.  A
+      late operation raises :class:`~secitem.errors.KeychainTimeoutError`;
+      the native call runs on a small bounded pool of worker threads, may
+      still finish later (its result is then released, and nothing further
+      of the operation is done), so a timed-out write may or may not have
+      happened (``error.started`` says whether anything was sent).
 
     A ``Keychain`` holds no native state: it is cheap, immutable and safe to
     share between threads.
@@ -168,10 +177,14 @@ class Keychain:
     reference).
     """
 
-    __slots__ = ("_data_protection", "_platform")
+    __slots__ = ("_data_protection", "_platform", "_timeout")
 
     def __init__(
-        self, *, data_protection: bool | None = None, platform: Platform | None = None
+        self,
+        *,
+        data_protection: bool | None = None,
+        platform: Platform | None = None,
+        timeout: float | None = None,
     ) -> None:
         if platform is None:
             platform = current_platform()
@@ -193,6 +206,7 @@ class Keychain:
             data_protection = True
         self._platform: Platform = platform
         self._data_protection = bool(data_protection)
+        self._timeout = _deadline.check_timeout(timeout, "Keychain(timeout=...)")
 
     @property
     def platform(self) -> Platform:
@@ -204,11 +218,21 @@ class Keychain:
         """True when only the data-protection keychain is used."""
         return self._data_protection
 
+    @property
+    def timeout(self) -> float | None:
+        """Seconds each operation may take, or ``None`` (no deadline)."""
+        return self._timeout
+
     def __repr__(self) -> str:
-        return f"Keychain(platform={self._platform!r}, data_protection={self._data_protection})"
+        timeout = "" if self._timeout is None else f", timeout={self._timeout!r}"
+        return (
+            f"Keychain(platform={self._platform!r}, data_protection={self._data_protection}"
+            f"{timeout})"
+        )
 
     # -- add ------------------------------------------------------------------
 
+    @_deadline.bounded("Keychain")
     def add(self, item: ItemDescription, data: bytes | str | None = None) -> PersistentRef | None:
         """Add a new item; return its persistent reference.
 
@@ -235,6 +259,7 @@ class Keychain:
     @overload
     def get(self, query: PersistentRef, *, data: bool = True) -> Item[Any]: ...
 
+    @_deadline.bounded("Keychain")
     @_names_the_query
     def get(
         self, query: ItemDescription | Item[Any] | PersistentRef, *, data: bool = True
@@ -263,6 +288,7 @@ class Keychain:
         finally:
             _close_all(result)
 
+    @_deadline.bounded("Keychain")
     @_names_the_query
     def secret(self, query: ItemDescription | Item[Any] | PersistentRef) -> bytes:
         """The secret of the first item matching ``query``, and nothing else.
@@ -304,6 +330,7 @@ class Keychain:
         self, query: PersistentRef, *, data: bool = False, limit: int | None = None
     ) -> list[Item[Any]]: ...
 
+    @_deadline.bounded("Keychain")
     def find(
         self,
         query: ItemDescription | Item[Any] | PersistentRef,
@@ -382,6 +409,7 @@ class Keychain:
 
     # -- update -------------------------------------------------------------
 
+    @_deadline.bounded("Keychain")
     @_names_the_query
     def update(
         self,
@@ -450,6 +478,7 @@ class Keychain:
 
     # -- delete -------------------------------------------------------------
 
+    @_deadline.bounded("Keychain")
     @_names_the_query
     def delete(
         self, query: ItemDescription | Item[Any] | PersistentRef, *, missing_ok: bool = False
@@ -472,6 +501,7 @@ class Keychain:
 
     # -- upsert -------------------------------------------------------------
 
+    @_deadline.bounded("Keychain")
     def upsert(self, item: ItemDescription, data: bytes | str | None = None) -> bool:
         """Add ``item``, or update the stored one with the same identity.
 

@@ -26,10 +26,9 @@ macOS; values are converted outside the lock.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 
-from secitem import _cf, _seckey, constants
+from secitem import _cf, _deadline, _seckey, constants
 from secitem._cf import (
     AccessControl,
     Certificate,
@@ -67,7 +66,8 @@ __all__ += _seckey.__all__
 _NULL: Final[Any] = ffi.NULL
 errSecParam: Final = -50
 
-_call_lock: Final = threading.Lock()
+# Deadline-aware (Keychain(timeout=...), secitem.aio): see secitem._deadline.
+_call_lock: Final = _deadline.CallLock()
 _RESULT_TYPE: Final = ffi.typeof("CFTypeRef *")
 
 

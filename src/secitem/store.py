@@ -41,8 +41,9 @@ import enum
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
+from secitem import _deadline
 from secitem import constants as C
 from secitem.errors import (
     AmbiguousAccountError,
@@ -86,6 +87,7 @@ _log: Final = logging.getLogger("secitem.store")
 
 _Description = GenericPassword | InternetPassword
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 #: The mark of the items a :class:`CredentialStore` writes: their
 #: ``kSecAttrCreator`` (a FourCharCode), ``"SItm"`` unless the store is given
@@ -186,6 +188,13 @@ class CredentialStore:
     * ``creator`` -- the store's mark of ownership, a FourCharCode stored as
       the items' ``kSecAttrCreator`` (default :data:`DEFAULT_CREATOR`,
       ``"SItm"``).
+    * ``timeout`` -- seconds each operation (``get``, ``accounts``,
+      ``save``, ``adopt``, ``delete``; in ``login`` each keychain step, never
+      the time ``prompt`` and ``authenticate`` take) may take; default: the
+      keychain's (``None``: no deadline).  A late operation raises
+      :class:`~secitem.errors.KeychainTimeoutError`; a timed-out ``save`` may
+      or may not have stored the credential, and is never retried behind
+      your back.
 
     **Ownership.** Every item a store writes carries its mark, and the
     store reads, lists, updates and deletes only items with that mark: a
@@ -209,6 +218,7 @@ class CredentialStore:
         "_name",
         "_query_template",
         "_secret_query",
+        "_timeout",
     )
 
     def __init__(
@@ -229,6 +239,7 @@ class CredentialStore:
         data_protection: bool | None = None,
         keychain: Keychain | None = None,
         creator: int | str = DEFAULT_CREATOR,
+        timeout: float | None = None,
     ) -> None:
         if (server is None) == (service is None):
             raise InvalidQueryError(
@@ -271,7 +282,9 @@ class CredentialStore:
                     "(use Keychain(data_protection=...) as the keychain)",
                 )
         else:
-            keychain = _rename_errors(lambda: Keychain(data_protection=data_protection))
+            keychain = _rename_errors(
+                lambda: Keychain(data_protection=data_protection, timeout=timeout)
+            )
         policy = _policy(access_control, accessible)
         mark = _check_creator(creator)
 
@@ -323,6 +336,10 @@ class CredentialStore:
         )
         self._creator = mark
         self._keychain = keychain
+        # The store's deadline covers each store operation as a whole (the
+        # keychain calls it makes share it); default: the keychain's.
+        checked = _deadline.check_timeout(timeout, "CredentialStore(timeout=...)")
+        self._timeout = keychain.timeout if checked is None else checked
         # get(account) sends this plus the account: one dictionary copy per
         # call instead of a new description (dataclasses.replace validates
         # every field again).  Not for a Keychain subclass that overrides
@@ -356,6 +373,11 @@ class CredentialStore:
         return self._query_template
 
     @property
+    def timeout(self) -> float | None:
+        """Seconds each operation may take (``login``: each keychain step), or ``None``."""
+        return self._timeout
+
+    @property
     def creator(self) -> int:
         """The store's mark: the ``kSecAttrCreator`` of every item it writes."""
         return self._creator
@@ -365,6 +387,7 @@ class CredentialStore:
 
     # -- reading --------------------------------------------------------------
 
+    @_deadline.bounded("CredentialStore")
     def get(self, account: str | None = None) -> Credential | None:
         """The stored credential for ``account``, or ``None`` if none is stored.
 
@@ -389,6 +412,7 @@ class CredentialStore:
         item = self._stored_item(None, "get")
         return None if item is None else _credential(item)
 
+    @_deadline.bounded("CredentialStore")
     def accounts(self) -> list[str]:
         """The stored account names, sorted; no secret is read (no unlock needed)."""
         found = self._keychain.find(self._query_template)
@@ -396,6 +420,7 @@ class CredentialStore:
 
     # -- writing --------------------------------------------------------------
 
+    @_deadline.bounded("CredentialStore")
     def save(self, credential: Credential) -> None:
         """Store ``credential``: add it, or update the stored one of that account.
 
@@ -426,6 +451,7 @@ class CredentialStore:
         )
         _log.debug("credential %s (%s=%r)", "added" if added else "updated", self._kind, self._name)
 
+    @_deadline.bounded("CredentialStore")
     def adopt(self, account: str | None = None) -> list[str]:
         """Mark unmarked items with this store's key as the store's own; return their accounts.
 
@@ -457,6 +483,7 @@ class CredentialStore:
         _log.info("adopted %d item(s) (%s=%r)", len(adopted), self._kind, self._name)
         return sorted(adopted)
 
+    @_deadline.bounded("CredentialStore")
     def delete(self, account: str | None = None) -> bool:
         """Forget the credential of ``account``, or every one of this store (logout).
 
@@ -535,7 +562,7 @@ class CredentialStore:
             raise InvalidQueryError("login(max_attempts=...)", f"{max_attempts} must be at least 1")
         account = _check_account(account, "login")
 
-        stored = self._stored_item(account, "login")
+        stored = self._step(self._stored_item, account, "login")
         if stored is not None:
             current = _credential(stored)
             if _accepted(authenticate, current):
@@ -564,9 +591,9 @@ class CredentialStore:
             attempts += 1
             if _accepted(authenticate, answer):
                 if stored is None:
-                    self.save(answer)
+                    self._step(self.save, answer)
                 else:
-                    self._replace(stored, answer)
+                    self._step(self._replace, stored, answer)
                 _log.info(
                     "login: new credential accepted and stored (%s=%r)", self._kind, self._name
                 )
@@ -583,6 +610,14 @@ class CredentialStore:
         )
 
     # -- helpers -----------------------------------------------------------------
+
+    def _step(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """One keychain step of :meth:`login`, within the store's timeout."""
+        if self._timeout is None:
+            return fn(*args, **kwargs)
+        return _deadline.call(
+            self._timeout, "CredentialStore.login", _deadline.release, fn, *args, **kwargs
+        )
 
     def _stored_item(self, account: str | None, where: str) -> Item[Any] | None:
         """The stored item (with its secret) for ``account``, or ``None``."""

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sec_delay.h"
 #include "sec_private.h"
 
 enum { OP_ADD, OP_COPY, OP_UPDATE, OP_DELETE };
@@ -1845,6 +1846,7 @@ static OSStatus leave(OSStatus st)
 
 SECSIM_EXPORT OSStatus SecItemAdd(CFDictionaryRef attributes, CFTypeRef *result)
 {
+    sec_delay_gate("SecItemAdd"); /* secsim_set_delay: a hung securityd */
     OSStatus st;
     if (sec_identity_explode(0, attributes, result, &st))
         return st;                                       /* a SecIdentity: its certificate and key */
@@ -1876,6 +1878,7 @@ SECSIM_EXPORT OSStatus SecItemAdd(CFDictionaryRef attributes, CFTypeRef *result)
 
 SECSIM_EXPORT OSStatus SecItemCopyMatching(CFDictionaryRef query, CFTypeRef *result)
 {
+    sec_delay_gate("SecItemCopyMatching"); /* secsim_set_delay: a hung securityd */
     OSStatus st;
     if (!enter("SecItemCopyMatching", query, NULL, &st))
         return st;
@@ -1918,6 +1921,7 @@ SECSIM_EXPORT OSStatus SecItemCopyMatching(CFDictionaryRef query, CFTypeRef *res
 
 SECSIM_EXPORT OSStatus SecItemUpdate(CFDictionaryRef query, CFDictionaryRef attributesToUpdate)
 {
+    sec_delay_gate("SecItemUpdate"); /* secsim_set_delay: a hung securityd */
     OSStatus st;
     if (sec_identity_explode(2, query, NULL, &st))
         return st;
@@ -1938,6 +1942,7 @@ SECSIM_EXPORT OSStatus SecItemUpdate(CFDictionaryRef query, CFDictionaryRef attr
 
 SECSIM_EXPORT OSStatus SecItemDelete(CFDictionaryRef query)
 {
+    sec_delay_gate("SecItemDelete"); /* secsim_set_delay: a hung securityd */
     OSStatus st;
     if (sec_identity_explode(3, query, NULL, &st))
         return st;                                       /* SecItem.m explode_identity */

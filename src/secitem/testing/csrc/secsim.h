@@ -355,6 +355,12 @@ SECSIM_EXPORT void secsim_set_access_groups(const char *comma_separated);
 SECSIM_EXPORT void secsim_set_locked(int locked);
 SECSIM_EXPORT void secsim_set_user_response(int response);
 SECSIM_EXPORT void secsim_fail_next(const char *function, int32_t status);
+/* Every later call of that function ("SecItemAdd", "SecItemCopyMatching",
+ * "SecItemUpdate" or "SecItemDelete") sleeps that long first, occupying the
+ * simulated securityd (other SecItem calls wait behind it); 0 clears it and
+ * wakes the calls sleeping in it.  NULL, an unknown name or a negative delay
+ * aborts.  secsim_reset clears every delay (sec_delay.c). */
+SECSIM_EXPORT void secsim_set_delay(const char *function, int milliseconds);
 /* The next write of the SECSIM_STORE file fails (EIO) at that step: "open",
  * "write" (after a short write), "fsync", "close" or "rename"; NULL or ""
  * disarms.  For tests of the store's failure handling. */
