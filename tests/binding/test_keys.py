@@ -228,3 +228,69 @@ def test_is_algorithm_supported(entitled: str) -> None:
         assert not SecKeyIsAlgorithmSupported(
             key, kSecKeyOperationTypeSign, kSecKeyAlgorithmECDSASignatureMessageX962SHA256
         )
+
+
+def test_permanent_key_persists_in_secsim_store(tmp_path: Any) -> None:
+    """How (SECSIM_STORE): a key stored by one process signs in another; the signature
+    verifies here with the public key exported there."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from secitem.security import *
+mode = sys.argv[1]
+tag = {kSecAttrApplicationTag: b"persisted", kSecUseDataProtectionKeychain: True}
+if mode == "make":
+    key = SecKeyCreateRandomKey({kSecAttrKeyType: kSecAttrKeyTypeECSECPrimeRandom,
+        kSecAttrKeySizeInBits: 256, kSecAttrIsPermanent: True, **tag})
+    with key, SecKeyCopyPublicKey(key) as pub:
+        sys.stdout.write(SecKeyCopyExternalRepresentation(pub).hex())
+else:
+    key = SecItemCopyMatching({kSecClass: kSecClassKey, kSecReturnRef: True,
+        kSecAttrKeyClass: kSecAttrKeyClassPrivate, **tag})
+    with key:
+        sig = SecKeyCreateSignature(key, kSecKeyAlgorithmECDSASignatureMessageX962SHA256, b"x")
+    sys.stdout.write(sig.hex())
+"""
+    env = dict(
+        os.environ,
+        SECSIM_STORE=str(tmp_path / "kc"),
+        SECSIM_PROFILE="ios",
+        SECSIM_ACCESS_GROUPS="SECSIMTEAM.org.secitem.app",
+    )
+
+    def run(mode: str) -> bytes:
+        out = subprocess.run(
+            [sys.executable, "-c", code, mode],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return bytes.fromhex(out.stdout)
+
+    point = run("make")
+    sig = run("sign")
+    theirs = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    theirs.verify(sig, b"x", ec.ECDSA(hashes.SHA256()))
+
+
+def test_keys_are_thread_safe(entitled: str) -> None:
+    """Thread safety: one key signs and verifies from eight threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alg = kSecKeyAlgorithmECDSASignatureMessageX962SHA256
+    with SecKeyCreateRandomKey(EC256) as key, SecKeyCopyPublicKey(key) as pub:
+
+        def work(i: int) -> bool:
+            data = i.to_bytes(4, "big")
+            ok = True
+            for _ in range(25):
+                ok &= SecKeyVerifySignature(pub, alg, data, SecKeyCreateSignature(key, alg, data))
+            return ok
+
+        with ThreadPoolExecutor(8) as pool:
+            assert all(pool.map(work, range(32)))

@@ -693,6 +693,11 @@ def test_4_5_secure_enclave(keys: Keys, sim: Any, profile: str) -> None:
     assert keys.verify(
         keys.public(key), "kSecKeyAlgorithmECDSASignatureMessageX962SHA256", b"se", sig
     )[0]
+    st, ref = keys.kc.copy_raw({"class": "keys", "labl": "se", "r_Ref": True})
+    assert st == 0 and ref is not None  # the token object unwraps into the same key
+    sig, code, _ = keys.sign(ref.ptr, "kSecKeyAlgorithmECDSASignatureMessageX962SHA256", b"again")
+    assert code is None and keys.lib.CFEqual(ref.ptr, key)
+    assert keys.call("SecKeyCopyExternalRepresentation", ref.ptr)[1] == UNIMPLEMENTED
     sim.lib.secsim_set_access_groups(b"")
     _, code, text = keys.call("SecKeyCreateRandomKey", keys.cf({**se, "private": {"perm": False}}))
     assert code == -34018 and "failed to generate asymmetric keypair" in text
