@@ -261,10 +261,54 @@ class _Runtime:
     """The loaded libraries with everything cached at load."""
 
     def __init__(self, libs: _ffi.Libraries) -> None:
-        cf, sec = libs.cf, libs.sec
-        self.cf: Any = cf
+        sec = libs.sec
         self.sec: Any = sec
-        self.paths = libs.paths
+        self._bind_core_foundation(libs.cf, libs.paths)
+        try:
+            for name in _REQUIRED_SECURITY_FUNCTIONS:
+                getattr(sec, name)
+        except ffi.error as exc:
+            raise KeychainUnavailableError(
+                f"{' and '.join(libs.paths)} lacks a required symbol: {exc}", paths=libs.paths
+            ) from None
+        self.opaque: dict[int, type[CFObject]] = {}
+        for function, cls in _OPAQUE_TYPES:
+            try:
+                self.opaque[int(getattr(sec, function)())] = cls
+            except ffi.error:
+                continue  # e.g. SecKeychainItemGetTypeID on iOS
+        #: id(SecConstant) -> exported pointer, for the constants in PUBLIC_CONSTANTS
+        #: (kept alive in ``_constant_objects``, so an id cannot be reused).
+        self.constant_ids: dict[int, Any] = {}
+        #: exported pointer -> the key a returned dictionary uses for it
+        #: (``key_for`` of its characters): returned keys that are the library's
+        #: own constants are recognised without reading their characters.
+        self.key_constants: dict[Any, str] = {}
+        self._constant_objects: list[SecConstant] = []
+        self.constants: dict[str, Any] = self._check_constants()
+
+    @classmethod
+    def core_foundation_only(cls, cf: Any, path: str) -> _Runtime:
+        """A runtime for value conversion alone, on a CoreFoundation library with no
+        Security half (no constants, no opaque Security types).
+
+        For tests that run the binding's conversions on Apple's own CF
+        (``../shared/reference/apple-cf``); the SecItem calls never use it.
+        """
+        rt = object.__new__(cls)
+        rt.sec = None
+        rt._bind_core_foundation(cf, (path,))
+        rt.opaque = {}
+        rt.constant_ids = {}
+        rt.key_constants = {}
+        rt._constant_objects = []
+        rt.constants = {}
+        return rt
+
+    def _bind_core_foundation(self, cf: Any, paths: tuple[str, ...]) -> None:
+        """Cache the CoreFoundation functions and constants the converters use."""
+        self.cf: Any = cf
+        self.paths = paths
         try:
             self.CFRelease: Any = cf.CFRelease
             self.release: Any = _releaser(cf)
@@ -293,27 +337,10 @@ class _Runtime:
                 int(cf.CFDictionaryGetTypeID()): _dictionary_out,
                 int(cf.CFNullGetTypeID()): _null_out,
             }
-            for name in _REQUIRED_SECURITY_FUNCTIONS:
-                getattr(sec, name)
         except ffi.error as exc:
             raise KeychainUnavailableError(
-                f"{' and '.join(libs.paths)} lacks a required symbol: {exc}", paths=libs.paths
+                f"{' and '.join(paths)} lacks a required symbol: {exc}", paths=paths
             ) from None
-        self.opaque: dict[int, type[CFObject]] = {}
-        for function, cls in _OPAQUE_TYPES:
-            try:
-                self.opaque[int(getattr(sec, function)())] = cls
-            except ffi.error:
-                continue  # e.g. SecKeychainItemGetTypeID on iOS
-        #: id(SecConstant) -> exported pointer, for the constants in PUBLIC_CONSTANTS
-        #: (kept alive in ``_constant_objects``, so an id cannot be reused).
-        self.constant_ids: dict[int, Any] = {}
-        #: exported pointer -> the key a returned dictionary uses for it
-        #: (``key_for`` of its characters): returned keys that are the library's
-        #: own constants are recognised without reading their characters.
-        self.key_constants: dict[Any, str] = {}
-        self._constant_objects: list[SecConstant] = []
-        self.constants: dict[str, Any] = self._check_constants()
 
     def _check_constants(self) -> dict[str, Any]:
         """name -> exported pointer; refuses a library whose constants differ."""
