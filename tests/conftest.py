@@ -3,8 +3,9 @@
 Unless ``SECITEM_LIBRARY`` is already set (CI's sanitizer run sets it), the
 emulator is built once and ``SECITEM_LIBRARY`` points ``secitem`` at it
 before any test imports the binding.  On macOS (or iOS, in the simulator
-job) without ``SECITEM_LIBRARY`` the tests run against the real Security framework: only tests marked
-``macos`` run there, and the emulator-only checks are skipped with a reason.
+job) without ``SECITEM_LIBRARY`` the tests run against the real Security
+framework: only tests marked ``macos`` run there, and the emulator-only
+checks are skipped with a reason.
 
 After every test the emulator's keychain is emptied and its count of live
 CoreFoundation objects must be back where it was before the test: any
@@ -80,7 +81,10 @@ def _no_leaks() -> Iterator[None]:
     s.lib.secsim_reset()
     before = s.lib.secsim_live_objects()
     yield
-    s.lib.secsim_reset()
+    s.lib.secsim_reset()  # also wakes calls sleeping in an emulated delay
+    deadline = sys.modules.get("secitem._deadline")
+    if deadline is not None:
+        deadline.wait_idle()  # calls abandoned by a timeout release their results
     after = s.lib.secsim_live_objects()
     assert after == before, f"{after - before} CoreFoundation object(s) leaked by this test"
 
