@@ -104,15 +104,16 @@ def test_access_control_with_bad_protection_is_io_error(tmp_path: Path, protecti
 
 
 def test_string_value_not_utf8_is_io_error(tmp_path: Path) -> None:
-    """Issue #11 item 3, same class: a string value that is not UTF-8 cannot
-    have been written (strings come from CFStrings); it is corruption (-36),
-    not data handed back in another type."""
+    """Issue #11 item 3, same class: a string value that is not in the form
+    the emulator stores strings in (UTF-8, an unpaired surrogate as its 3
+    bytes) cannot have been written (strings come from CFStrings); it is
+    corruption (-36), not data handed back in another type."""
     store = tmp_path / "kc.bin"
     _seed(store)
     s = parse(store.read_bytes())
     labl = next(a for a in s.items[0].attrs if a.key == b"labl")
     assert labl.tag == STR
-    labl.blob = b"L\xed\xa0\x80"  # an encoded surrogate
+    labl.blob = b"L\xff\xfe"  # never in UTF-8
     store.write_bytes(build(s))
     assert run(ALL_CALLS, store) == "-36 -36 -36 -36"
 

@@ -115,7 +115,16 @@ def child_main(cases: int, seed: int) -> None:
                 walk(keys[i], depth + 1)
                 walk(values[i], depth + 1)
         elif tid == lib.CFStringGetTypeID():
-            simlib.string_from_cf(ffi, lib, ref)
+            # read it as a caller would; how much converts is CF's business
+            # (an unpaired surrogate, which a stored string may hold, has no
+            # UTF-8)
+            n = lib.CFStringGetLength(ref)
+            size = lib.CFStringGetMaximumSizeForEncoding(n, simlib.kCFStringEncodingUTF8)
+            buf = ffi.new("UInt8[]", max(size, 1))
+            rng = ffi.new("CFRange *", (0, n))[0]
+            lib.CFStringGetBytes(
+                ref, rng, simlib.kCFStringEncodingUTF8, ord("?"), False, buf, size, ffi.NULL
+            )
         elif tid == lib.CFDataGetTypeID():
             bytes(ffi.buffer(lib.CFDataGetBytePtr(ref), lib.CFDataGetLength(ref)))
         elif tid == lib.CFDateGetTypeID():

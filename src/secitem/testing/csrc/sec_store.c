@@ -20,7 +20,8 @@
  *
  * Loading never trusts the file: every length is checked against the bytes
  * left, and a value must be one the engines can have written (a known
- * attribute name, once per item; strings in strict UTF-8; booleans 0 or 1;
+ * attribute name, once per item; strings in the stored form (UTF-8, an
+ * unpaired surrogate as its 3 bytes: secsim_string_stored); booleans 0 or 1;
  * an access control with a known protection; rowids inside the counter; a
  * data-protection item with the access invariants it is written with), so
  * that every CF object later made from it can be made and every call
