@@ -1152,7 +1152,10 @@ def description_class(
 
 
 #: Result keys that never go into :attr:`Item.raw` (secrets and references).
-_HIDDEN: Final = frozenset({_kSecValueData, _kSecValuePersistentRef, _kSecValueRef})
+#: ``"sha1"`` (kSecAttrSHA1, SPI) is a digest over the item's attributes *and
+#: its secret*, returned next to those attributes: with them, a short password
+#: can be found by brute force, so it is treated as secret (docs/emulator.md).
+_HIDDEN: Final = frozenset({_kSecValueData, _kSecValuePersistentRef, _kSecValueRef, "sha1"})
 #: Value types that cannot be opaque objects (no ``close`` to look for).
 _PLAIN_TYPES: Final = frozenset({str, bytes, bool, int, float, datetime, _constants.SecConstant})
 

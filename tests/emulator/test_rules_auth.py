@@ -265,7 +265,7 @@ def test_reset_restores_defaults(kc: KC) -> None:
     kc.lib.secsim_fail_next(b"SecItemAdd", -1)
     kc.lib.secsim_reset()
     kc.add_ok(genp(acct="a"))  # no pending fault, macos FB
-    assert kc.copy(genp(acct="a", nleg=True))[0] == MISSING_ENTITLEMENT
+    assert kc.add(genp(acct="b", nleg=True))[0] == MISSING_ENTITLEMENT  # no groups again
     kc.lib.secsim_set_access_groups(APP_GROUP.encode())
     protected(kc, "macos", acct="p")
     assert kc.copy(genp(acct="p", nleg=True, r_Data=True)) == (OK, b"secret")

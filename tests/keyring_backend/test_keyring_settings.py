@@ -277,15 +277,15 @@ def test_other_errors(sim: Any, profile: str) -> None:
 
 
 def test_unsigned_python_and_the_data_protection_keychain() -> None:
-    """The macOS profile without access groups is an unsigned interpreter: -34018."""
+    """The macOS profile without access groups is an unsigned interpreter: writes
+    give -34018; reads run with the implicit com.apple.token group and find
+    nothing (facts 12.3, KeychainEntitlementsTest.m), so get_password is None."""
     backend = SecitemKeyring(platform="macos", data_protection=True)
     with pytest.raises(kerrors.PasswordSetError) as info:
         backend.set_password(SVC, "carol", SECRET)
     assert_mapped(info, -34018)
     assert "entitlement" in str(info.value)
-    with pytest.raises(kerrors.KeyringError) as failed:
-        backend.get_password(SVC, "carol")
-    assert_mapped(failed, -34018)
+    assert backend.get_password(SVC, "carol") is None
 
 
 def test_delete_missing_and_non_utf8_secret(profile: str) -> None:

@@ -276,6 +276,16 @@ static int rcount(const rflags *r)
     return (int)r->data + (int)r->attrs + (int)r->ref + (int)r->pref;
 }
 
+/* Store a secret; an empty one is still a secret: data != NULL tells an
+ * item that has data (possibly empty) from one that has none (ItemDb
+ * handle_result, 5.3). */
+static void set_secret(sitem *it, const void *p, size_t n)
+{
+    item_set_data(it, p, n);
+    if (it->data == NULL)
+        it->data = sec_memdup("", 0);
+}
+
 static CFDataRef secret_data(const sitem *it)
 {
     return CFDataCreate(NULL, it->data, (CFIndex)it->dlen);
@@ -306,8 +316,20 @@ static CFMutableDictionaryRef attrs_dict(const sitem *it)
     CFMutableDictionaryRef d = new_dict();
     if (it->impl == IMPL_FB)
         dict_put(d, "class", CFRetain(key_const(sec_class_names[it->cls], 4)));
-    for (size_t i = 0; i < it->nattrs; i++)
-        dict_put(d, it->attrs[i].key, sval_to_cf(&it->attrs[i].v));
+    for (size_t i = 0; i < it->nattrs; i++) {
+        const sattr *a = &it->attrs[i];
+        if (it->impl == IMPL_FB && a->v.tag == SV_DATA) {
+            /* A name stored by the legacy calls with bytes that are not
+             * UTF-8 (sec_legacy.c): the shim's _ConvertOldFormatToNewFormat
+             * gives kCFNull (seckey-facts 6.3). */
+            const sec_attrdef *def = sec_attr_lookup(a->key, 4);
+            if (def != NULL && def->fb_kind == F_STR) {
+                dict_put(d, a->key, CFRetain(kCFNull));
+                continue;
+            }
+        }
+        dict_put(d, a->key, sval_to_cf(&a->v));
+    }
     if (it->impl == IMPL_DP && item_get(it, "accc") == NULL) {
         /* accc is synthesized from the protection when read (5.8 #8.5). */
         const sval *p = item_get(it, "pdmn");
@@ -359,9 +381,15 @@ static CFTypeRef shape_one(const sitem *it, const rflags *r)
         dict_put(d, "class", CFRetain(key_const(sec_class_names[it->cls], 4)));
         if (!password)
             dict_put(d, "v_Ref", sec_ref_create(it->impl, it->cls, it->rowid));
+    } else if (r->attrs && r->data) {
+        /* ItemDb handle_result: `sha1` is generated for attributes + data
+         * only (without data "our sha1 could be invalid"). */
+        uint8_t digest[20];
+        if (sec_item_sha1(it, digest))
+            dict_put(d, "sha1", CFDataCreate(NULL, digest, 20));
     }
-    if (r->data)
-        dict_put(d, "v_Data", secret_data(it));
+    if (r->data && it->data != NULL)
+        dict_put(d, "v_Data", secret_data(it));         /* handle_result: no data, no v_Data */
     if (r->pref)
         dict_put(d, "v_PersistentRef", pref_create(it));
     return d;
@@ -439,6 +467,8 @@ typedef struct pquery {
     int pref_cls;
     int64_t pref_rowid;
     const sval *agrp;       /* borrowed from attrs */
+    bool has_tomb;          /* the caller named `tomb` (sees tombstones) */
+    int use_tomb;           /* kSecUseTombstones: -1 absent, else 0 / 1 */
 } pquery;
 
 static void pq_init(pquery *q, long limit)
@@ -447,6 +477,7 @@ static void pq_init(pquery *q, long limit)
     q->cls = -1;
     q->limit = limit;
     q->authui = AUTH_ALLOW;
+    q->use_tomb = -1;
 }
 
 /* kSecValuePersistentRef (in the engine's format, `pref_ok`), then
@@ -545,8 +576,28 @@ static OSStatus dp_client_checks(const qdict *q, int op, bool attributes)
     return errSecSuccess;
 }
 
+/* Ent (server_entitlement_helpers.c), macOS with the CryptoTokenKit
+ * feature on: the read-only group com.apple.token is appended to every
+ * client's list unless the client has an application identifier and no
+ * groups (an entitlement failure).  The emulator's macos process without
+ * groups is an unsigned interpreter (no application identifier), so its
+ * reads run with [com.apple.token] and find nothing (-25300, 12.3 as
+ * settled by KeychainEntitlementsTest.m), while its writes still give
+ * -34018.  On iOS the group must be in the entitlements. */
+static bool token_group_implicit(const uint8_t *p, size_t n)
+{
+    return g_sec.profile == PROFILE_MACOS && n == 15 && memcmp(p, "com.apple.token", 15) == 0;
+}
+
+static bool group_held(const uint8_t *p, size_t n, bool writable)
+{
+    return sec_group_held(p, n, writable) || (!writable && token_group_implicit(p, n));
+}
+
 static bool groups_empty(bool writable)
 {
+    if (!writable && g_sec.profile == PROFILE_MACOS)
+        return false;                                    /* com.apple.token is always readable */
     for (size_t i = 0; i < g_sec.ngroups; i++) {
         const char *g = g_sec.groups[i];
         if (sec_group_held((const uint8_t *)g, strlen(g), writable))
@@ -565,6 +616,36 @@ static OSStatus dp_limit(CFTypeRef v, long *limit)
         CFIndex n = 0;
         CFNumberGetValue(v, kCFNumberCFIndexType, &n);
         *limit = n >= 1 ? (long)n : -1; /* kSecMatchUnlimited is -1; <= 0 read as unlimited */
+    } else {
+        return errSecParam;
+    }
+    return errSecSuccess;
+}
+
+/* kSecUseTombstones (DbQuery query_add_use): a CFBoolean; a CFNumber
+ * (bridged boolValue: non-zero); a CFString (CFStringGetIntValue: its
+ * leading decimal integer, 0 if none); anything else errSecItemInvalidValue,
+ * which is errSecParam (SecBasePriv.h). */
+static OSStatus parse_use_tomb(CFTypeRef v, int *out)
+{
+    if (v != NULL && secsim_is(v, SECSIM_TYPE_BOOLEAN)) {
+        *out = CFBooleanGetValue(v) ? 1 : 0;
+    } else if (v != NULL && secsim_is(v, SECSIM_TYPE_NUMBER)) {
+        double d = 0;
+        CFNumberGetValue(v, kCFNumberFloat64Type, &d);
+        *out = d != 0;
+    } else if (v != NULL && secsim_is(v, SECSIM_TYPE_STRING)) {
+        CFIndex n = 0;
+        const char *p = secsim_string_utf8(v, &n);
+        CFIndex i = 0;
+        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n'))
+            i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        bool nonzero = false;
+        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+            nonzero = nonzero || p[i] != '0';
+        *out = nonzero;
     } else {
         return errSecParam;
     }
@@ -620,6 +701,8 @@ static OSStatus dp_parse(const qdict *q, int op, pquery *pq)
                 return errSecParam;                      /* 5.10 */
             if (def->dp_kind == K_SYNC)
                 pq->has_sync = true;
+            if (def->dp_kind == K_TOMB)
+                pq->has_tomb = true;
             pq_add(pq, def, v);
             continue;
         }
@@ -672,6 +755,9 @@ static OSStatus dp_parse(const qdict *q, int op, pquery *pq)
                     pq->authui = AUTH_FAIL;
             } else if (key_is(e, "u_ItemList")) {
                 pq->has_itemlist = true;
+            } else if (key_is(e, "u_Tomb")) {
+                if (parse_use_tomb(e->val, &pq->use_tomb) != errSecSuccess)
+                    return errSecParam;
             } else if (!in_list(e, dp_use_keys_ok, sizeof dp_use_keys_ok / sizeof dp_use_keys_ok[0])) {
                 return errSecParam;
             }
@@ -704,7 +790,7 @@ static bool dp_visible(const sitem *it, bool writable)
     if (it->impl != IMPL_DP)
         return false;
     const sval *g = item_get(it, "agrp");
-    return g != NULL && g->tag == SV_STR && sec_group_held(g->p, g->n, writable);
+    return g != NULL && g->tag == SV_STR && group_held(g->p, g->n, writable);
 }
 
 /* A stored value equals a query value, as the engine `impl` compares. */
@@ -725,16 +811,40 @@ static bool terms_match(const sitem *it, const pquery *q, int impl)
     if (q->has_pref && q->pref_rowid != it->rowid)
         return false;
     for (size_t i = 0; i < q->nattrs; i++) {
-        const sval *s = item_get(it, q->attrs[i].def->name);
-        if (s == NULL || !engine_equal(impl, q->attrs[i].def, s, &q->attrs[i].v))
+        const sec_attrdef *def = q->attrs[i].def;
+        if (impl == IMPL_DP && def->dp_kind == K_ACCC)
+            continue;        /* DbQuery query_add_attribute_with_desc: accc never joins q_pairs */
+        if (impl == IMPL_DP && def->dp_kind == K_SHA1) {
+            /* the sha1 column holds the item digest (sec_digest.c) */
+            uint8_t digest[20];
+            sval dv = { .tag = SV_DATA, .p = digest, .n = 20 };
+            if (!sec_item_sha1(it, digest) || !sec_dp_equal(K_SHA1, &dv, &q->attrs[i].v))
+                return false;
+            continue;
+        }
+        const sval *s = item_get(it, def->name);
+        if (s == NULL || !engine_equal(impl, def, s, &q->attrs[i].v))
             return false;
     }
     return true;
 }
 
+/* A DP tombstone: tomb true (SecDbItemIsTombstone). */
+static bool is_tombstone(const sitem *it)
+{
+    const sval *t = item_get(it, "tomb");
+    sval zero = sval_int(0);
+    return t != NULL && !sec_dp_equal(K_TOMB, t, &zero);
+}
+
 static bool dp_matches(const sitem *it, const pquery *q)
 {
     if (!terms_match(it, q, IMPL_DP))
+        return false;
+    /* ItemDb s3dl_copy_matching / s3dl_query_update / s3dl_query_delete add
+     * tomb = 0 only when the caller did not name `tomb` (6.4, 13.5 as
+     * corrected by si-12-item-stress). */
+    if (!q->has_tomb && is_tombstone(it))
         return false;
     if (!q->has_sync && !q->sync_any && !q->has_pref) {
         const sval *s = item_get(it, "sync");
@@ -765,6 +875,45 @@ static bool dp_same_primary(const sitem *a, const sitem *b)
 
 static bool fb_same_unique(const sitem *a, const sitem *b);
 static sitem *kc_same_key(const sitem *it, const sitem *except);
+static void remove_items(sitem **v, size_t n);
+
+/* ItemDb s3dl_should_make_tombstone: the caller's kSecUseTombstones when
+ * given; otherwise a tombstone for a synchronizable item that is not one
+ * already (the NULL "make one" answer: securityd's sync engines may purge
+ * it later; the emulator has none, so it stays). */
+static bool should_make_tombstone(const pquery *q, const sitem *it)
+{
+    if (q->use_tomb >= 0)
+        return q->use_tomb != 0;
+    const sval *sy = item_get(it, "sync");
+    sval zero = sval_int(0);
+    return sy != NULL && !sec_dp_equal(K_SYNC, sy, &zero) && !is_tombstone(it);
+}
+
+/* DbItem SecDbItemCopyTombstone: the primary key, `tomb` = 1, the
+ * protection, the creation date and the authenticated attributes (agrp,
+ * sync, vwht, tkid, musr, ggrp); a modification date younger than the
+ * item's; no secret and nothing else.  The rowid is the caller's to set. */
+static sitem *make_tombstone(const sitem *it)
+{
+    static const char *const kept[] = { "pdmn", "cdat", "agrp", "sync", "vwht", "tkid", "musr", "ggrp" };
+    sitem *t = item_new(it->impl, it->cls);
+    for (size_t i = 0; i < it->nattrs; i++) {
+        const sec_attrdef *def = sec_attr_lookup(it->attrs[i].key, 4);
+        bool keep = def != NULL && (def->dp_primary & CB(it->cls)) != 0;
+        for (size_t k = 0; !keep && k < sizeof kept / sizeof kept[0]; k++)
+            keep = strcmp(it->attrs[i].key, kept[k]) == 0;
+        if (keep)
+            item_set(t, it->attrs[i].key, sval_copy(&it->attrs[i].v));
+    }
+    item_set(t, "tomb", sval_int(1));
+    double m = now();
+    const sval *old = item_get(it, "mdat");
+    if (old != NULL && old->tag == SV_DATE && !(m > old->d))
+        m = old->d + 0.001;                              /* SecDbItemMakeAttrYounger */
+    item_set(t, "mdat", sval_date(m));
+    return t;
+}
 
 static bool valid_protection(const sval *p)
 {
@@ -810,7 +959,8 @@ static OSStatus seed_from_ref(const pquery *pq, sitem *it)
     sitem *src = sec_kc_find(pq->ref.impl, pq->ref.rowid);
     if (src == NULL)
         return errSecInvalidItemRef;
-    item_set_data(it, src->data, src->dlen);
+    if (src->data != NULL)
+        set_secret(it, src->data, src->dlen);
     for (size_t i = 0; i < src->nattrs; i++) {
         const sec_attrdef *def = sec_attr_lookup(src->attrs[i].key, 4);
         if (def == NULL)
@@ -882,7 +1032,7 @@ static OSStatus dp_add(const qdict *q, CFTypeRef *out)
     if (st)
         goto done;
     if (pq.v_data != NULL)
-        item_set_data(it, CFDataGetBytePtr(pq.v_data), (size_t)CFDataGetLength(pq.v_data));
+        set_secret(it, CFDataGetBytePtr(pq.v_data), (size_t)CFDataGetLength(pq.v_data));
     /* 8.3 access group */
     if (item_get(it, "agrp") == NULL) {
         const char *g = first_writable_group();
@@ -903,7 +1053,8 @@ static OSStatus dp_add(const qdict *q, CFTypeRef *out)
     /* 8.4 / 4.6 defaults */
     if (item_get(it, "sync") == NULL)
         item_set(it, "sync", sval_int(0));
-    item_set(it, "tomb", sval_int(0));
+    if (item_get(it, "tomb") == NULL)
+        item_set(it, "tomb", sval_int(0));               /* an add with tomb = true stores a tombstone */
     if (item_get(it, "musr") == NULL)
         item_set(it, "musr", sval_data("", 0));
     for (size_t i = 0; i < sec_attr_count(); i++) {
@@ -925,11 +1076,14 @@ static OSStatus dp_add(const qdict *q, CFTypeRef *out)
         st = errSecInteractionNotAllowed;
         goto done;
     }
-    if (kc_same_key(it, NULL) != NULL) {
+    sitem *dup = kc_same_key(it, NULL);
+    if (dup != NULL && !is_tombstone(dup)) {
         item_free(it);
         st = errSecDuplicateItem;                        /* 4.3 */
         goto done;
     }
+    if (dup != NULL)
+        remove_items(&dup, 1);                           /* DbItem SecDbItemInsert: a tombstone is replaced */
     sec_kc_append(it);
     g_modified = true;
     if (rcount(&pq.ret) > 0)
@@ -978,7 +1132,7 @@ static OSStatus dp_copy(const qdict *q, CFTypeRef *out)
         st = errSecUnimplemented;                        /* section 3: m_Policy/m_Issuers */
         goto done;
     }
-    if (pq.agrp != NULL && !sec_group_held(pq.agrp->p, pq.agrp->n, false)) {
+    if (pq.agrp != NULL && !group_held(pq.agrp->p, pq.agrp->n, false)) {
         st = errSecMissingEntitlement;                   /* 12.5 */
         goto done;
     }
@@ -1069,8 +1223,8 @@ static OSStatus dp_update(const qdict *q, const qdict *u)
     pquery pq;
     pquery pu;
     memset(&pu, 0, sizeof pu);
-    sitem **found = NULL, **fresh = NULL;
-    size_t n = 0;
+    sitem **found = NULL, **fresh = NULL, **tombs = NULL, **doomed = NULL;
+    size_t n = 0, ndoomed = 0;
     foundpos *sorted = NULL;
     skindex batch = { NULL, 0, 0 };                      /* the fresh items checked so far */
     CFTypeRef new_data = NULL;
@@ -1137,6 +1291,9 @@ static OSStatus dp_update(const qdict *q, const qdict *u)
     authctx cx = { false, errSecSuccess };
     fresh = sec_xmalloc(n * sizeof *fresh);
     memset(fresh, 0, n * sizeof *fresh);
+    tombs = sec_xmalloc(n * sizeof *tombs);
+    memset(tombs, 0, n * sizeof *tombs);
+    doomed = sec_xmalloc(n * sizeof *doomed);
     double t = now();
     for (size_t i = 0; i < n; i++) {
         if (has_new_data) {
@@ -1158,7 +1315,7 @@ static OSStatus dp_update(const qdict *q, const qdict *u)
         if (pq_get(&pu, "pdmn") != NULL && pq_get(&pu, "accc") == NULL)
             item_del(c, "accc");                         /* a new protection replaces the old access control */
         if (has_new_data)
-            item_set_data(c, CFDataGetBytePtr(new_data), (size_t)CFDataGetLength(new_data));
+            set_secret(c, CFDataGetBytePtr(new_data), (size_t)CFDataGetLength(new_data));
         item_set(c, "mdat", sval_date(t));               /* 5.4 */
         st = dp_check_access(c);
         if (st)
@@ -1183,6 +1340,10 @@ static OSStatus dp_update(const qdict *q, const qdict *u)
         sitem *other;
         while ((other = skindex_next(&g_kc.index, h, &cur)) != NULL) {
             if (find_found(sorted, n, other) == n && dp_same_primary(other, fresh[i])) {
+                if (is_tombstone(other)) {
+                    doomed[ndoomed++] = other;           /* DbItem SecDbItemUpdate: a colliding tombstone is replaced */
+                    continue;
+                }
                 st = errSecDuplicateItem;
                 goto done;
             }
@@ -1196,12 +1357,24 @@ static OSStatus dp_update(const qdict *q, const qdict *u)
         }
         skindex_insert(&batch, h, fresh[i]);
     }
+    /* DbItem SecDbItemUpdate: an item whose primary key changes leaves a
+     * tombstone when s3dl_should_make_tombstone says so. */
+    for (size_t i = 0; i < n; i++)
+        if (!dp_same_primary(found[i], fresh[i]) && should_make_tombstone(&pq, found[i]))
+            tombs[i] = make_tombstone(found[i]);
     /* one pass over the keychain: each found[i] -> fresh[i] */
     for (size_t k = 0; k < g_kc.n; k++) {
         size_t i = find_found(sorted, n, g_kc.items[k]);
         if (i < n && fresh[i] != NULL) {
             sec_kc_replace_at(k, fresh[i]);
             fresh[i] = NULL;
+        }
+    }
+    remove_items(doomed, ndoomed);
+    for (size_t i = 0; i < n; i++) {
+        if (tombs[i] != NULL && kc_same_key(tombs[i], NULL) == NULL) {
+            sec_kc_append(tombs[i]);                     /* a new row, as SecDbItemDoInsert */
+            tombs[i] = NULL;
         }
     }
     g_modified = true;
@@ -1212,6 +1385,11 @@ done:
         for (size_t i = 0; i < n; i++)
             item_free(fresh[i]);
     free(fresh);
+    if (tombs != NULL)
+        for (size_t i = 0; i < n; i++)
+            item_free(tombs[i]);
+    free(tombs);
+    free(doomed);
     free(found);
     pq_free(&pu);
     pq_free(&pq);
@@ -1257,7 +1435,22 @@ static OSStatus dp_delete(const qdict *q)
         st = errSecItemNotFound;                         /* 6.2 */
         goto done;
     }
-    remove_items(found, n);                              /* 6.1: all matches */
+    /* 6.1: all matches.  ItemDb s3dl_query_delete / DbItem SecDbItemDelete:
+     * an item for which s3dl_should_make_tombstone says so becomes a
+     * tombstone in its own row; the others are removed. */
+    size_t gone = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!should_make_tombstone(&pq, found[i])) {
+            found[gone++] = found[i];
+            continue;
+        }
+        sitem *t = make_tombstone(found[i]);
+        t->rowid = found[i]->rowid;
+        if (!kc_replace(found[i], t))
+            item_free(t);
+        g_modified = true;
+    }
+    remove_items(found, gone);
 done:
     free(found);
     pq_free(&pq);
@@ -1545,7 +1738,7 @@ static OSStatus fb_add(const qdict *q, CFTypeRef *out, bool want_result)
             st = errSecParam;
             goto done;
         }
-        item_set_data(it, p, n);
+        set_secret(it, p, n);
     }
     double t = now();
     item_set(it, "cdat", sval_date(t));
@@ -1644,7 +1837,7 @@ static OSStatus fb_update(const qdict *q, const qdict *u)
         sitem *c = item_clone(found[i]);
         set_attrs(c, &pu);
         if (has_data)
-            item_set_data(c, dp, dn);
+            set_secret(c, dp, dn);
         item_set(c, "mdat", sval_date(t));
         if (kc_same_key(c, found[i]) != NULL) {
             item_free(c);
@@ -1842,6 +2035,31 @@ static OSStatus leave(OSStatus st)
     g_modified = false;
     sec_unlock();
     return wst != errSecSuccess ? wst : st;
+}
+
+/* The same bracket for the other APIs of the same keychain (sec_legacy.c):
+ * the lock and the store transaction, without SecItem fault injection. */
+bool sec_api_enter(OSStatus *st)
+{
+    sec_lock();
+    *st = sec_store_begin();
+    if (*st != errSecSuccess) {
+        sec_unlock();
+        return false;
+    }
+    g_modified = false;
+    return true;
+}
+
+OSStatus sec_api_leave(OSStatus st, bool modified)
+{
+    g_modified = modified;
+    return leave(st);
+}
+
+sitem *sec_kc_same_key(const sitem *it, const sitem *except)
+{
+    return kc_same_key(it, except);
 }
 
 SECSIM_EXPORT OSStatus SecItemAdd(CFDictionaryRef attributes, CFTypeRef *result)

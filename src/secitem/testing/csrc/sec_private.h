@@ -272,4 +272,19 @@ void sec_kc_replace_at(size_t idx, sitem *fresh);
 bool sec_group_held(const uint8_t *p, size_t n, bool writable);
 sitem *sec_kc_find(int impl, int64_t rowid);
 
+/* ---- other APIs on the same keychain (sec_item.c, for sec_legacy.c) ---- */
+/* Take the lock and begin a store transaction (no SecItem fault injection);
+ * false (and *st) if the store cannot be read. */
+bool sec_api_enter(OSStatus *st);
+/* End it: write the store if `modified`; the call's status, or errSecIO. */
+OSStatus sec_api_leave(OSStatus st, bool modified);
+/* An item of the keychain with the same uniqueness key, other than except. */
+sitem *sec_kc_same_key(const sitem *it, const sitem *except);
+
+/* ---- digests (sec_digest.c) ---- */
+void sec_sha1(const void *data, size_t n, uint8_t out[20]);
+/* The `sha1` attribute of a DP item (SecDbKeychainItemCopySHA1); false if
+ * a hashed value cannot be DER-encoded (then no `sha1` is returned). */
+bool sec_item_sha1(const sitem *it, uint8_t out[20]);
+
 #endif /* SEC_PRIVATE_H */
