@@ -230,6 +230,80 @@ SecKeyRef SecCertificateCopyKey(SecCertificateRef);
 OSStatus SecIdentityCopyCertificate(SecIdentityRef, SecCertificateRef *);
 OSStatus SecIdentityCopyPrivateKey(SecIdentityRef, SecKeyRef *);
 OSStatus SecPKCS12Import(CFDataRef, CFDictionaryRef, CFArrayRef *);
+
+/* SecKeychain.h, SecKeychainItem.h: the legacy password calls (seckey-facts
+   1.5 and 6).  macOS only (API_UNAVAILABLE(ios)): looked up on first call, so
+   a Security library without them still loads.  The widths matter: the port
+   is a UInt16 and the 15-argument internet calls pass their tail on the stack. */
+typedef unsigned short UInt16;
+typedef UInt32 FourCharCode;
+typedef struct __SecKeychain *SecKeychainRef;
+typedef struct __SecKeychainItem *SecKeychainItemRef;
+typedef FourCharCode SecProtocolType;
+typedef FourCharCode SecAuthenticationType;
+typedef UInt32 SecKeychainAttrType;
+typedef struct {
+    SecKeychainAttrType tag;
+    UInt32 length;
+    void *data;
+} SecKeychainAttribute;                            /* 16 bytes: 0 tag, 4 length, 8 data */
+typedef struct {
+    UInt32 count;
+    SecKeychainAttribute *attr;
+} SecKeychainAttributeList;                        /* 16 bytes: 0 count, 8 attr */
+OSStatus SecKeychainAddGenericPassword(SecKeychainRef, UInt32, const char *, UInt32,
+                                       const char *, UInt32, const void *,
+                                       SecKeychainItemRef *);
+OSStatus SecKeychainFindGenericPassword(CFTypeRef, UInt32, const char *, UInt32, const char *,
+                                        UInt32 *, void **, SecKeychainItemRef *);
+OSStatus SecKeychainAddInternetPassword(SecKeychainRef, UInt32, const char *, UInt32,
+                                        const char *, UInt32, const char *, UInt32,
+                                        const char *, UInt16, SecProtocolType,
+                                        SecAuthenticationType, UInt32, const void *,
+                                        SecKeychainItemRef *);
+OSStatus SecKeychainFindInternetPassword(CFTypeRef, UInt32, const char *, UInt32, const char *,
+                                         UInt32, const char *, UInt32, const char *, UInt16,
+                                         SecProtocolType, SecAuthenticationType, UInt32 *,
+                                         void **, SecKeychainItemRef *);
+OSStatus SecKeychainItemModifyAttributesAndData(SecKeychainItemRef,
+                                                const SecKeychainAttributeList *, UInt32,
+                                                const void *);
+OSStatus SecKeychainItemDelete(SecKeychainItemRef);
+OSStatus SecKeychainItemFreeContent(SecKeychainAttributeList *, void *);
+
+/* SecAccess.h, SecACL.h, SecTrustedApplication.h, SecKeychainItem.h (access
+   lists; macos-access-and-cli-facts 1.1-1.2), SecCode.h (the caller's code
+   signature), AuthSession.h (SessionGetInfo).  macOS only: looked up on first
+   call (secitem._secaccess).  SecCSFlags is a uint32_t and
+   SecKeychainPromptSelector a uint16 (facts 1.1, surprise 8). */
+typedef struct __SecAccess *SecAccessRef;
+typedef struct __SecACL *SecACLRef;
+typedef struct __SecTrustedApplication *SecTrustedApplicationRef;
+typedef struct __SecCode *SecCodeRef;
+typedef const struct __SecCode *SecStaticCodeRef;
+typedef struct __SecRequirement *SecRequirementRef;
+typedef uint32_t SecCSFlags;
+typedef uint16_t SecKeychainPromptSelector;
+typedef UInt32 SecuritySessionId;
+typedef UInt32 SessionAttributeBits;
+CFTypeID SecAccessGetTypeID(void);
+CFTypeID SecACLGetTypeID(void);
+CFTypeID SecTrustedApplicationGetTypeID(void);
+CFTypeID SecCodeGetTypeID(void);
+OSStatus SecAccessCreate(CFStringRef, CFArrayRef, SecAccessRef *);
+CFArrayRef SecAccessCopyMatchingACLList(SecAccessRef, CFTypeRef);
+CFArrayRef SecACLCopyAuthorizations(SecACLRef);
+OSStatus SecACLCopyContents(SecACLRef, CFArrayRef *, CFStringRef *, SecKeychainPromptSelector *);
+OSStatus SecACLSetContents(SecACLRef, CFArrayRef, CFStringRef, SecKeychainPromptSelector);
+OSStatus SecTrustedApplicationCreateFromPath(const char *, SecTrustedApplicationRef *);
+OSStatus SecTrustedApplicationCopyData(SecTrustedApplicationRef, CFDataRef *);
+OSStatus SecKeychainItemCopyAccess(SecKeychainItemRef, SecAccessRef *);
+OSStatus SecKeychainItemSetAccessWithPassword(SecKeychainItemRef, SecAccessRef, UInt32,
+                                              const void *);
+OSStatus SecCodeCopySelf(SecCSFlags, SecCodeRef *);
+OSStatus SecCodeCopySigningInformation(SecStaticCodeRef, SecCSFlags, CFDictionaryRef *);
+OSStatus SecCodeCheckValidity(SecCodeRef, SecCSFlags, SecRequirementRef);
+OSStatus SessionGetInfo(SecuritySessionId, SecuritySessionId *, SessionAttributeBits *);
 """
 
 

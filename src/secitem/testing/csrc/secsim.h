@@ -216,6 +216,32 @@ SECSIM_EXPORT CFTypeID SecKeyGetTypeID(void);
 SECSIM_EXPORT CFTypeID SecCertificateGetTypeID(void);
 SECSIM_EXPORT CFTypeID SecIdentityGetTypeID(void);
 
+/* SecKeychain.h, SecKeychainItem.h: the legacy password calls (seckey-facts
+ * 1.5, 6; sec_legacy.c).  macOS only: on the ios profile each returns
+ * errSecUnimplemented. */
+typedef unsigned short UInt16;
+typedef UInt32 FourCharCode;
+typedef struct __SecKeychain *SecKeychainRef;
+typedef FourCharCode SecProtocolType;
+typedef FourCharCode SecAuthenticationType;
+typedef UInt32 SecKeychainAttrType;
+typedef struct SecKeychainAttribute {
+    SecKeychainAttrType tag;
+    UInt32 length;
+    void *data;
+} SecKeychainAttribute;
+typedef struct SecKeychainAttributeList {
+    UInt32 count;
+    SecKeychainAttribute *attr;
+} SecKeychainAttributeList;
+SECSIM_EXPORT OSStatus SecKeychainAddGenericPassword(SecKeychainRef keychain, UInt32 serviceNameLength, const char *serviceName, UInt32 accountNameLength, const char *accountName, UInt32 passwordLength, const void *passwordData, SecKeychainItemRef *itemRef);
+SECSIM_EXPORT OSStatus SecKeychainFindGenericPassword(CFTypeRef keychainOrArray, UInt32 serviceNameLength, const char *serviceName, UInt32 accountNameLength, const char *accountName, UInt32 *passwordLength, void **passwordData, SecKeychainItemRef *itemRef);
+SECSIM_EXPORT OSStatus SecKeychainAddInternetPassword(SecKeychainRef keychain, UInt32 serverNameLength, const char *serverName, UInt32 securityDomainLength, const char *securityDomain, UInt32 accountNameLength, const char *accountName, UInt32 pathLength, const char *path, UInt16 port, SecProtocolType protocol, SecAuthenticationType authenticationType, UInt32 passwordLength, const void *passwordData, SecKeychainItemRef *itemRef);
+SECSIM_EXPORT OSStatus SecKeychainFindInternetPassword(CFTypeRef keychainOrArray, UInt32 serverNameLength, const char *serverName, UInt32 securityDomainLength, const char *securityDomain, UInt32 accountNameLength, const char *accountName, UInt32 pathLength, const char *path, UInt16 port, SecProtocolType protocol, SecAuthenticationType authenticationType, UInt32 *passwordLength, void **passwordData, SecKeychainItemRef *itemRef);
+SECSIM_EXPORT OSStatus SecKeychainItemModifyAttributesAndData(SecKeychainItemRef itemRef, const SecKeychainAttributeList *attrList, UInt32 length, const void *data);
+SECSIM_EXPORT OSStatus SecKeychainItemDelete(SecKeychainItemRef itemRef);
+SECSIM_EXPORT OSStatus SecKeychainItemFreeContent(SecKeychainAttributeList *attrList, void *data);
+
 /* SecKey.h (seckey-facts 1.2; sec_key.c). */
 typedef CFStringRef SecKeyAlgorithm;
 typedef CFStringRef SecKeyKeyExchangeParameter;
