@@ -25,6 +25,8 @@ from secitem.testing.emulator import sources
 
 def _cdef_text() -> str:
     header = (sources() / "secsim.h").read_text()
+    # secsim.h includes secsim_cf.h (the rest of the CF surface, issue #17).
+    header = header.replace('#include "secsim_cf.h"', (sources() / "secsim_cf.h").read_text())
     header = re.sub(r"/\*.*?\*/", "", header, flags=re.S)
     lines = []
     for line in header.splitlines():

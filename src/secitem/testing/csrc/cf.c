@@ -238,6 +238,15 @@ CFTypeID secsim_register_class(const secsim_class *cls)
     return next;
 }
 
+CFTypeID cf_register_type(const secsim_class *cls, const cf_type_ops *ops)
+{
+    CFTypeID t = secsim_register_class(cls);
+    pthread_mutex_lock(&g_registry_lock);
+    g_classes[t].ops = ops;
+    pthread_mutex_unlock(&g_registry_lock);
+    return t;
+}
+
 /* ------------------------------------------------------------------ */
 /* Allocation, quarantine, live count                                  */
 /* ------------------------------------------------------------------ */
@@ -293,6 +302,15 @@ void *secsim_body(CFTypeRef obj)
 {
     cf_validate(obj, "secsim_body");
     return (char *)obj + sizeof(secsim_base);
+}
+
+void cf_make_immortal(CFTypeRef obj)
+{
+    secsim_base *b = (secsim_base *)obj;
+    if (b->flags & SECSIM_IMMORTAL)
+        return;
+    b->flags |= SECSIM_IMMORTAL;
+    __atomic_sub_fetch(&g_live, 1, __ATOMIC_SEQ_CST);
 }
 
 static void destroy(secsim_base *b)
@@ -531,11 +549,35 @@ void cf_describe(cf_sb *sb, CFTypeRef obj, bool nested, int depth)
     default:
         break;
     }
-    if (b->type < SECSIM_TYPE_FIRST_DYNAMIC) {
+    if (b->type < SECSIM_TYPE_FIRST_DYNAMIC || (type_registered(b->type) && g_classes[b->type].ops)) {
         g_classes[b->type].ops->describe(sb, obj, nested, depth);
         return;
     }
     cf_sb_printf(sb, "<%s %p>", cf_type_name(b->type), obj);
+}
+
+/* Apple's class names: the runtime name of each built-in type. */
+CFStringRef CFCopyTypeIDDescription(CFTypeID type_id)
+{
+    if (type_id == 0 || (type_id >= SECSIM_TYPE_FIRST_DYNAMIC && !type_registered(type_id)))
+        return NULL;
+    const char *name = cf_type_name(type_id);
+    return cf_string_create_utf8(name, strlen(name));
+}
+
+/* CFShow: the description on stderr, one line (a string shows as itself). */
+void CFShow(CFTypeRef obj)
+{
+    if (!obj) {
+        fputs("(null)\n", stderr);
+        return;
+    }
+    CFStringRef d = CFCopyDescription(obj);
+    CFIndex n = 0;
+    const char *p = secsim_string_utf8(d, &n);
+    fwrite(p, 1, (size_t)n, stderr);
+    fputc('\n', stderr);
+    CFRelease(d);
 }
 
 CFStringRef CFCopyDescription(CFTypeRef cf)

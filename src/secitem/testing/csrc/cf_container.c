@@ -22,6 +22,7 @@
  * Apple's debug CF.  The capacity argument is a hint.
  * CFHash of a container is its count (equal containers have equal counts).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,11 +59,13 @@ static CFHashCode type_hash(const void *value)
     return CFHash(value);
 }
 
-/* Strings are immutable here, so "copy" is a retain; other values are
- * retained too rather than rejected. */
+/* A string is copied (an immutable one is its own copy: a retain); other
+ * values are retained rather than rejected. */
 static const void *copy_string_retain(CFAllocatorRef allocator, const void *value)
 {
     (void)allocator;
+    if (secsim_is(value, SECSIM_TYPE_STRING))
+        return CFStringCreateCopy(NULL, value);
     return CFRetain(value);
 }
 
@@ -596,3 +599,423 @@ static void dict_describe(cf_sb *sb, CFTypeRef obj, bool nested, int depth)
 }
 
 const cf_type_ops cf_dictionary_ops = { "CFDictionary", dict_finalize, dict_equal, dict_hash, dict_describe };
+
+/* ------------------------------------------------------------------ */
+/* The rest of the CFArray / CFDictionary surface (issue #17)          */
+/* ------------------------------------------------------------------ */
+
+static void check_array_range(CFArrayRef a, CFRange r, const char *fn)
+{
+    if (r.location < 0 || r.length < 0 || r.location > a->count || r.length > a->count - r.location)
+        secsim_fatal("%s: range {%ld, %ld} out of bounds (count %ld)", fn, r.location, r.length, a->count);
+}
+
+static struct __CFArray *check_mutable_array(CFMutableArrayRef a, const char *fn)
+{
+    secsim_check(a, SECSIM_TYPE_ARRAY, fn);
+    if (!a->is_mutable)
+        secsim_fatal("%s: the array is immutable", fn);
+    return a;
+}
+
+static bool array_value_equal(CFArrayRef a, const void *stored, const void *value)
+{
+    return stored == value || (a->cb.equal && a->cb.equal(stored, value));
+}
+
+CFArrayRef CFArrayCreateCopy(CFAllocatorRef allocator, CFArrayRef theArray)
+{
+    (void)allocator;
+    secsim_check(theArray, SECSIM_TYPE_ARRAY, "CFArrayCreateCopy");
+    struct __CFArray *a = array_new(theArray->count, &theArray->cb, false, "CFArrayCreateCopy");
+    for (CFIndex i = 0; i < theArray->count; i++)
+        array_push(a, theArray->values[i]);
+    return a;
+}
+
+CFMutableArrayRef CFArrayCreateMutableCopy(CFAllocatorRef allocator, CFIndex capacity, CFArrayRef theArray)
+{
+    (void)allocator;
+    secsim_check(theArray, SECSIM_TYPE_ARRAY, "CFArrayCreateMutableCopy");
+    if (capacity > 0 && capacity < theArray->count)
+        secsim_fatal("CFArrayCreateMutableCopy: capacity %ld below the count %ld", capacity, theArray->count);
+    struct __CFArray *a = array_new(theArray->count, &theArray->cb, true, "CFArrayCreateMutableCopy");
+    for (CFIndex i = 0; i < theArray->count; i++)
+        array_push(a, theArray->values[i]);
+    return a;
+}
+
+void CFArrayGetValues(CFArrayRef theArray, CFRange range, const void **values)
+{
+    secsim_check(theArray, SECSIM_TYPE_ARRAY, "CFArrayGetValues");
+    check_array_range(theArray, range, "CFArrayGetValues");
+    if (range.length)
+        memcpy(values, theArray->values + range.location, sizeof(void *) * (size_t)range.length);
+}
+
+CFIndex CFArrayGetFirstIndexOfValue(CFArrayRef theArray, CFRange range, const void *value)
+{
+    secsim_check(theArray, SECSIM_TYPE_ARRAY, "CFArrayGetFirstIndexOfValue");
+    check_array_range(theArray, range, "CFArrayGetFirstIndexOfValue");
+    for (CFIndex i = range.location; i < range.location + range.length; i++)
+        if (array_value_equal(theArray, theArray->values[i], value))
+            return i;
+    return kCFNotFound;
+}
+
+Boolean CFArrayContainsValue(CFArrayRef theArray, CFRange range, const void *value)
+{
+    secsim_check(theArray, SECSIM_TYPE_ARRAY, "CFArrayContainsValue");
+    check_array_range(theArray, range, "CFArrayContainsValue");
+    return CFArrayGetFirstIndexOfValue(theArray, range, value) != kCFNotFound;
+}
+
+CFIndex CFArrayGetCountOfValue(CFArrayRef theArray, CFRange range, const void *value)
+{
+    secsim_check(theArray, SECSIM_TYPE_ARRAY, "CFArrayGetCountOfValue");
+    check_array_range(theArray, range, "CFArrayGetCountOfValue");
+    CFIndex n = 0;
+    for (CFIndex i = range.location; i < range.location + range.length; i++)
+        if (array_value_equal(theArray, theArray->values[i], value))
+            n++;
+    return n;
+}
+
+void CFArrayApplyFunction(CFArrayRef theArray, CFRange range, CFArrayApplierFunction applier, void *context)
+{
+    secsim_check(theArray, SECSIM_TYPE_ARRAY, "CFArrayApplyFunction");
+    check_array_range(theArray, range, "CFArrayApplyFunction");
+    if (!applier)
+        secsim_fatal("CFArrayApplyFunction: NULL applier");
+    for (CFIndex i = range.location; i < range.location + range.length; i++)
+        applier(theArray->values[i], context);
+}
+
+void CFArrayInsertValueAtIndex(CFMutableArrayRef theArray, CFIndex idx, const void *value)
+{
+    struct __CFArray *a = check_mutable_array(theArray, "CFArrayInsertValueAtIndex");
+    if (idx < 0 || idx > a->count)
+        secsim_fatal("CFArrayInsertValueAtIndex: index %ld out of bounds (count %ld)", idx, a->count);
+    array_push(a, value);
+    const void *v = a->values[a->count - 1];
+    memmove(a->values + idx + 1, a->values + idx, sizeof(void *) * (size_t)(a->count - 1 - idx));
+    a->values[idx] = v;
+}
+
+void CFArraySetValueAtIndex(CFMutableArrayRef theArray, CFIndex idx, const void *value)
+{
+    struct __CFArray *a = check_mutable_array(theArray, "CFArraySetValueAtIndex");
+    if (idx < 0 || idx > a->count)
+        secsim_fatal("CFArraySetValueAtIndex: index %ld out of bounds (count %ld)", idx, a->count);
+    if (idx == a->count) { /* Apple's CF: setting at count appends */
+        array_push(a, value);
+        return;
+    }
+    const void *old = a->values[idx];
+    a->values[idx] = a->cb.retain ? a->cb.retain(NULL, value) : value;
+    if (a->cb.release)
+        a->cb.release(NULL, old);
+}
+
+void CFArrayRemoveValueAtIndex(CFMutableArrayRef theArray, CFIndex idx)
+{
+    struct __CFArray *a = check_mutable_array(theArray, "CFArrayRemoveValueAtIndex");
+    if (idx < 0 || idx >= a->count)
+        secsim_fatal("CFArrayRemoveValueAtIndex: index %ld out of bounds (count %ld)", idx, a->count);
+    const void *old = a->values[idx];
+    memmove(a->values + idx, a->values + idx + 1, sizeof(void *) * (size_t)(a->count - idx - 1));
+    a->count--;
+    if (a->cb.release)
+        a->cb.release(NULL, old);
+}
+
+void CFArrayRemoveAllValues(CFMutableArrayRef theArray)
+{
+    struct __CFArray *a = check_mutable_array(theArray, "CFArrayRemoveAllValues");
+    CFIndex n = a->count;
+    const void **old = a->values;
+    a->values = cf_xmalloc(sizeof(void *) * (size_t)(a->cap ? a->cap : 1));
+    a->count = 0;
+    if (a->cb.release)
+        for (CFIndex i = 0; i < n; i++)
+            a->cb.release(NULL, old[i]);
+    free(old);
+}
+
+void CFArrayAppendArray(CFMutableArrayRef theArray, CFArrayRef otherArray, CFRange otherRange)
+{
+    struct __CFArray *a = check_mutable_array(theArray, "CFArrayAppendArray");
+    secsim_check(otherArray, SECSIM_TYPE_ARRAY, "CFArrayAppendArray");
+    check_array_range(otherArray, otherRange, "CFArrayAppendArray");
+    /* otherArray may be theArray: copy the pointers first. */
+    CFIndex n = otherRange.length;
+    const void **tmp = cf_xmalloc(sizeof(void *) * (size_t)(n ? n : 1));
+    if (n)
+        memcpy(tmp, otherArray->values + otherRange.location, sizeof(void *) * (size_t)n);
+    for (CFIndex i = 0; i < n; i++)
+        array_push(a, tmp[i]);
+    free(tmp);
+}
+
+CFDictionaryRef CFDictionaryCreateCopy(CFAllocatorRef allocator, CFDictionaryRef theDict)
+{
+    (void)allocator;
+    secsim_check(theDict, SECSIM_TYPE_DICTIONARY, "CFDictionaryCreateCopy");
+    return dict_copy(theDict, 0, false, "CFDictionaryCreateCopy");
+}
+
+void CFDictionaryAddValue(CFMutableDictionaryRef theDict, const void *key, const void *value)
+{
+    check_mutable(theDict, "CFDictionaryAddValue");
+    dict_put(theDict, key, value, true);
+}
+
+void CFDictionaryReplaceValue(CFMutableDictionaryRef theDict, const void *key, const void *value)
+{
+    check_mutable(theDict, "CFDictionaryReplaceValue");
+    if (dict_lookup(theDict, key))
+        dict_put(theDict, key, value, false);
+}
+
+void CFDictionaryRemoveAllValues(CFMutableDictionaryRef theDict)
+{
+    check_mutable(theDict, "CFDictionaryRemoveAllValues");
+    struct __CFDictionary *d = theDict;
+    /* Detach the entries, reset, then release (callbacks may run anything). */
+    dict_entry *entries = d->entries;
+    CFIndex used = d->used;
+    d->entries = NULL;
+    d->used = d->count = 0;
+    d->entries_cap = 0;
+    dict_rebuild(d, 0);
+    for (CFIndex i = 0; i < used; i++) {
+        if (!entries[i].live)
+            continue;
+        if (d->kcb.release)
+            d->kcb.release(NULL, entries[i].key);
+        if (d->vcb.release)
+            d->vcb.release(NULL, entries[i].value);
+    }
+    free(entries);
+}
+
+Boolean CFDictionaryContainsValue(CFDictionaryRef theDict, const void *value)
+{
+    secsim_check(theDict, SECSIM_TYPE_DICTIONARY, "CFDictionaryContainsValue");
+    for (CFIndex i = 0; i < theDict->used; i++) {
+        const dict_entry *e = &theDict->entries[i];
+        if (e->live && (e->value == value || (theDict->vcb.equal && theDict->vcb.equal(e->value, value))))
+            return 1;
+    }
+    return 0;
+}
+
+CFIndex CFDictionaryGetCountOfKey(CFDictionaryRef theDict, const void *key)
+{
+    secsim_check(theDict, SECSIM_TYPE_DICTIONARY, "CFDictionaryGetCountOfKey");
+    return dict_lookup(theDict, key) ? 1 : 0;
+}
+
+void CFDictionaryApplyFunction(CFDictionaryRef theDict, CFDictionaryApplierFunction applier, void *context)
+{
+    secsim_check(theDict, SECSIM_TYPE_DICTIONARY, "CFDictionaryApplyFunction");
+    if (!applier)
+        secsim_fatal("CFDictionaryApplyFunction: NULL applier");
+    for (CFIndex i = 0; i < theDict->used; i++) {
+        const dict_entry *e = &theDict->entries[i];
+        if (e->live)
+            applier(e->key, e->value, context);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* CFSet: a dictionary of keys only                                    */
+/* ------------------------------------------------------------------ */
+
+struct __CFSet {
+    secsim_base base;
+    bool is_mutable;
+    struct __CFDictionary *d; /* keys are the values; the set's callbacks are the key callbacks */
+};
+
+const CFSetCallBacks kCFTypeSetCallBacks = { 0, type_retain, type_release, type_copy_description, type_equal,
+                                             type_hash };
+const CFSetCallBacks kCFCopyStringSetCallBacks = { 0, copy_string_retain, type_release, type_copy_description,
+                                                   type_equal, type_hash };
+
+static void set_finalize(CFTypeRef obj)
+{
+    struct __CFSet *s = (struct __CFSet *)obj;
+    if (s->d)
+        CFRelease(s->d);
+    s->d = NULL;
+}
+
+static Boolean set_equal(CFTypeRef x, CFTypeRef y)
+{
+    CFSetRef a = x, b = y;
+    if (a->d->count != b->d->count)
+        return 0;
+    for (CFIndex i = 0; i < a->d->used; i++) {
+        const dict_entry *e = &a->d->entries[i];
+        if (e->live && !dict_lookup(b->d, e->key))
+            return 0;
+    }
+    return 1;
+}
+
+static CFHashCode set_hash(CFTypeRef obj)
+{
+    return cf_hash_int(((CFSetRef)obj)->d->count) ^ 0x53455453UL;
+}
+
+static void set_describe(cf_sb *sb, CFTypeRef obj, bool nested, int depth)
+{
+    (void)nested;
+    CFSetRef s = obj;
+    cf_sb_puts(sb, "{(");
+    bool first = true;
+    for (CFIndex i = 0; i < s->d->used; i++) {
+        const dict_entry *e = &s->d->entries[i];
+        if (!e->live)
+            continue;
+        cf_sb_puts(sb, first ? "" : ", ");
+        first = false;
+        describe_element(sb, e->key, s->d->kcb.copyDescription, depth);
+    }
+    cf_sb_puts(sb, ")}");
+}
+
+static const cf_type_ops cf_set_ops = { "CFSet", set_finalize, set_equal, set_hash, set_describe };
+static const secsim_class cf_set_class = { "CFSet", set_finalize, set_equal, set_hash };
+static CFTypeID g_set_type;
+static pthread_once_t g_set_once = PTHREAD_ONCE_INIT;
+
+static void set_register(void)
+{
+    g_set_type = cf_register_type(&cf_set_class, &cf_set_ops);
+}
+
+CFTypeID CFSetGetTypeID(void)
+{
+    pthread_once(&g_set_once, set_register);
+    return g_set_type;
+}
+
+static struct __CFSet *set_new(CFIndex capacity, const CFSetCallBacks *cb, bool is_mutable, const char *fn)
+{
+    CFTypeID t = CFSetGetTypeID();
+    struct __CFDictionary *d = dict_new(capacity, (const CFDictionaryKeyCallBacks *)cb, NULL, true, fn);
+    struct __CFSet *s = (struct __CFSet *)secsim_create_instance(t, sizeof *s - sizeof(secsim_base));
+    s->is_mutable = is_mutable;
+    s->d = d;
+    return s;
+}
+
+static CFSetRef check_set(CFSetRef s, const char *fn)
+{
+    secsim_check(s, CFSetGetTypeID(), fn);
+    return s;
+}
+
+static struct __CFSet *check_mutable_set(CFMutableSetRef s, const char *fn)
+{
+    check_set(s, fn);
+    if (!s->is_mutable)
+        secsim_fatal("%s: the set is immutable", fn);
+    return s;
+}
+
+CFSetRef CFSetCreate(CFAllocatorRef allocator, const void **values, CFIndex numValues, const CFSetCallBacks *callBacks)
+{
+    (void)allocator;
+    if (numValues < 0)
+        secsim_fatal("CFSetCreate: negative count %ld", numValues);
+    if (!values && numValues > 0)
+        secsim_fatal("CFSetCreate: NULL values with count %ld", numValues);
+    struct __CFSet *s = set_new(numValues, callBacks, false, "CFSetCreate");
+    for (CFIndex i = 0; i < numValues; i++)
+        dict_put(s->d, values[i], NULL, true);
+    return s;
+}
+
+static struct __CFSet *set_copy(CFSetRef src, CFIndex capacity, bool is_mutable, const char *fn)
+{
+    CFTypeID t = CFSetGetTypeID();
+    struct __CFDictionary *d = dict_copy(src->d, capacity, true, fn);
+    struct __CFSet *s = (struct __CFSet *)secsim_create_instance(t, sizeof *s - sizeof(secsim_base));
+    s->is_mutable = is_mutable;
+    s->d = d;
+    return s;
+}
+
+CFSetRef CFSetCreateCopy(CFAllocatorRef allocator, CFSetRef theSet)
+{
+    (void)allocator;
+    check_set(theSet, "CFSetCreateCopy");
+    return set_copy(theSet, 0, false, "CFSetCreateCopy");
+}
+
+CFMutableSetRef CFSetCreateMutable(CFAllocatorRef allocator, CFIndex capacity, const CFSetCallBacks *callBacks)
+{
+    (void)allocator;
+    return set_new(capacity, callBacks, true, "CFSetCreateMutable");
+}
+
+CFMutableSetRef CFSetCreateMutableCopy(CFAllocatorRef allocator, CFIndex capacity, CFSetRef theSet)
+{
+    (void)allocator;
+    check_set(theSet, "CFSetCreateMutableCopy");
+    return set_copy(theSet, capacity, true, "CFSetCreateMutableCopy");
+}
+
+CFIndex CFSetGetCount(CFSetRef theSet)
+{
+    return check_set(theSet, "CFSetGetCount")->d->count;
+}
+
+Boolean CFSetContainsValue(CFSetRef theSet, const void *value)
+{
+    return dict_lookup(check_set(theSet, "CFSetContainsValue")->d, value) != NULL;
+}
+
+const void *CFSetGetValue(CFSetRef theSet, const void *value)
+{
+    const dict_entry *e = dict_lookup(check_set(theSet, "CFSetGetValue")->d, value);
+    return e ? e->key : NULL;
+}
+
+void CFSetGetValues(CFSetRef theSet, const void **values)
+{
+    CFDictionaryGetKeysAndValues(check_set(theSet, "CFSetGetValues")->d, values, NULL);
+}
+
+void CFSetApplyFunction(CFSetRef theSet, CFSetApplierFunction applier, void *context)
+{
+    CFDictionaryRef d = check_set(theSet, "CFSetApplyFunction")->d;
+    if (!applier)
+        secsim_fatal("CFSetApplyFunction: NULL applier");
+    for (CFIndex i = 0; i < d->used; i++)
+        if (d->entries[i].live)
+            applier(d->entries[i].key, context);
+}
+
+void CFSetAddValue(CFMutableSetRef theSet, const void *value)
+{
+    dict_put(check_mutable_set(theSet, "CFSetAddValue")->d, value, NULL, true);
+}
+
+void CFSetSetValue(CFMutableSetRef theSet, const void *value)
+{
+    dict_put(check_mutable_set(theSet, "CFSetSetValue")->d, value, NULL, false);
+}
+
+void CFSetRemoveValue(CFMutableSetRef theSet, const void *value)
+{
+    CFDictionaryRemoveValue(check_mutable_set(theSet, "CFSetRemoveValue")->d, value);
+}
+
+void CFSetRemoveAllValues(CFMutableSetRef theSet)
+{
+    CFDictionaryRemoveAllValues(check_mutable_set(theSet, "CFSetRemoveAllValues")->d);
+}

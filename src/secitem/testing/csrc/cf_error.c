@@ -36,7 +36,34 @@ const CFStringRef kCFErrorDomainOSStatus = &s_domain_osstatus;
 const CFStringRef kCFErrorDomainPOSIX = &s_domain_posix;
 const CFStringRef kCFErrorDescriptionKey = &s_description_key;
 
+static struct __CFString s_localized_description_key = SECSIM_STATIC_STRING_INIT("NSLocalizedDescription");
+static struct __CFString s_localized_failure_reason_key = SECSIM_STATIC_STRING_INIT("NSLocalizedFailureReason");
+static struct __CFString s_localized_recovery_key = SECSIM_STATIC_STRING_INIT("NSLocalizedRecoverySuggestion");
+static struct __CFString s_underlying_error_key = SECSIM_STATIC_STRING_INIT("NSUnderlyingError");
+static struct __CFString s_domain_mach = SECSIM_STATIC_STRING_INIT("NSMachErrorDomain");
+static struct __CFString s_domain_cocoa = SECSIM_STATIC_STRING_INIT("NSCocoaErrorDomain");
+const CFStringRef kCFErrorLocalizedDescriptionKey = &s_localized_description_key;
+const CFStringRef kCFErrorLocalizedFailureReasonKey = &s_localized_failure_reason_key;
+const CFStringRef kCFErrorLocalizedRecoverySuggestionKey = &s_localized_recovery_key;
+const CFStringRef kCFErrorUnderlyingErrorKey = &s_underlying_error_key;
+const CFStringRef kCFErrorDomainMach = &s_domain_mach;
+const CFStringRef kCFErrorDomainCocoa = &s_domain_cocoa;
+
 CFTypeID CFErrorGetTypeID(void) { return SECSIM_TYPE_ERROR; }
+
+CFErrorRef CFErrorCreateWithUserInfoKeysAndValues(CFAllocatorRef allocator, CFStringRef domain, CFIndex code,
+                                                  const void *const *userInfoKeys,
+                                                  const void *const *userInfoValues, CFIndex numUserInfoValues)
+{
+    if (numUserInfoValues < 0)
+        secsim_fatal("CFErrorCreateWithUserInfoKeysAndValues: negative count %ld", numUserInfoValues);
+    CFDictionaryRef info = CFDictionaryCreate(allocator, (const void **)userInfoKeys, (const void **)userInfoValues,
+                                              numUserInfoValues, &kCFTypeDictionaryKeyCallBacks,
+                                              &kCFTypeDictionaryValueCallBacks);
+    CFErrorRef e = CFErrorCreate(allocator, domain, code, info);
+    CFRelease(info);
+    return e;
+}
 
 CFErrorRef CFErrorCreate(CFAllocatorRef allocator, CFStringRef domain, CFIndex code, CFDictionaryRef userInfo)
 {

@@ -17,6 +17,7 @@
 #ifndef SECSIM_CF_PRIVATE_H
 #define SECSIM_CF_PRIVATE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +40,17 @@ void cf_validate(CFTypeRef obj, const char *fn);
 
 /* Name of a type ID ("CFString", a registered class name, ...). */
 const char *cf_type_name(CFTypeID type);
+
+/* Register a CF type implemented in the cf*.c files beyond the fixed IDs
+ * (CFSet, CFUUID): cls (same name, finalize, equal, hash as ops) is
+ * registered as a class, and ops->describe then describes its objects.
+ * Call it once (pthread_once) before creating any object of the type. */
+struct cf_type_ops;
+CFTypeID cf_register_type(const secsim_class *cls, const struct cf_type_ops *ops);
+
+/* Make a +1 object immortal (CFSTR strings): retain/release ignore it and it
+ * no longer counts as live. */
+void cf_make_immortal(CFTypeRef obj);
 
 /* ---- growable UTF-8 text buffer for descriptions ---- */
 typedef struct cf_sb {
@@ -107,6 +119,22 @@ extern const size_t cf_macroman_ignorable_count;
  * eight-bit encoding (Apple's CF keeps those as a NUL-terminated 8-bit
  * buffer, which CFStringGetCStringPtr hands out). */
 #define CF_STRING_EIGHT_BIT 0x100u
+
+/* Mutable strings (CFStringCreateMutable): secsim_base.flags bit. */
+#define CF_STRING_MUTABLE 0x200u
+
+/* The formatter behind CFStringCreateWithFormat (cf_format.c): appends the
+ * formatted text, in the stored form, to sb. */
+void cf_format_append(cf_sb *sb, CFStringRef format, va_list args);
+/* Append a +1-free copy of s's stored bytes to the mutable string m. */
+void cf_string_append_stored(CFMutableStringRef m, const char *p, size_t n);
+
+/* va_list forms (exported, declared in the public CFString.h only: the
+ * tests' cffi declaration cannot express va_list). */
+SECSIM_EXPORT CFStringRef CFStringCreateWithFormatAndArguments(CFAllocatorRef alloc, CFDictionaryRef formatOptions,
+                                                               CFStringRef format, va_list arguments);
+SECSIM_EXPORT void CFStringAppendFormatAndArguments(CFMutableStringRef theString, CFDictionaryRef formatOptions,
+                                                    CFStringRef format, va_list arguments);
 
 /* ---- dictionaries (cf_container.c), for CFError ---- */
 /* +1 immutable copy of d with d's callbacks. */

@@ -13,6 +13,7 @@
  */
 #include <float.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,9 @@ struct __CFData {
     secsim_base base;
     CFIndex length;
     UInt8 *bytes;
+    CFIndex cap;          /* mutable data: room in bytes */
+    bool is_mutable;
+    bool borrowed;        /* CFDataCreateWithBytesNoCopy with kCFAllocatorNull */
 };
 
 CFTypeID CFDataGetTypeID(void) { return SECSIM_TYPE_DATA; }
@@ -63,7 +67,8 @@ CFIndex CFDataGetLength(CFDataRef theData)
 static void data_finalize(CFTypeRef obj)
 {
     struct __CFData *d = (struct __CFData *)obj;
-    free(d->bytes);
+    if (!d->borrowed)
+        free(d->bytes);
     d->bytes = NULL;
 }
 
@@ -434,3 +439,198 @@ static void date_describe(cf_sb *sb, CFTypeRef obj, bool nested, int depth)
 }
 
 const cf_type_ops cf_date_ops = { "CFDate", NULL, date_equal, date_hash, date_describe };
+
+/* ------------------------------------------------------------------ */
+/* The rest of the CFData / CFNumber / CFDate surface (issue #17)      */
+/* ------------------------------------------------------------------ */
+
+CFDataRef CFDataCreateWithBytesNoCopy(CFAllocatorRef allocator, const UInt8 *bytes, CFIndex length,
+                                      CFAllocatorRef bytesDeallocator)
+{
+    (void)allocator;
+    if (length < 0)
+        secsim_fatal("CFDataCreateWithBytesNoCopy: negative length %ld", length);
+    if (!bytes && length > 0)
+        secsim_fatal("CFDataCreateWithBytesNoCopy: NULL bytes with length %ld", length);
+    struct __CFData *d = cf_alloc(SECSIM_TYPE_DATA, sizeof *d);
+    d->length = length;
+    if (!bytes) {
+        d->bytes = cf_xmalloc(1);
+        return d;
+    }
+    /* The data keeps the caller's bytes; every allocator but
+     * kCFAllocatorNull frees them with free() when the data goes. */
+    d->bytes = (UInt8 *)bytes;
+    d->borrowed = bytesDeallocator == kCFAllocatorNull;
+    return d;
+}
+
+CFDataRef CFDataCreateCopy(CFAllocatorRef allocator, CFDataRef theData)
+{
+    secsim_check(theData, SECSIM_TYPE_DATA, "CFDataCreateCopy");
+    return CFDataCreate(allocator, theData->bytes, theData->length);
+}
+
+static void data_reserve(struct __CFData *d, CFIndex need)
+{
+    if (need <= d->cap)
+        return;
+    CFIndex cap = d->cap ? d->cap : 16;
+    while (cap < need)
+        cap = cap > LONG_MAX / 2 ? need : cap * 2;
+    d->bytes = cf_xrealloc(d->bytes, (size_t)cap);
+    d->cap = cap;
+}
+
+CFMutableDataRef CFDataCreateMutable(CFAllocatorRef allocator, CFIndex capacity)
+{
+    (void)allocator;
+    if (capacity < 0)
+        secsim_fatal("CFDataCreateMutable: negative capacity %ld", capacity);
+    struct __CFData *d = cf_alloc(SECSIM_TYPE_DATA, sizeof *d);
+    d->is_mutable = true;
+    d->bytes = cf_xmalloc(16);
+    d->cap = 16;
+    return d;
+}
+
+CFMutableDataRef CFDataCreateMutableCopy(CFAllocatorRef allocator, CFIndex capacity, CFDataRef theData)
+{
+    secsim_check(theData, SECSIM_TYPE_DATA, "CFDataCreateMutableCopy");
+    if (capacity > 0 && capacity < theData->length)
+        secsim_fatal("CFDataCreateMutableCopy: capacity %ld below the length %ld", capacity, theData->length);
+    struct __CFData *d = CFDataCreateMutable(allocator, capacity);
+    CFDataAppendBytes(d, theData->bytes, theData->length);
+    return d;
+}
+
+static struct __CFData *check_mutable_data(CFMutableDataRef theData, const char *fn)
+{
+    secsim_check(theData, SECSIM_TYPE_DATA, fn);
+    if (!theData->is_mutable)
+        secsim_fatal("%s: the data is immutable", fn);
+    return theData;
+}
+
+UInt8 *CFDataGetMutableBytePtr(CFMutableDataRef theData)
+{
+    return check_mutable_data(theData, "CFDataGetMutableBytePtr")->bytes;
+}
+
+void CFDataGetBytes(CFDataRef theData, CFRange range, UInt8 *buffer)
+{
+    secsim_check(theData, SECSIM_TYPE_DATA, "CFDataGetBytes");
+    if (range.location < 0 || range.length < 0 || range.location > theData->length ||
+        range.length > theData->length - range.location)
+        secsim_fatal("CFDataGetBytes: range {%ld, %ld} out of bounds for length %ld", range.location,
+                     range.length, theData->length);
+    if (range.length)
+        memcpy(buffer, theData->bytes + range.location, (size_t)range.length);
+}
+
+void CFDataSetLength(CFMutableDataRef theData, CFIndex length)
+{
+    struct __CFData *d = check_mutable_data(theData, "CFDataSetLength");
+    if (length < 0)
+        secsim_fatal("CFDataSetLength: negative length %ld", length);
+    data_reserve(d, length);
+    if (length > d->length)
+        memset(d->bytes + d->length, 0, (size_t)(length - d->length)); /* new bytes are zero */
+    d->length = length;
+}
+
+void CFDataIncreaseLength(CFMutableDataRef theData, CFIndex extraLength)
+{
+    check_mutable_data(theData, "CFDataIncreaseLength");
+    if (extraLength < 0 || extraLength > LONG_MAX - theData->length)
+        secsim_fatal("CFDataIncreaseLength: bad extra length %ld", extraLength);
+    CFDataSetLength(theData, theData->length + extraLength);
+}
+
+void CFDataReplaceBytes(CFMutableDataRef theData, CFRange range, const UInt8 *newBytes, CFIndex newLength)
+{
+    struct __CFData *d = check_mutable_data(theData, "CFDataReplaceBytes");
+    if (range.location < 0 || range.length < 0 || range.location > d->length ||
+        range.length > d->length - range.location)
+        secsim_fatal("CFDataReplaceBytes: range {%ld, %ld} out of bounds for length %ld", range.location,
+                     range.length, d->length);
+    if (newLength < 0 || (!newBytes && newLength > 0))
+        secsim_fatal("CFDataReplaceBytes: bad new bytes (length %ld)", newLength);
+    /* newBytes may point into the data itself: copy them first. */
+    UInt8 *tmp = cf_xmalloc((size_t)(newLength ? newLength : 1));
+    if (newLength)
+        memcpy(tmp, newBytes, (size_t)newLength);
+    CFIndex tail = d->length - range.location - range.length;
+    CFIndex total = d->length - range.length + newLength;
+    data_reserve(d, total);
+    memmove(d->bytes + range.location + newLength, d->bytes + range.location + range.length, (size_t)tail);
+    if (newLength)
+        memcpy(d->bytes + range.location, tmp, (size_t)newLength);
+    free(tmp);
+    d->length = total;
+}
+
+void CFDataAppendBytes(CFMutableDataRef theData, const UInt8 *bytes, CFIndex length)
+{
+    check_mutable_data(theData, "CFDataAppendBytes");
+    if (length < 0)
+        secsim_fatal("CFDataAppendBytes: negative length %ld", length);
+    CFDataReplaceBytes(theData, (CFRange){ theData->length, 0 }, bytes, length);
+}
+
+void CFDataDeleteBytes(CFMutableDataRef theData, CFRange range)
+{
+    CFDataReplaceBytes(theData, range, NULL, 0);
+}
+
+static CFComparisonResult compare_doubles(double d1, double d2)
+{
+    double s1 = copysign(1.0, d1), s2 = copysign(1.0, d2);
+    if (isnan(d1) && isnan(d2))
+        return kCFCompareEqualTo;
+    if (isnan(d1))
+        return s2 < 0.0 ? kCFCompareGreaterThan : kCFCompareLessThan;
+    if (isnan(d2))
+        return s1 < 0.0 ? kCFCompareLessThan : kCFCompareGreaterThan;
+    if (s1 < s2)
+        return kCFCompareLessThan;
+    if (s2 < s1)
+        return kCFCompareGreaterThan;
+    if (d1 < d2)
+        return kCFCompareLessThan;
+    if (d2 < d1)
+        return kCFCompareGreaterThan;
+    return kCFCompareEqualTo;
+}
+
+CFComparisonResult CFNumberCompare(CFNumberRef number, CFNumberRef otherNumber, void *context)
+{
+    (void)context;
+    secsim_check(number, SECSIM_TYPE_NUMBER, "CFNumberCompare");
+    secsim_check(otherNumber, SECSIM_TYPE_NUMBER, "CFNumberCompare");
+    if (!number->is_float && !otherNumber->is_float)
+        return number->i < otherNumber->i ? kCFCompareLessThan
+               : number->i > otherNumber->i ? kCFCompareGreaterThan : kCFCompareEqualTo;
+    double a = number->is_float ? number->d : (double)number->i;
+    double b = otherNumber->is_float ? otherNumber->d : (double)otherNumber->i;
+    return compare_doubles(a, b);
+}
+
+CFComparisonResult CFDateCompare(CFDateRef theDate, CFDateRef otherDate, void *context)
+{
+    (void)context;
+    secsim_check(theDate, SECSIM_TYPE_DATE, "CFDateCompare");
+    secsim_check(otherDate, SECSIM_TYPE_DATE, "CFDateCompare");
+    if (theDate->at < otherDate->at)
+        return kCFCompareLessThan;
+    if (theDate->at > otherDate->at)
+        return kCFCompareGreaterThan;
+    return kCFCompareEqualTo;
+}
+
+CFTimeInterval CFDateGetTimeIntervalSinceDate(CFDateRef theDate, CFDateRef otherDate)
+{
+    secsim_check(theDate, SECSIM_TYPE_DATE, "CFDateGetTimeIntervalSinceDate");
+    secsim_check(otherDate, SECSIM_TYPE_DATE, "CFDateGetTimeIntervalSinceDate");
+    return theDate->at - otherDate->at;
+}

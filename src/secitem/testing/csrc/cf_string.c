@@ -59,6 +59,7 @@
  *     8-bit buffer only when it ends with a NUL).
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -898,4 +899,335 @@ const char *CFStringGetCStringPtr(CFStringRef theString, CFStringEncoding encodi
     default:
         return NULL;
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* The rest of the CFString surface (issue #17)                        */
+/* ------------------------------------------------------------------ */
+
+/* CFSTR("...") outside clang's builtin: one immortal string per distinct
+ * C string, for the life of the process (Apple interns them too). */
+typedef struct cf_const_entry {
+    struct cf_const_entry *next;
+    CFStringRef s;
+    char key[];
+} cf_const_entry;
+
+static cf_const_entry *g_const_strings[256];
+static pthread_mutex_t g_const_lock = PTHREAD_MUTEX_INITIALIZER;
+
+CFStringRef __CFStringMakeConstantString(const char *cStr)
+{
+    if (!cStr)
+        secsim_fatal("__CFStringMakeConstantString: NULL C string");
+    size_t n = strlen(cStr);
+    unsigned slot = (unsigned)(cf_hash_bytes(cStr, n, 0) % 256);
+    pthread_mutex_lock(&g_const_lock);
+    for (cf_const_entry *e = g_const_strings[slot]; e; e = e->next) {
+        if (strcmp(e->key, cStr) == 0) {
+            pthread_mutex_unlock(&g_const_lock);
+            return e->s;
+        }
+    }
+    /* Apple's CF reads a non-ASCII CFSTR as MacRoman, with a warning. */
+    bool ascii = true;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)cStr[i] > 0x7F)
+            ascii = false;
+    if (!ascii)
+        fprintf(stderr, "secsim: WARNING: CFSTR(\"%s\") has non-7 bit chars, interpreting using MacOS Roman "
+                        "encoding (as Apple's CF does)\n", cStr);
+    CFStringRef s = CFStringCreateWithBytes(NULL, (const UInt8 *)cStr, (CFIndex)n, kCFStringEncodingMacRoman, 0);
+    if (!s)
+        secsim_fatal("__CFStringMakeConstantString: bytes not in MacRoman");
+    cf_make_immortal(s);
+    cf_const_entry *e = cf_xmalloc(sizeof *e + n + 1);
+    memcpy(e->key, cStr, n + 1);
+    e->s = s;
+    e->next = g_const_strings[slot];
+    g_const_strings[slot] = e;
+    pthread_mutex_unlock(&g_const_lock);
+    return s;
+}
+
+CFStringRef CFStringCreateWithCharacters(CFAllocatorRef alloc, const UniChar *chars, CFIndex numChars)
+{
+    (void)alloc;
+    if (numChars < 0)
+        secsim_fatal("CFStringCreateWithCharacters: negative length %ld", numChars);
+    if (!chars && numChars > 0)
+        secsim_fatal("CFStringCreateWithCharacters: NULL characters with length %ld", numChars);
+    return string_from_units(chars, (size_t)numChars);
+}
+
+CFStringRef CFStringCreateFromExternalRepresentation(CFAllocatorRef alloc, CFDataRef data, CFStringEncoding encoding)
+{
+    secsim_check(data, SECSIM_TYPE_DATA, "CFStringCreateFromExternalRepresentation");
+    return CFStringCreateWithBytes(alloc, CFDataGetBytePtr(data), CFDataGetLength(data), encoding, 1);
+}
+
+CFDataRef CFStringCreateExternalRepresentation(CFAllocatorRef alloc, CFStringRef theString, CFStringEncoding encoding,
+                                               UInt8 lossByte)
+{
+    secsim_check(theString, SECSIM_TYPE_STRING, "CFStringCreateExternalRepresentation");
+    enc_kind k = encoding_kind(encoding);
+    if (k == ENC_UNSUPPORTED)
+        return NULL;
+    CFIndex n = theString->nutf16, used = 0;
+    CFIndex done = string_encode(theString, 0, n, k, lossByte, true, NULL, 0, &used);
+    if (done != n)
+        return NULL;
+    UInt8 *buf = cf_xmalloc((size_t)(used ? used : 1));
+    string_encode(theString, 0, n, k, lossByte, true, buf, used, &used);
+    CFDataRef d = CFDataCreate(alloc, buf, used);
+    free(buf);
+    return d;
+}
+
+static CFStringRef string_copy_bytes(CFStringRef s)
+{
+    char *buf = cf_xmalloc((size_t)s->nbytes + 1);
+    if (s->nbytes)
+        memcpy(buf, s->bytes, (size_t)s->nbytes);
+    CFStringRef c = string_adopt(buf, (size_t)s->nbytes, s->nutf16);
+    ((secsim_base *)c)->flags |= ((const secsim_base *)s)->flags & CF_STRING_EIGHT_BIT;
+    return c;
+}
+
+CFStringRef CFStringCreateCopy(CFAllocatorRef alloc, CFStringRef theString)
+{
+    (void)alloc;
+    secsim_check(theString, SECSIM_TYPE_STRING, "CFStringCreateCopy");
+    /* An immutable string is its own copy (as in Apple's CF). */
+    if (!(((const secsim_base *)theString)->flags & CF_STRING_MUTABLE))
+        return CFRetain(theString);
+    return string_copy_bytes(theString);
+}
+
+CFStringRef CFStringCreateWithSubstring(CFAllocatorRef alloc, CFStringRef str, CFRange range)
+{
+    (void)alloc;
+    secsim_check(str, SECSIM_TYPE_STRING, "CFStringCreateWithSubstring");
+    check_range(str, range, "CFStringCreateWithSubstring");
+    UniChar *u = string_utf16(str);
+    CFStringRef s = string_from_units(u + range.location, (size_t)range.length);
+    free(u);
+    return s;
+}
+
+CFMutableStringRef CFStringCreateMutable(CFAllocatorRef alloc, CFIndex maxLength)
+{
+    (void)alloc;
+    if (maxLength < 0)
+        secsim_fatal("CFStringCreateMutable: negative maxLength %ld", maxLength);
+    char *buf = cf_xmalloc(1);
+    struct __CFString *s = (struct __CFString *)string_adopt(buf, 0, 0);
+    s->base.flags |= CF_STRING_MUTABLE;
+    return s;
+}
+
+CFMutableStringRef CFStringCreateMutableCopy(CFAllocatorRef alloc, CFIndex maxLength, CFStringRef theString)
+{
+    secsim_check(theString, SECSIM_TYPE_STRING, "CFStringCreateMutableCopy");
+    CFMutableStringRef m = CFStringCreateMutable(alloc, maxLength);
+    cf_string_append_stored(m, theString->bytes, (size_t)theString->nbytes);
+    return m;
+}
+
+static void check_mutable_string(CFStringRef s, const char *fn)
+{
+    secsim_check(s, SECSIM_TYPE_STRING, fn);
+    if (!(((const secsim_base *)s)->flags & CF_STRING_MUTABLE))
+        secsim_fatal("%s: the string is immutable", fn);
+}
+
+void cf_string_append_stored(CFMutableStringRef m, const char *p, size_t n)
+{
+    if (!n)
+        return;
+    CFStringRef tail = cf_string_create_stored(p, n);
+    if (!tail)
+        secsim_fatal("CFStringAppend: bytes are not a string's stored form");
+    size_t old = (size_t)m->nbytes;
+    char *buf = cf_xrealloc((char *)m->bytes, old + n + 1);
+    memcpy(buf + old, p, n);
+    buf[old + n] = '\0';
+    m->bytes = buf;
+    m->nbytes = (CFIndex)(old + n);
+    m->nutf16 += tail->nutf16;
+    CFRelease(tail);
+}
+
+void CFStringAppend(CFMutableStringRef theString, CFStringRef appendedString)
+{
+    check_mutable_string(theString, "CFStringAppend");
+    secsim_check(appendedString, SECSIM_TYPE_STRING, "CFStringAppend");
+    /* Copy first: appendedString may be theString itself. */
+    size_t n = (size_t)appendedString->nbytes;
+    char *tmp = cf_xmalloc(n + 1);
+    memcpy(tmp, appendedString->bytes, n);
+    cf_string_append_stored(theString, tmp, n);
+    free(tmp);
+}
+
+void CFStringAppendCString(CFMutableStringRef theString, const char *cStr, CFStringEncoding encoding)
+{
+    check_mutable_string(theString, "CFStringAppendCString");
+    CFStringRef s = CFStringCreateWithCString(NULL, cStr, encoding);
+    if (!s)
+        return; /* Apple's CF appends nothing when the bytes do not convert */
+    cf_string_append_stored(theString, s->bytes, (size_t)s->nbytes);
+    CFRelease(s);
+}
+
+void CFStringAppendCharacters(CFMutableStringRef theString, const UniChar *chars, CFIndex numChars)
+{
+    check_mutable_string(theString, "CFStringAppendCharacters");
+    CFStringRef s = CFStringCreateWithCharacters(NULL, chars, numChars);
+    cf_string_append_stored(theString, s->bytes, (size_t)s->nbytes);
+    CFRelease(s);
+}
+
+UniChar CFStringGetCharacterAtIndex(CFStringRef theString, CFIndex idx)
+{
+    secsim_check(theString, SECSIM_TYPE_STRING, "CFStringGetCharacterAtIndex");
+    if (idx < 0 || idx >= theString->nutf16)
+        secsim_fatal("CFStringGetCharacterAtIndex: index %ld out of bounds (length %ld)", idx, theString->nutf16);
+    UniChar *u = string_utf16(theString);
+    UniChar c = u[idx];
+    free(u);
+    return c;
+}
+
+void CFStringGetCharacters(CFStringRef theString, CFRange range, UniChar *buffer)
+{
+    secsim_check(theString, SECSIM_TYPE_STRING, "CFStringGetCharacters");
+    check_range(theString, range, "CFStringGetCharacters");
+    if (!range.length)
+        return;
+    if (!buffer)
+        secsim_fatal("CFStringGetCharacters: NULL buffer");
+    UniChar *u = string_utf16(theString);
+    memcpy(buffer, u + range.location, sizeof(UniChar) * (size_t)range.length);
+    free(u);
+}
+
+static UniChar fold_ascii(UniChar c)
+{
+    return c >= 'A' && c <= 'Z' ? (UniChar)(c + 32) : c;
+}
+
+/* Length of the run of ASCII digits at u[i..n). */
+static CFIndex digit_run(const UniChar *u, CFIndex i, CFIndex n)
+{
+    CFIndex k = i;
+    while (k < n && u[k] >= '0' && u[k] <= '9')
+        k++;
+    return k - i;
+}
+
+CFComparisonResult CFStringCompare(CFStringRef theString1, CFStringRef theString2, CFStringCompareFlags compareOptions)
+{
+    secsim_check(theString1, SECSIM_TYPE_STRING, "CFStringCompare");
+    secsim_check(theString2, SECSIM_TYPE_STRING, "CFStringCompare");
+    bool fold = (compareOptions & kCFCompareCaseInsensitive) != 0;
+    bool numeric = (compareOptions & kCFCompareNumerically) != 0;
+    UniChar *a = string_utf16(theString1), *b = string_utf16(theString2);
+    CFIndex na = theString1->nutf16, nb = theString2->nutf16, i = 0, j = 0;
+    CFComparisonResult r = kCFCompareEqualTo;
+    while (i < na && j < nb) {
+        if (numeric && a[i] >= '0' && a[i] <= '9' && b[j] >= '0' && b[j] <= '9') {
+            CFIndex la = digit_run(a, i, na), lb = digit_run(b, j, nb);
+            CFIndex si = i, sj = j;
+            while (si < i + la - 1 && a[si] == '0')
+                si++;
+            while (sj < j + lb - 1 && b[sj] == '0')
+                sj++;
+            CFIndex da = i + la - si, db = j + lb - sj;
+            if (da != db) {
+                r = da < db ? kCFCompareLessThan : kCFCompareGreaterThan;
+                goto done;
+            }
+            for (CFIndex k = 0; k < da; k++) {
+                if (a[si + k] != b[sj + k]) {
+                    r = a[si + k] < b[sj + k] ? kCFCompareLessThan : kCFCompareGreaterThan;
+                    goto done;
+                }
+            }
+            i += la;
+            j += lb;
+            continue;
+        }
+        UniChar x = fold ? fold_ascii(a[i]) : a[i], y = fold ? fold_ascii(b[j]) : b[j];
+        if (x != y) {
+            r = x < y ? kCFCompareLessThan : kCFCompareGreaterThan;
+            goto done;
+        }
+        i++;
+        j++;
+    }
+    if (i < na)
+        r = kCFCompareGreaterThan;
+    else if (j < nb)
+        r = kCFCompareLessThan;
+done:
+    free(a);
+    free(b);
+    return r;
+}
+
+Boolean CFStringHasPrefix(CFStringRef theString, CFStringRef prefix)
+{
+    secsim_check(theString, SECSIM_TYPE_STRING, "CFStringHasPrefix");
+    secsim_check(prefix, SECSIM_TYPE_STRING, "CFStringHasPrefix");
+    return prefix->nbytes <= theString->nbytes &&
+           memcmp(theString->bytes, prefix->bytes, (size_t)prefix->nbytes) == 0;
+}
+
+Boolean CFStringHasSuffix(CFStringRef theString, CFStringRef suffix)
+{
+    secsim_check(theString, SECSIM_TYPE_STRING, "CFStringHasSuffix");
+    secsim_check(suffix, SECSIM_TYPE_STRING, "CFStringHasSuffix");
+    return suffix->nbytes <= theString->nbytes &&
+           memcmp(theString->bytes + theString->nbytes - suffix->nbytes, suffix->bytes, (size_t)suffix->nbytes) == 0;
+}
+
+CFStringRef CFStringCreateWithFormatAndArguments(CFAllocatorRef alloc, CFDictionaryRef formatOptions,
+                                                 CFStringRef format, va_list arguments)
+{
+    (void)alloc;
+    (void)formatOptions;
+    secsim_check(format, SECSIM_TYPE_STRING, "CFStringCreateWithFormat");
+    cf_sb sb = { 0 };
+    cf_format_append(&sb, format, arguments);
+    return cf_sb_finish(&sb);
+}
+
+CFStringRef CFStringCreateWithFormat(CFAllocatorRef alloc, CFDictionaryRef formatOptions, CFStringRef format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    CFStringRef s = CFStringCreateWithFormatAndArguments(alloc, formatOptions, format, ap);
+    va_end(ap);
+    return s;
+}
+
+void CFStringAppendFormatAndArguments(CFMutableStringRef theString, CFDictionaryRef formatOptions, CFStringRef format,
+                                      va_list arguments)
+{
+    (void)formatOptions;
+    check_mutable_string(theString, "CFStringAppendFormat");
+    secsim_check(format, SECSIM_TYPE_STRING, "CFStringAppendFormat");
+    cf_sb sb = { 0 };
+    cf_format_append(&sb, format, arguments);
+    cf_string_append_stored(theString, sb.p ? sb.p : "", sb.len);
+    free(sb.p);
+}
+
+void CFStringAppendFormat(CFMutableStringRef theString, CFDictionaryRef formatOptions, CFStringRef format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    CFStringAppendFormatAndArguments(theString, formatOptions, format, ap);
+    va_end(ap);
 }

@@ -203,6 +203,9 @@ SECSIM_EXPORT CFStringRef CFErrorGetDomain(CFErrorRef err);
 SECSIM_EXPORT CFStringRef CFErrorCopyDescription(CFErrorRef err);
 SECSIM_EXPORT CFDictionaryRef CFErrorCopyUserInfo(CFErrorRef err);
 
+/* The rest of the CoreFoundation surface real clients call (issue #17). */
+#include "secsim_cf.h"
+
 /* 1.5 Security functions */
 SECSIM_EXPORT OSStatus SecItemAdd(CFDictionaryRef attributes, CFTypeRef *result);
 SECSIM_EXPORT OSStatus SecItemCopyMatching(CFDictionaryRef query, CFTypeRef *result);

@@ -1,0 +1,420 @@
+/*
+ * cf_format.c - the formatter of CFStringCreateWithFormat and
+ * CFStringAppendFormat (issue #17).
+ *
+ * Apple's CF formats printf's way, with its own additions:
+ *   - %@ inserts an object's description (a CFString as itself, NULL as
+ *     "(null)");
+ *   - %C is one UniChar (promoted to int), %S a NUL-terminated UniChar array;
+ *   - %s reads a C string as UTF-8 (bytes that are not UTF-8 insert nothing,
+ *     as in Apple's CF built for Linux; macOS reads the system encoding);
+ *   - positional arguments (%2$d), * and *N$ widths and precisions;
+ *   - length modifiers hh h l ll q L z t j; D O U mean ld lo lu.
+ * Numbers, characters and pointers are formatted by the C library's
+ * snprintf with the same flags, width and precision, except that %p of NULL
+ * prints 0x0 (macOS's libc; glibc would print "(nil)").  The arguments are
+ * typed in a first pass over the format, so positional ones can be read from
+ * the va_list in order.  checked against Apple's CF: tests/emulator/
+ * test_cf_surface.py.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "cf_private.h"
+
+#define MAX_ARGS 64
+
+typedef enum {
+    K_NONE = 0,
+    K_INT,     /* int (also char, short, UniChar: promoted) */
+    K_LONG,
+    K_LLONG,
+    K_SIZE,
+    K_PTRDIFF,
+    K_INTMAX,
+    K_DOUBLE,
+    K_LDOUBLE,
+    K_PTR,     /* void *, char *, UniChar *, CFTypeRef */
+} arg_kind;
+
+typedef union {
+    long long i;
+    long double ld;
+    double d;
+    const void *p;
+} arg_value;
+
+typedef struct {
+    char flags[8];
+    int nflags;
+    int width;       /* -1: none */
+    int width_arg;   /* argument index of a * width, or -1 */
+    int prec;        /* -1: none */
+    int prec_arg;
+    int length;      /* 0, 'H' (hh), 'h', 'l', 'q' (ll), 'L', 'z', 't', 'j' */
+    char conv;
+    int arg;         /* argument index of the value, -1 for %% */
+    const char *start, *end; /* the spec's text */
+} spec;
+
+/* Parse one spec at p (just after '%').  *next_arg is the next sequential
+ * argument.  Returns false for a spec we do not know (written as is). */
+static bool parse_spec(const char *p, const char *end, spec *s, int *next_arg)
+{
+    memset(s, 0, sizeof *s);
+    s->width = s->prec = s->width_arg = s->prec_arg = s->arg = -1;
+    const char *q = p;
+    int pos = -1;
+    /* N$ */
+    const char *r = q;
+    int num = 0;
+    while (r < end && *r >= '0' && *r <= '9')
+        num = num * 10 + (*r++ - '0');
+    if (r > q && r < end && *r == '$' && num > 0) {
+        pos = num - 1;
+        q = r + 1;
+    }
+    while (q < end && strchr("-+ #0'", *q)) {
+        if (s->nflags < (int)sizeof s->flags - 1 && *q != '\'')
+            s->flags[s->nflags++] = *q;
+        q++;
+    }
+    if (q < end && *q == '*') {
+        q++;
+        num = 0;
+        r = q;
+        while (r < end && *r >= '0' && *r <= '9')
+            num = num * 10 + (*r++ - '0');
+        if (r > q && r < end && *r == '$' && num > 0) {
+            s->width_arg = num - 1;
+            q = r + 1;
+        } else {
+            s->width_arg = (*next_arg)++;
+        }
+    } else {
+        int w = 0;
+        bool any = false;
+        while (q < end && *q >= '0' && *q <= '9') {
+            if (w < 100000)
+                w = w * 10 + (*q - '0');
+            q++;
+            any = true;
+        }
+        if (any)
+            s->width = w;
+    }
+    if (q < end && *q == '.') {
+        q++;
+        if (q < end && *q == '*') {
+            q++;
+            num = 0;
+            r = q;
+            while (r < end && *r >= '0' && *r <= '9')
+                num = num * 10 + (*r++ - '0');
+            if (r > q && r < end && *r == '$' && num > 0) {
+                s->prec_arg = num - 1;
+                q = r + 1;
+            } else {
+                s->prec_arg = (*next_arg)++;
+            }
+        } else {
+            int pr = 0;
+            while (q < end && *q >= '0' && *q <= '9') {
+                if (pr < 100000)
+                    pr = pr * 10 + (*q - '0');
+                q++;
+            }
+            s->prec = pr;
+        }
+    }
+    if (q < end) {
+        switch (*q) {
+        case 'h':
+            q++;
+            s->length = 'h';
+            if (q < end && *q == 'h') {
+                q++;
+                s->length = 'H';
+            }
+            break;
+        case 'l':
+            q++;
+            s->length = 'l';
+            if (q < end && *q == 'l') {
+                q++;
+                s->length = 'q';
+            }
+            break;
+        case 'q': case 'L': case 'z': case 't': case 'j':
+            s->length = *q++;
+            break;
+        default:
+            break;
+        }
+    }
+    if (q >= end)
+        return false;
+    s->conv = *q++;
+    s->end = q;
+    if (s->conv == 'D' || s->conv == 'O' || s->conv == 'U') {
+        s->conv = (char)(s->conv + ('a' - 'A'));
+        s->length = 'l';
+    }
+    if (!strchr("diouxXeEfFgGaAcCsSp@%n", s->conv))
+        return false;
+    if (s->conv == '%')
+        return true;
+    s->arg = pos >= 0 ? pos : (*next_arg)++;
+    return true;
+}
+
+static arg_kind kind_of(const spec *s)
+{
+    switch (s->conv) {
+    case 'd': case 'i': case 'o': case 'u': case 'x': case 'X':
+        switch (s->length) {
+        case 'l': return K_LONG;
+        case 'q': case 'L': return K_LLONG;
+        case 'z': return K_SIZE;
+        case 't': return K_PTRDIFF;
+        case 'j': return K_INTMAX;
+        default: return K_INT;
+        }
+    case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': case 'a': case 'A':
+        return s->length == 'L' ? K_LDOUBLE : K_DOUBLE;
+    case 'c': case 'C':
+        return K_INT;
+    default:
+        return K_PTR; /* s S p @ n */
+    }
+}
+
+/* Append a UTF-16 unit sequence in the stored form. */
+static void put_units(cf_sb *sb, const UniChar *u, size_t n)
+{
+    CFStringRef s = CFStringCreateWithCharacters(NULL, u, (CFIndex)n);
+    CFIndex len = 0;
+    const char *p = secsim_string_utf8(s, &len);
+    cf_sb_putn(sb, p, (size_t)len);
+    CFRelease(s);
+}
+
+/* Append C-string bytes read as UTF-8; bytes that are not UTF-8 insert
+ * nothing (Apple's CF built for Linux). */
+static void put_c_bytes(cf_sb *sb, const char *p, size_t n)
+{
+    CFStringRef s = cf_string_create_utf8(p, n);
+    if (!s)
+        return;
+    CFIndex len = 0;
+    const char *b = secsim_string_utf8(s, &len);
+    cf_sb_putn(sb, b, (size_t)len);
+    CFRelease(s);
+}
+
+/* The printf format for one spec with resolved width and precision. */
+static void c_format(char *out, size_t cap, const spec *s, int width, int prec, const char *length, char conv)
+{
+    char w[16] = "", pr[16] = "";
+    if (width >= 0)
+        snprintf(w, sizeof w, "%d", width);
+    if (prec >= 0)
+        snprintf(pr, sizeof pr, ".%d", prec);
+    snprintf(out, cap, "%%%.*s%s%s%s%c", s->nflags, s->flags, w, pr, length, conv);
+}
+
+static void put_printf(cf_sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put_printf(cf_sb *sb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) {
+        va_end(ap);
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        put_c_bytes(sb, small, (size_t)n);
+    } else {
+        char *big = cf_xmalloc((size_t)n + 1);
+        vsnprintf(big, (size_t)n + 1, fmt, ap);
+        put_c_bytes(sb, big, (size_t)n);
+        free(big);
+    }
+    va_end(ap);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void format_one(cf_sb *sb, const spec *s, const arg_value *args)
+{
+    int width = s->width, prec = s->prec;
+    if (s->width_arg >= 0) {
+        width = (int)args[s->width_arg].i;
+        if (width < 0) {
+            /* a negative * width means left-justified */
+            width = -width;
+        }
+    }
+    if (s->prec_arg >= 0) {
+        prec = (int)args[s->prec_arg].i;
+        if (prec < 0)
+            prec = -1;
+    }
+    spec adj = *s;
+    if (s->width_arg >= 0 && (int)args[s->width_arg].i < 0 && adj.nflags < (int)sizeof adj.flags - 1)
+        adj.flags[adj.nflags++] = '-';
+    char fmt[64];
+    const arg_value *v = &args[s->arg];
+    switch (s->conv) {
+    case 'd': case 'i': case 'o': case 'u': case 'x': case 'X': {
+        bool is_signed = s->conv == 'd' || s->conv == 'i';
+        long long x = v->i;
+        switch (s->length) {
+        case 'H': x = is_signed ? (long long)(signed char)x : (long long)(unsigned char)x; break;
+        case 'h': x = is_signed ? (long long)(short)x : (long long)(unsigned short)x; break;
+        case 0: x = is_signed ? (long long)(int)x : (long long)(unsigned int)x; break;
+        default: break;
+        }
+        c_format(fmt, sizeof fmt, &adj, width, prec, "ll", s->conv);
+        put_printf(sb, fmt, x);
+        return;
+    }
+    case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': case 'a': case 'A':
+        if (s->length == 'L') {
+            c_format(fmt, sizeof fmt, &adj, width, prec, "L", s->conv);
+            put_printf(sb, fmt, v->ld);
+        } else {
+            c_format(fmt, sizeof fmt, &adj, width, prec, "", s->conv);
+            put_printf(sb, fmt, v->d);
+        }
+        return;
+    case 'c': {
+        unsigned char ch = (unsigned char)v->i;
+        c_format(fmt, sizeof fmt, &adj, width, -1, "", 'c');
+        put_printf(sb, fmt, ch);
+        return;
+    }
+    case 'C': {
+        UniChar u = (UniChar)v->i;
+        put_units(sb, &u, 1);
+        return;
+    }
+    case 's': {
+        const char *str = v->p ? v->p : "(null)";
+        c_format(fmt, sizeof fmt, &adj, width, prec, "", 's');
+        put_printf(sb, fmt, str);
+        return;
+    }
+    case 'S': {
+        const UniChar *u = v->p;
+        if (!u) {
+            cf_sb_puts(sb, "(null)");
+            return;
+        }
+        size_t n = 0;
+        while (u[n] && (prec < 0 || n < (size_t)prec))
+            n++;
+        put_units(sb, u, n);
+        return;
+    }
+    case 'p':
+        if (!v->p) {
+            c_format(fmt, sizeof fmt, &adj, width, -1, "", 's');
+            put_printf(sb, fmt, "0x0");
+        } else {
+            c_format(fmt, sizeof fmt, &adj, width, -1, "", 'p');
+            put_printf(sb, fmt, v->p);
+        }
+        return;
+    case '@': {
+        CFTypeRef obj = v->p;
+        if (!obj) {
+            cf_sb_puts(sb, "(null)");
+            return;
+        }
+        CFStringRef d = CFCopyDescription(obj);
+        CFIndex len = 0;
+        const char *b = secsim_string_utf8(d, &len);
+        cf_sb_putn(sb, b, (size_t)len);
+        CFRelease(d);
+        return;
+    }
+    default: /* 'n': nothing is written back */
+        return;
+    }
+}
+#pragma GCC diagnostic pop
+
+void cf_format_append(cf_sb *sb, CFStringRef format, va_list args)
+{
+    CFIndex flen = 0;
+    const char *f = secsim_string_utf8(format, &flen);
+    const char *end = f + flen;
+    arg_kind kinds[MAX_ARGS] = { K_NONE };
+    int next_arg = 0, nargs = 0;
+    /* pass 1: the type of every argument */
+    for (const char *p = f; p < end; p++) {
+        if (*p != '%')
+            continue;
+        spec s;
+        if (!parse_spec(p + 1, end, &s, &next_arg)) {
+            continue;
+        }
+        int idx[3] = { s.arg, s.width_arg, s.prec_arg };
+        arg_kind k[3] = { s.arg >= 0 ? kind_of(&s) : K_NONE, K_INT, K_INT };
+        for (int j = 0; j < 3; j++) {
+            if (idx[j] < 0)
+                continue;
+            if (idx[j] >= MAX_ARGS)
+                secsim_fatal("CFStringCreateWithFormat: more than %d arguments", MAX_ARGS);
+            kinds[idx[j]] = k[j];
+            if (idx[j] + 1 > nargs)
+                nargs = idx[j] + 1;
+        }
+        p = s.end - 1;
+    }
+    /* pass 2: read them in order (an unused position is read as an int) */
+    arg_value values[MAX_ARGS];
+    memset(values, 0, sizeof values);
+    va_list ap;
+    va_copy(ap, args);
+    for (int i = 0; i < nargs; i++) {
+        switch (kinds[i]) {
+        case K_LONG: values[i].i = va_arg(ap, long); break;
+        case K_LLONG: values[i].i = va_arg(ap, long long); break;
+        case K_SIZE: values[i].i = (long long)va_arg(ap, size_t); break;
+        case K_PTRDIFF: values[i].i = va_arg(ap, ptrdiff_t); break;
+        case K_INTMAX: values[i].i = (long long)va_arg(ap, intmax_t); break;
+        case K_DOUBLE: values[i].d = va_arg(ap, double); break;
+        case K_LDOUBLE: values[i].ld = va_arg(ap, long double); break;
+        case K_PTR: values[i].p = va_arg(ap, const void *); break;
+        default: values[i].i = va_arg(ap, int); break;
+        }
+    }
+    va_end(ap);
+    /* pass 3: the text */
+    next_arg = 0;
+    const char *lit = f;
+    for (const char *p = f; p < end; p++) {
+        if (*p != '%')
+            continue;
+        spec s;
+        if (!parse_spec(p + 1, end, &s, &next_arg))
+            continue;
+        cf_sb_putn(sb, lit, (size_t)(p - lit));
+        if (s.conv == '%')
+            cf_sb_putn(sb, "%", 1);
+        else
+            format_one(sb, &s, values);
+        p = s.end - 1;
+        lit = s.end;
+    }
+    cf_sb_putn(sb, lit, (size_t)(end - lit));
+}
