@@ -234,6 +234,34 @@ class KeychainItemRef(CFObject):
     cf_type_name = "SecKeychainItem"
 
 
+class Access(CFObject):
+    """A SecAccessRef: the access list of a file-based keychain item (macOS)."""
+
+    __slots__ = ()
+    cf_type_name = "SecAccess"
+
+
+class ACL(CFObject):
+    """A SecACLRef: one entry of a :class:`Access` (macOS)."""
+
+    __slots__ = ()
+    cf_type_name = "SecACL"
+
+
+class TrustedApplication(CFObject):
+    """A SecTrustedApplicationRef: an application named in an access list (macOS)."""
+
+    __slots__ = ()
+    cf_type_name = "SecTrustedApplication"
+
+
+class Code(CFObject):
+    """A SecCodeRef: running code, e.g. this process (SecCodeCopySelf; macOS)."""
+
+    __slots__ = ()
+    cf_type_name = "SecCode"
+
+
 _CLOSE_LOCK: Final = threading.Lock()
 
 _REQUIRED_SECURITY_FUNCTIONS: Final = (
@@ -250,6 +278,10 @@ _OPAQUE_TYPES: Final[tuple[tuple[str, type[CFObject]], ...]] = (
     ("SecCertificateGetTypeID", Certificate),
     ("SecIdentityGetTypeID", Identity),
     ("SecKeychainItemGetTypeID", KeychainItemRef),  # macOS only
+    ("SecAccessGetTypeID", Access),  # macOS only, as the three below
+    ("SecACLGetTypeID", ACL),
+    ("SecTrustedApplicationGetTypeID", TrustedApplication),
+    ("SecCodeGetTypeID", Code),
 )
 
 
@@ -924,8 +956,20 @@ def _number_out(rt: _Runtime, ref: Any) -> int | float:
     return float(real[0])
 
 
-def _date_out(rt: _Runtime, ref: Any) -> datetime:
-    seconds = float(rt.cf.CFDateGetAbsoluteTime(ref))
+def _date_out(rt: _Runtime, ref: Any) -> datetime | CFObject:
+    """A CFDate as an aware UTC ``datetime``, exact to the microsecond.
+
+    A date Python cannot represent (before year 1, after 9999, NaN or an
+    infinity: a CFDate can hold any double) comes back as an opaque
+    :class:`CFObject`, so one odd item never makes a whole search fail.
+    """
+    try:
+        return _exact_date(float(rt.cf.CFDateGetAbsoluteTime(ref)))
+    except (OverflowError, ValueError):
+        return _opaque_out(rt, ref, int(rt.CFGetTypeID(ref)))
+
+
+def _exact_date(seconds: float) -> datetime:
     scaled = seconds * 1e6
     if -_EXACT_LIMIT < scaled < _EXACT_LIMIT:
         # Below 2**52 the product is within 0.25 of the exact one, so a value

@@ -184,3 +184,25 @@ def test_str_subclass_cannot_substitute_its_bytes() -> None:
     )
     assert isinstance(found, list) and len(found) == 1
     assert found[0][kSecAttrAccount] == "ацц"
+
+
+@pytest.mark.parametrize("seconds", [1e300, -1e300, float("inf"), float("nan"), 3e11])
+def test_a_date_python_cannot_hold_comes_back_opaque(sim: Any, seconds: float) -> None:
+    """A CFDate can hold any double; one beyond datetime's range (found by the store
+    fuzz: a stored date of 1e300) used to raise OverflowError out of a whole search.
+    It now comes back as an opaque CFObject, and the typed layer leaves the date unset."""
+    from secitem import _cf
+    from secitem.items import GenericPassword, item_from_result
+
+    cf = _cf.runtime().cf
+    date = cf.CFDateCreate(_cf._NULL, seconds)
+    try:
+        value = _cf.to_python(date)
+        assert isinstance(value, _cf.CFObject)
+        value.close()
+        result: dict[str, object] = {"cdat": _cf.to_python(date), "svce": "s", "class": "genp"}
+        item = item_from_result(GenericPassword, result)
+        assert item.creation_date is None and item.attributes.service == "s"
+        result["cdat"].close()  # type: ignore[attr-defined]
+    finally:
+        cf.CFRelease(date)
