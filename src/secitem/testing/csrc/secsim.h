@@ -395,4 +395,46 @@ SECSIM_EXPORT void secsim_set_delay(const char *function, int milliseconds);
  * disarms.  For tests of the store's failure handling. */
 SECSIM_EXPORT void secsim_fail_store_write(const char *step);
 
+/* SecAccess.h, SecACL.h, SecTrustedApplication.h, SecKeychainItem.h,
+ * SecCode.h, AuthSession.h: access lists, partition lists and the caller's
+ * code signature on the macos profile (macos-access-and-cli-facts sections
+ * 1-3; sec_access.c).  The Ref types are opaque CF objects. */
+typedef struct __SecAccess *SecAccessRef;
+typedef struct __SecACL *SecACLRef;
+typedef struct __SecTrustedApplication *SecTrustedApplicationRef;
+typedef struct __SecCode *SecCodeRef;
+typedef const struct __SecCode *SecStaticCodeRef;
+typedef struct __SecRequirement *SecRequirementRef;
+typedef uint32_t SecCSFlags;
+typedef uint16_t SecKeychainPromptSelector;
+SECSIM_EXPORT CFTypeID SecAccessGetTypeID(void);
+SECSIM_EXPORT CFTypeID SecACLGetTypeID(void);
+SECSIM_EXPORT CFTypeID SecTrustedApplicationGetTypeID(void);
+SECSIM_EXPORT CFTypeID SecCodeGetTypeID(void);
+SECSIM_EXPORT OSStatus SecAccessCreate(CFStringRef descriptor, CFArrayRef trustedlist, SecAccessRef *accessRef);
+SECSIM_EXPORT OSStatus SecAccessCopyACLList(SecAccessRef accessRef, CFArrayRef *aclList);
+SECSIM_EXPORT CFArrayRef SecAccessCopyMatchingACLList(SecAccessRef accessRef, CFTypeRef authorizationTag);
+SECSIM_EXPORT CFArrayRef SecACLCopyAuthorizations(SecACLRef acl);
+SECSIM_EXPORT OSStatus SecACLCopyContents(SecACLRef acl, CFArrayRef *applicationList, CFStringRef *description, SecKeychainPromptSelector *promptSelector);
+SECSIM_EXPORT OSStatus SecACLSetContents(SecACLRef acl, CFArrayRef applicationList, CFStringRef description, SecKeychainPromptSelector promptSelector);
+SECSIM_EXPORT OSStatus SecTrustedApplicationCreateFromPath(const char *path, SecTrustedApplicationRef *app);
+SECSIM_EXPORT OSStatus SecTrustedApplicationCopyData(SecTrustedApplicationRef appRef, CFDataRef *data);
+SECSIM_EXPORT OSStatus SecKeychainItemCopyAccess(SecKeychainItemRef itemRef, SecAccessRef *access);
+SECSIM_EXPORT OSStatus SecKeychainItemSetAccess(SecKeychainItemRef itemRef, SecAccessRef access);
+SECSIM_EXPORT OSStatus SecKeychainItemSetAccessWithPassword(SecKeychainItemRef itemRef, SecAccessRef accessRef, UInt32 passwordLength, const void *password);
+SECSIM_EXPORT OSStatus SecCodeCopySelf(SecCSFlags flags, SecCodeRef *self);
+SECSIM_EXPORT OSStatus SecCodeCopySigningInformation(SecStaticCodeRef code, SecCSFlags flags, CFDictionaryRef *information);
+SECSIM_EXPORT OSStatus SecCodeCheckValidity(SecCodeRef code, SecCSFlags flags, SecRequirementRef requirement);
+SECSIM_EXPORT OSStatus SessionGetInfo(UInt32 session, UInt32 *sessionId, UInt32 *attributes);
+/* The running application (NULL path: SECSIM_APP_PATH or the realpath of
+ * /proc/self/exe; NULL code_signing: SECSIM_CODE_SIGNING, "unsigned" |
+ * "adhoc" | "apple-tool" | "apple" | a team identifier); whether the session
+ * can show a dialog (SECSIM_SESSION_UI=0: no, e.g. SSH); the keychain
+ * password SecKeychainItemSetAccessWithPassword checks
+ * (SECSIM_KEYCHAIN_PASSWORD, default "").  secsim_reset restores all three
+ * from the environment. */
+SECSIM_EXPORT void secsim_set_application(const char *path, const char *code_signing);
+SECSIM_EXPORT void secsim_set_session_ui(int available);
+SECSIM_EXPORT void secsim_set_keychain_password(const char *password);
+
 #endif /* SECSIM_H */
