@@ -42,11 +42,11 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, Literal, ParamSpec, TypeVar, overload
 
-from secitem import _deadline
+from secitem import _access_list, _deadline
 from secitem import constants as C
 from secitem import security as _security
 from secitem.errors import DuplicateItemError, ItemNotFoundError
@@ -233,17 +233,32 @@ class Keychain:
     # -- add ------------------------------------------------------------------
 
     @_deadline.bounded("Keychain")
-    def add(self, item: ItemDescription, data: bytes | str | None = None) -> PersistentRef | None:
+    def add(
+        self,
+        item: ItemDescription,
+        data: bytes | str | None = None,
+        *,
+        trusted_applications: Sequence[str] | None = None,
+        any_application: bool = False,
+    ) -> PersistentRef | None:
         """Add a new item; return its persistent reference.
 
         ``data`` is the secret (``str`` is stored as UTF-8).  Raises
         :class:`~secitem.errors.DuplicateItemError` when an item with the
         same identity exists (see :meth:`upsert`).  Only generic and
         internet passwords can be added here.
+
+        macOS file-based keychain only: ``trusted_applications`` (program
+        paths) may read the secret without the access dialog, instead of the
+        creating program; ``any_application=True`` lets any program read it
+        without that dialog (see docs/real-macs.md for the partition list and
+        the cost).  Refused on the data-protection keychain and iOS.
         """
+        access = _access_list.options(trusted_applications, any_application, "add")
         attrs = self._add_attributes(item, data)
+        _access_list.refuse_data_protection(access, attrs, self._data_protection, "add")
         attrs[C.kSecReturnPersistentRef] = True
-        with _AccessControls(attrs):
+        with _AccessControls(attrs), _access_list.attached(attrs, access):
             result = _security.SecItemAdd(attrs)
         if isinstance(result, (bytes, bytearray)):
             return PersistentRef(bytes(result), item.item_class)
@@ -502,7 +517,14 @@ class Keychain:
     # -- upsert -------------------------------------------------------------
 
     @_deadline.bounded("Keychain")
-    def upsert(self, item: ItemDescription, data: bytes | str | None = None) -> bool:
+    def upsert(
+        self,
+        item: ItemDescription,
+        data: bytes | str | None = None,
+        *,
+        trusted_applications: Sequence[str] | None = None,
+        any_application: bool = False,
+    ) -> bool:
         """Add ``item``, or update the stored one with the same identity.
 
         Returns True if the item was added, False if an existing item was
@@ -522,18 +544,29 @@ class Keychain:
         default access group; if same-identity items exist in several of
         your groups the choice is ambiguous and
         :class:`~secitem.items.InvalidQueryError` asks for ``access_group``.
+
+        ``trusted_applications`` / ``any_application`` (see :meth:`add`) apply
+        when the item is added; an update never replaces the stored item's
+        access list (it is updated in place).
         """
-        return self._upsert(item, data, None)
+        access = _access_list.options(trusted_applications, any_application, "upsert")
+        return self._upsert(item, data, None, access=access)
 
     def _upsert(
         self,
         item: ItemDescription,
         data: bytes | str | None,
         select: Callable[[list[Mapping[str, object]]], list[Mapping[str, object]]] | None,
+        *,
+        access: _access_list.AccessOptions | None = None,
     ) -> bool:
         """:meth:`upsert`; ``select`` picks the stored items to update among those
-        with ``item``'s identity (it may raise to refuse), default all of them."""
+        with ``item``'s identity (it may raise to refuse), default all of them;
+        ``access``: the access list of an added item (never of an update)."""
         attrs = self._add_attributes(item, data)  # validates before any call
+        if access is None:
+            access = _access_list.AccessOptions(None, False)
+        _access_list.refuse_data_protection(access, attrs, self._data_protection, "upsert")
         changes = item.non_identity_changes()
         if data is not None:
             changes[C.kSecValueData] = _secret(data, "upsert(data=...)")
@@ -543,7 +576,7 @@ class Keychain:
         dp_only = self._platform == "macos" and C.kSecAttrAccessControl in attrs
         for _ in range(_UPSERT_ROUNDS):
             try:
-                with _AccessControls(attrs):
+                with _AccessControls(attrs), _access_list.attached(attrs, access):
                     _close_all(_security.SecItemAdd(attrs))
                 return True
             except DuplicateItemError:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from secitem import _cf, _deadline, _legacy, _seckey, constants
+from secitem import _cf, _deadline, _legacy, _secaccess, _seckey, constants
 from secitem._cf import (
     AccessControl,
     Certificate,
@@ -39,6 +39,7 @@ from secitem._cf import (
 )
 from secitem._ffi import ffi
 from secitem._legacy import *  # noqa: F403  (SecKeychain*Password, SecKeychainItem*: macOS only)
+from secitem._secaccess import *  # noqa: F403  (SecAccess*, SecACL*, SecTrustedApplication*, SecCode*)
 from secitem._seckey import *  # noqa: F403  (SecKey*, SecCertificate*, SecIdentity*, SecPKCS12Import)
 from secitem.constants import *  # noqa: F403  (every public kSec* name)
 from secitem.errors import check, error_for_status
@@ -64,6 +65,7 @@ __all__ = [
 __all__ += constants.__all__
 __all__ += _seckey.__all__
 __all__ += _legacy.__all__
+__all__ += _secaccess.__all__
 
 _NULL: Final[Any] = ffi.NULL
 errSecParam: Final = -50

@@ -39,11 +39,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, ParamSpec, TypeVar
 
-from secitem import _deadline
+from secitem import _access_list, _deadline
 from secitem import constants as C
 from secitem.errors import (
     AmbiguousAccountError,
@@ -210,6 +210,7 @@ class CredentialStore:
     """
 
     __slots__ = (
+        "_access",
         "_add_template",
         "_creator",
         "_identity_template",
@@ -240,7 +241,12 @@ class CredentialStore:
         keychain: Keychain | None = None,
         creator: int | str = DEFAULT_CREATOR,
         timeout: float | None = None,
+        trusted_applications: Sequence[str] | None = None,
+        any_application: bool = False,
     ) -> None:
+        self._access = _access_list.options(
+            trusted_applications, any_application, "CredentialStore"
+        )
         if (server is None) == (service is None):
             raise InvalidQueryError(
                 "CredentialStore(server=... | service=...)",
@@ -321,6 +327,13 @@ class CredentialStore:
         self._query_template: _Description = _rename_errors(lambda: cls(**identity, creator=mark))
         self._add_template: _Description = _rename_errors(
             lambda: cls(**identity, **extra, creator=mark)
+        )
+        # Access lists exist in the file-based keychain only (refused now).
+        _access_list.refuse_data_protection(
+            self._access,
+            self._add_template.to_attributes(),
+            keychain.data_protection,
+            "CredentialStore",
         )
         # Options the macOS file-based keychain would silently ignore
         # (access_group, accessible) are refused now, naming the option.
@@ -448,6 +461,7 @@ class CredentialStore:
             _with_account(self._add_template, credential.account),
             credential.password,
             self._owned_rows,
+            access=self._access,
         )
         _log.debug("credential %s (%s=%r)", "added" if added else "updated", self._kind, self._name)
 

@@ -204,7 +204,7 @@ def _structured_mutation(rng: random.Random, store: Store) -> bytes:
     elif kind == 10 and it is not None:  # a duplicated item (same key, same rowid)
         items.append(Item(it.impl, it.cls, it.rowid, it.data, list(it.attrs)))
     elif kind == 11:  # a version we do not know
-        store.version = rng.choice([0, 2, 0xFFFFFFFF])
+        store.version = rng.choice([0, 3, 0xFFFFFFFF])
     elif kind == 12 and a is not None:  # another valid string (a protection that is no constant...)
         a.tag = STR
         a.blob = rng.choice([b"", b"\0\0", b"zz", b"ak", b"dk", b"x" * 300])

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sec_access.h"
 #include "sec_delay.h"
 #include "sec_private.h"
 
@@ -318,6 +319,8 @@ static CFMutableDictionaryRef attrs_dict(const sitem *it)
         dict_put(d, "class", CFRetain(key_const(sec_class_names[it->cls], 4)));
     for (size_t i = 0; i < it->nattrs; i++) {
         const sattr *a = &it->attrs[i];
+        if (sec_access_hidden_key(a->key))
+            continue;                                    /* the access list (sec_access.c) */
         if (it->impl == IMPL_FB && a->v.tag == SV_DATA) {
             /* A name stored by the legacy calls with bytes that are not
              * UTF-8 (sec_legacy.c): the shim's _ConvertOldFormatToNewFormat
@@ -1743,6 +1746,10 @@ static OSStatus fb_add(const qdict *q, CFTypeRef *out, bool want_result)
     double t = now();
     item_set(it, "cdat", sval_date(t));
     item_set(it, "mdat", sval_date(t));
+    if ((st = sec_access_on_add(it, qd_get(q, "acls"))) != errSecSuccess) {
+        item_free(it);                                   /* kSecAttrAccess: not a SecAccess */
+        goto done;
+    }
     if (kc_same_key(it, NULL) != NULL) {
         item_free(it);
         st = errSecDuplicateItem;                        /* 4.8 */
@@ -1785,6 +1792,11 @@ static OSStatus fb_copy(const qdict *q, CFTypeRef *out)
     if (n == 0) {
         st = errSecItemNotFound;
         goto done;
+    }
+    for (size_t i = 0; pq.ret.data && i < n; i++) {
+        /* the secret: access list and partition list (sec_access.c) */
+        if ((st = sec_access_check_read(found[i], qd_get(q, "u_AuthUI"), qd_get(q, "u_NoAuthUI"))) != errSecSuccess)
+            goto done;
     }
     *out = shape_many(found, n, &pq.ret, pq.limit == 1);
 done:
@@ -1836,8 +1848,10 @@ static OSStatus fb_update(const qdict *q, const qdict *u)
         /* item by item; an error stops the loop, earlier items stay updated */
         sitem *c = item_clone(found[i]);
         set_attrs(c, &pu);
-        if (has_data)
+        if (has_data) {
             set_secret(c, dp, dn);
+            sec_access_on_rewrite(c);                    /* partition list: the writer's */
+        }
         item_set(c, "mdat", sval_date(t));
         if (kc_same_key(c, found[i]) != NULL) {
             item_free(c);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sec_access.h"
 #include "sec_private.h"
 
 #define CREATOR_AAPL 0x6161706C /* 'aapl' (seckey-facts 6.1) */
@@ -93,6 +94,7 @@ static OSStatus add_item(sitem *it, SecKeychainItemRef *itemRef)
         item_free(it);
         return sec_api_leave(errSecDuplicateItem, false); /* unique index, secitem-facts 4.8 */
     }
+    sec_access_on_add(it, NULL);    /* the default access: the creating application (sec_access.c) */
     sec_kc_append(it);
     SecKeychainItemRef ref = itemRef ? (SecKeychainItemRef)sec_ref_create(IMPL_FB, it->cls, it->rowid) : NULL;
     st = sec_api_leave(errSecSuccess, true);
@@ -151,6 +153,10 @@ static OSStatus find_item(int cls, lterm *terms, size_t n, UInt32 *passwordLengt
      * the buffer is malloc'd, freed by SecKeychainItemFreeContent. */
     void *copy = NULL;
     size_t len = it->dlen;
+    if (passwordData != NULL && (st = sec_access_check_read(it, NULL, NULL)) != errSecSuccess) {
+        st = sec_api_leave(st, false);  /* access list / partition list refused (sec_access.c) */
+        goto out;
+    }
     if (passwordData != NULL)
         copy = sec_memdup(it->data ? (const void *)it->data : "", len);
     SecKeychainItemRef ref = itemRef ? (SecKeychainItemRef)sec_ref_create(IMPL_FB, it->cls, it->rowid) : NULL;
@@ -366,8 +372,10 @@ SECSIM_EXPORT OSStatus SecKeychainItemModifyAttributesAndData(SecKeychainItemRef
             item_set(fresh, def->name, v);
         }
     }
-    if (data != NULL)
+    if (data != NULL) {
         set_password(fresh, length, data);
+        sec_access_on_rewrite(fresh);   /* partition list: the writer's (sec_access.c) */
+    }
     item_set(fresh, "mdat", sval_date(CFAbsoluteTimeGetCurrent()));
     if (sec_kc_same_key(fresh, old) != NULL) {
         item_free(fresh);

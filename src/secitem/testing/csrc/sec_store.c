@@ -29,11 +29,15 @@
  * return errSecIO (-36), never an abort.
  *
  * File format (all integers little-endian):
- *   "SECSIMKC" u32 version(1) u64 generation i64 next_rowid u32 item_count
+ *   "SECSIMKC" u32 version(2; 1 still loads) u64 generation i64 next_rowid u32 item_count
  *   item:  u8 impl  u8 class  i64 rowid  u32 data_len  data  u32 attr_count
  *   attr:  4 bytes key  u8 tag  payload
  *          STR/DATA: u32 len, bytes;  INT/BOOL: i64;  DBL/DATE: f64 bits;
  *          ACCC: i64 flags, u32 len, protection bytes
+ *   Version 2 adds one optional attribute per file-based password item:
+ *   key "_acl", tag DATA, the access list and partition list encoded by
+ *   sec_access.c (checked by sec_access_value_ok).  A version-1 file is
+ *   version 2 without it; its items carry no recorded access (not gated).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -47,6 +51,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sec_access.h"
 #include "sec_delay.h"
 #include "sec_private.h"
 
@@ -392,7 +397,11 @@ static uint8_t *rb_bytes(rbuf *r, size_t *n)
 }
 
 #define STORE_MAGIC "SECSIMKC"
-#define STORE_VERSION 1u
+#define STORE_VERSION 2u
+#define STORE_VERSION_1 1u /* no hidden attributes; still loads */
+
+/* The version of the file being loaded (deserialize, under the lock). */
+static uint32_t g_load_version;
 #define STORE_HEADER 32 /* magic 8 + version 4 + gen 8 + next_rowid 8 + count 4 */
 
 static void serialize(sbuf *b, uint64_t gen)
@@ -470,8 +479,10 @@ static bool load_attr(rbuf *r, sitem *it)
     char key[5] = { 0 };
     if (!rb_get(r, key, 4))
         return false;
-    /* A known attribute name (so ASCII, no NUL), at most once per item. */
-    if (sec_attr_lookup(key, 4) == NULL || item_get(it, key) != NULL)
+    /* A known attribute name (so ASCII, no NUL), at most once per item;
+     * from version 2 also the hidden access attribute (sec_access.c). */
+    bool hidden = g_load_version >= 2 && strcmp(key, SEC_ACCESS_KEY) == 0 && it->impl == IMPL_FB;
+    if ((sec_attr_lookup(key, 4) == NULL && !hidden) || item_get(it, key) != NULL)
         return false;
     sval v = { 0 };
     v.tag = rb_u8(r);
@@ -496,7 +507,7 @@ static bool load_attr(rbuf *r, sitem *it)
         r->bad = true;
         break;
     }
-    if (r->bad || !loaded_value_ok(&v)) {
+    if (r->bad || !loaded_value_ok(&v) || (hidden && !sec_access_value_ok(key, &v))) {
         sval_free(&v);
         return false;
     }
@@ -537,7 +548,7 @@ static sitem *load_item(rbuf *r, int64_t next_rowid)
     it->data = rb_bytes(r, &it->dlen);
     uint32_t nattrs = rb_u32(r);
     /* Each name at most once: no item has more attributes than the schema. */
-    bool ok = !r->bad && nattrs <= sec_attr_count();
+    bool ok = !r->bad && nattrs <= sec_attr_count() + 1;   /* + the hidden access attribute */
     for (uint32_t j = 0; ok && j < nattrs; j++)
         ok = load_attr(r, it);
     if (!ok || !loaded_access_ok(it)) {
@@ -558,7 +569,8 @@ static bool deserialize(const uint8_t *p, size_t len, uint64_t *gen_out)
     char magic[8];
     if (!rb_get(&r, magic, 8) || memcmp(magic, STORE_MAGIC, 8) != 0)
         return false;
-    if (rb_u32(&r) != STORE_VERSION)
+    g_load_version = rb_u32(&r);
+    if (g_load_version != STORE_VERSION && g_load_version != STORE_VERSION_1)
         return false;
     uint64_t gen = rb_u64(&r);
     int64_t next_rowid = (int64_t)rb_u64(&r);
@@ -946,6 +958,7 @@ static void reset_locked(bool wipe)
     groups_default();
     g_sec.locked = 0;
     g_sec.user_response = 0;
+    sec_access_reset();     /* application, signature, session UI, keychain password */
     memset(g_faults, 0, sizeof g_faults);
     g_write_fault = WF_NONE;
     kc_clear();
