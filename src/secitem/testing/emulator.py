@@ -18,7 +18,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["build", "main", "sources"]
+__all__ = ["build", "include", "main", "sources"]
 
 _BASE_FLAGS = (
     "-std=c11",
@@ -44,6 +44,12 @@ _SANITIZE_FLAGS = (
 def sources() -> Path:
     """The folder holding the emulator's C sources."""
     return Path(str(resources.files("secitem.testing") / "csrc"))
+
+
+def include() -> Path:
+    """The folder of C headers for native code (``CoreFoundation/CoreFoundation.h``,
+    ``Security/Security.h`` and their sub-headers), declaring what the emulator exports."""
+    return Path(str(resources.files("secitem.testing") / "include"))
 
 
 def _cache_root() -> Path:
@@ -108,7 +114,15 @@ def main(argv: list[str] | None = None) -> int:
         help="build with AddressSanitizer + UndefinedBehaviorSanitizer",
     )
     parser.add_argument("--force", action="store_true", help="rebuild even if cached")
+    parser.add_argument(
+        "--include",
+        action="store_true",
+        help="print the folder of C headers (CoreFoundation/, Security/) for -I; build nothing",
+    )
     args = parser.parse_args(argv)
+    if args.include:
+        print(include().resolve())
+        return 0
     try:
         path = build(sanitize=args.sanitize, force=args.force)
     except RuntimeError as exc:

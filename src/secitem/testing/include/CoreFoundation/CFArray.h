@@ -1,0 +1,2 @@
+/* CFArray.h: part of CoreFoundation.h in the secitem emulator (issue #17). */
+#include "CoreFoundation.h"

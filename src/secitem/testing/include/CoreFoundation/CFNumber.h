@@ -1,0 +1,2 @@
+/* CFNumber.h: part of CoreFoundation.h in the secitem emulator (issue #17). */
+#include "CoreFoundation.h"
