@@ -151,3 +151,9 @@ def test_go_example() -> None:
     if shutil.which("go") is None:
         pytest.skip("go is not installed (the Go example of docs/testing.md is not built)")
     pytest.skip("the Go example is documented; building it here is left to a machine with go")
+
+
+def test_docs_show_the_tested_program() -> None:
+    doc = (TESTS.parent / "docs" / "testing.md").read_text()
+    assert "## Testing native code (C, C++, Go, Node addons)" in doc
+    assert DEMO.read_text() in doc, "docs/testing.md must show tests/native/keychain_demo.c as is"
