@@ -299,7 +299,11 @@ class Keychain:
                 result = result[0] if result else None
             if not isinstance(result, Mapping):
                 raise ItemNotFoundError()
-            return item_from_result(description_class(result, cls), result)
+            # An item stored without data has no v_Data in Apple's answer: when
+            # the secret was asked for, that is an empty secret, not "not fetched".
+            return item_from_result(
+                description_class(result, cls), result, data=b"" if data else None
+            )
         finally:
             _close_all(result)
 
@@ -386,8 +390,9 @@ class Keychain:
             return []
         try:
             rows = result if isinstance(result, list) else [result]
+            empty = b"" if one_call else None  # asked for data: none stored is b""
             items = [
-                item_from_result(description_class(row, cls), row)
+                item_from_result(description_class(row, cls), row, data=empty)
                 for row in rows
                 if isinstance(row, Mapping)
             ]

@@ -101,3 +101,16 @@ def test_a_type_checker_knows_the_secret_and_catches_a_misspelt_change(tmp_path:
     )
     assert typo.returncode == 1
     assert 'Unexpected keyword argument "lable"' in typo.stdout
+
+
+def test_an_item_stored_without_data_reads_as_an_empty_secret(sim: object) -> None:
+    """Apple's data-protection keychain leaves kSecValueData out of the answer for an
+    item with no data (SecItemDb.c handle_result); get() and find(data=True) asked for
+    the secret, so it is b"" and item.secret works, never DataNotFetchedError."""
+    sim.lib.secsim_set_profile(b"ios")  # type: ignore[attr-defined]
+    kc = Keychain(platform="ios")
+    kc.add(GenericPassword(service="nodata", account="a"))
+    assert kc.get(GenericPassword(service="nodata")).secret == b""
+    [found] = kc.find(GenericPassword(service="nodata"), data=True)
+    assert found.secret == b""
+    assert kc.get(GenericPassword(service="nodata"), data=False).data is None
