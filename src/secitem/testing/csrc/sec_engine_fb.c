@@ -1,0 +1,238 @@
+/*
+ * sec_engine_fb.c - the macOS file-based keychain (the shim's *_osx
+ * functions): add, copy, update, delete behind the engine functions of
+ * sec_engine.h.  Rule numbers refer to secitem-facts.md section 5.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sec_engine.h"
+#include "sec_access.h"
+
+static double now(void)
+{
+    return CFAbsoluteTimeGetCurrent();
+}
+
+static bool fb_matches(const sitem *it, const pquery *q)
+{
+    return it->impl == IMPL_FB && terms_match(it, q, IMPL_FB);
+}
+
+sval fb_default(int kind)
+{
+    sval v = { 0 };
+    switch (kind) {
+    case F_NUM: v.tag = SV_INT; break;
+    case F_BOOL: v.tag = SV_BOOL; break;
+    case F_DATE: v.tag = SV_DATE; break;
+    case F_DATA: v.tag = SV_DATA; break;
+    default: v.tag = SV_STR; break;
+    }
+    return v;
+}
+
+/* Same unique index (4.8); missing values read as empty / 0. */
+bool fb_same_unique(const sitem *a, const sitem *b)
+{
+    if (a->impl != IMPL_FB || b->impl != IMPL_FB || a->cls != b->cls)
+        return false;
+    for (size_t i = 0; i < sec_attr_count(); i++) {
+        const sec_attrdef *def = sec_attr_at(i);
+        if (!(def->fb_unique & CB(a->cls)))
+            continue;
+        sval dx = fb_default(def->fb_kind), dy = fb_default(def->fb_kind);
+        const sval *x = item_get(a, def->name), *y = item_get(b, def->name);
+        if (!sec_fb_equal(def->fb_kind, x ? x : &dx, y ? y : &dy))
+            return false;
+    }
+    return true;
+}
+
+static OSStatus fb_secret(CFTypeRef v, const uint8_t **p, size_t *n)
+{
+    if (secsim_is(v, SECSIM_TYPE_DATA)) {
+        *p = CFDataGetBytePtr(v);
+        *n = (size_t)CFDataGetLength(v);
+        return errSecSuccess;
+    }
+    if (secsim_is(v, SECSIM_TYPE_STRING)) {
+        CFIndex len = 0;
+        *p = (const uint8_t *)secsim_string_utf8(v, &len);   /* 4.12: UTF-8, no NUL */
+        *n = (size_t)len;
+        return errSecSuccess;
+    }
+    return errSecParam;
+}
+
+static OSStatus fb_add(const qdict *q, CFTypeRef *out, bool want_result)
+{
+    pquery pq;
+    OSStatus st = fb_parse(q, OP_ADD, &pq);
+    if (st)
+        goto done;
+    sitem *it;
+    st = item_from_query(&pq, IMPL_FB, &it);
+    if (st)
+        goto done;
+    if (pq.v_data != NULL) {
+        const uint8_t *p;
+        size_t n;
+        if (fb_secret(pq.v_data, &p, &n) != errSecSuccess) {
+            item_free(it);
+            st = errSecParam;
+            goto done;
+        }
+        set_secret(it, p, n);
+    }
+    double t = now();
+    item_set(it, "cdat", sval_date(t));
+    item_set(it, "mdat", sval_date(t));
+    if ((st = sec_access_on_add(it, qd_get(q, "acls"))) != errSecSuccess) {
+        item_free(it);                                   /* kSecAttrAccess: not a SecAccess */
+        goto done;
+    }
+    if (kc_same_key(it, NULL) != NULL) {
+        item_free(it);
+        st = errSecDuplicateItem;                        /* 4.8 */
+        goto done;
+    }
+    sec_kc_append(it);
+    sec_mark_modified();
+    if (want_result)
+        *out = shape_one(it, &pq.ret);                   /* 4.2: no return key -> the item ref */
+done:
+    pq_free(&pq);
+    return st;
+}
+
+static size_t fb_collect(const pquery *pq, sitem ***out)
+{
+    sitem **pool = g_kc.items;                           /* identities: the join (sec_cert.c) */
+    size_t total = pq->cls == CLS_IDNT ? sec_identity_view(&pool) : g_kc.n;
+    sitem **v = sec_xmalloc((total ? total : 1) * sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (fb_matches(pool[i], pq)) {
+            v[n++] = pool[i];
+            if (pq->limit > 0 && n >= (size_t)pq->limit)
+                break;
+        }
+    }
+    *out = v;
+    return n;
+}
+
+static OSStatus fb_copy(const qdict *q, CFTypeRef *out)
+{
+    pquery pq;
+    sitem **found = NULL;
+    OSStatus st = fb_parse(q, OP_COPY, &pq);
+    if (st)
+        goto done;
+    size_t n = fb_collect(&pq, &found);
+    if (n == 0) {
+        st = errSecItemNotFound;
+        goto done;
+    }
+    for (size_t i = 0; pq.ret.data && i < n; i++) {
+        /* the secret: access list and partition list (sec_access.c) */
+        if ((st = sec_access_check_read(found[i], qd_get(q, "u_AuthUI"), qd_get(q, "u_NoAuthUI"))) != errSecSuccess)
+            goto done;
+    }
+    *out = shape_many(found, n, &pq.ret, pq.limit == 1);
+done:
+    free(found);
+    pq_free(&pq);
+    return st;
+}
+
+static OSStatus fb_update(const qdict *q, const qdict *u)
+{
+    pquery pq, pu;
+    memset(&pu, 0, sizeof pu);
+    sitem **found = NULL;
+    OSStatus st = fb_parse(q, OP_UPDATE, &pq);
+    if (st)
+        goto done;
+    const uint8_t *dp = NULL;
+    size_t dn = 0;
+    bool has_data = false;
+    for (size_t i = 0; i < u->n; i++) {
+        const qent *e = &u->e[i];
+        if (e->k == NULL)
+            continue;
+        if (key_is(e, "v_Data")) {
+            if (fb_secret(e->val, &dp, &dn) != errSecSuccess) {
+                st = errSecParam;
+                goto done;
+            }
+            has_data = true;
+            continue;
+        }
+        const sec_attrdef *def = sec_attr_lookup(e->k, e->klen);
+        if (def == NULL || !(def->fb_classes & CB(pq.cls)))
+            continue;                                    /* 5.14: other keys ignored on FB */
+        sval v;
+        if (sec_fb_convert(def->fb_kind, e->val, &v) != errSecSuccess) {
+            st = errSecParam;
+            goto done;
+        }
+        pq_add(&pu, def, v);
+    }
+    size_t n = fb_collect(&pq, &found);                  /* 2.5 / 5.7: default limit one */
+    if (n == 0) {
+        st = errSecItemNotFound;
+        goto done;
+    }
+    double t = now();
+    for (size_t i = 0; i < n; i++) {
+        /* item by item; an error stops the loop, earlier items stay updated */
+        sitem *c = item_clone(found[i]);
+        set_attrs(c, &pu);
+        if (has_data) {
+            set_secret(c, dp, dn);
+            sec_access_on_rewrite(c);                    /* partition list: the writer's */
+        }
+        item_set(c, "mdat", sval_date(t));
+        if (kc_same_key(c, found[i]) != NULL) {
+            item_free(c);
+            st = errSecDuplicateItem;
+            goto done;
+        }
+        kc_replace(found[i], c);
+        sec_mark_modified();
+    }
+done:
+    free(found);
+    pq_free(&pu);
+    pq_free(&pq);
+    return st;
+}
+
+static OSStatus fb_delete(const qdict *q)
+{
+    pquery pq;
+    sitem **found = NULL;
+    OSStatus st = fb_parse(q, OP_DELETE, &pq);
+    if (st)
+        goto done;
+    size_t n = fb_collect(&pq, &found);                  /* 2.5 / 6.1: first match only by default */
+    if (n == 0) {
+        st = errSecItemNotFound;                         /* 6.2 */
+        goto done;
+    }
+    remove_items(found, n);
+done:
+    free(found);
+    pq_free(&pq);
+    return st;
+}
+
+const sec_engine sec_engine_fb = {
+    .name = "file-based",
+    .add = fb_add,
+    .copy = fb_copy,
+    .update = fb_update,
+    .remove = fb_delete,
+};
