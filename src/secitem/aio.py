@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 from secitem import _deadline
@@ -187,10 +187,22 @@ class AsyncKeychain:
         return await _run(self._keychain.timeout, f"AsyncKeychain.{name}", fn, *args, **kwargs)
 
     async def add(
-        self, item: ItemDescription, data: bytes | str | None = None
+        self,
+        item: ItemDescription,
+        data: bytes | str | None = None,
+        *,
+        trusted_applications: Sequence[str] | None = None,
+        any_application: bool = False,
     ) -> PersistentRef | None:
         """:meth:`secitem.Keychain.add`."""
-        return await self._call("add", self._keychain.add, item, data)
+        return await self._call(
+            "add",
+            self._keychain.add,
+            item,
+            data,
+            trusted_applications=trusted_applications,
+            any_application=any_application,
+        )
 
     @overload
     async def get(self, query: _T, *, data: bool = True) -> Item[_T]: ...
@@ -251,9 +263,23 @@ class AsyncKeychain:
         """:meth:`secitem.Keychain.delete`."""
         return await self._call("delete", self._keychain.delete, query, missing_ok=missing_ok)
 
-    async def upsert(self, item: ItemDescription, data: bytes | str | None = None) -> bool:
+    async def upsert(
+        self,
+        item: ItemDescription,
+        data: bytes | str | None = None,
+        *,
+        trusted_applications: Sequence[str] | None = None,
+        any_application: bool = False,
+    ) -> bool:
         """:meth:`secitem.Keychain.upsert`."""
-        return await self._call("upsert", self._keychain.upsert, item, data)
+        return await self._call(
+            "upsert",
+            self._keychain.upsert,
+            item,
+            data,
+            trusted_applications=trusted_applications,
+            any_application=any_application,
+        )
 
 
 class AsyncCredentialStore:
@@ -289,8 +315,10 @@ class AsyncCredentialStore:
         label: str | None = None,
         data_protection: bool | None = None,
         keychain: Keychain | None = None,
-        creator: int | str = DEFAULT_CREATOR,
+        creator: int | str | None = None,
         timeout: float | None = None,
+        trusted_applications: Sequence[str] | None = None,
+        any_application: bool = False,
         store: CredentialStore | None = None,
     ) -> None:
         if store is not None:
@@ -301,8 +329,10 @@ class AsyncCredentialStore:
                 )
             given = (server, service, protocol, port, path, security_domain)
             others = (authentication_type, access_group, accessible, synchronizable)
-            more = (access_control, label, data_protection, keychain, timeout)
-            if any(v is not None for v in given + others + more) or creator != DEFAULT_CREATOR:
+            more = (access_control, label, data_protection, keychain, timeout, creator)
+            if any(v is not None for v in given + others + more) or (
+                trusted_applications is not None or any_application
+            ):
                 raise InvalidQueryError(
                     "AsyncCredentialStore(store=...)",
                     "pass either store=... or the CredentialStore arguments, not both",
@@ -324,8 +354,10 @@ class AsyncCredentialStore:
                 label=label,
                 data_protection=data_protection,
                 keychain=keychain,
-                creator=creator,
+                creator=DEFAULT_CREATOR if creator is None else creator,
                 timeout=timeout,
+                trusted_applications=trusted_applications,
+                any_application=any_application,
             )
         self._login_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()

@@ -574,7 +574,7 @@ class Keychain:
         _access_list.refuse_data_protection(access, attrs, self._data_protection, "upsert")
         changes = item.non_identity_changes()
         if data is not None:
-            changes[C.kSecValueData] = _secret(data, "upsert(data=...)")
+            changes[C.kSecValueData] = _check.secret(data, "upsert(data=...)")
         # An access control sends the add to the data-protection keychain
         # only (facts 5.1 #1.2): look for the stored item there only, or a
         # file-based twin would be "updated" with an access control it ignores.

@@ -417,7 +417,9 @@ class CredentialStore:
                     data = self._keychain.secret(_with_account(self._query_template, account))
                 else:
                     query = self._secret_query.copy()  # prepared once, in __init__
-                    query[C.kSecAttrAccount] = str(account)  # checked as the description does
+                    # checked as the description does; str.__str__, not str(): a
+                    # subclass's __str__ must not choose another account
+                    query[C.kSecAttrAccount] = str.__str__(account)
                     data = self._keychain._read_secret(query)
             except ItemNotFoundError:
                 return None
@@ -746,13 +748,16 @@ def _check_unicode(where: str, value: str) -> None:
     ``UnicodeEncodeError``'s own message would quote part of it.
     """
     try:
-        value.encode("utf-8")
+        str.encode(value, "utf-8")  # unbound: a subclass cannot answer for its text
+        valid = True
     except UnicodeEncodeError:
+        valid = False  # raised below, outside the handler: no __context__ holds the text
+    if not valid:
         raise InvalidQueryError(
             where,
             "is not valid Unicode text (it contains a lone surrogate, e.g. from undecodable "
             "bytes); decode the original bytes with the right encoding",
-        ) from None
+        )
 
 
 def _check_creator(creator: object) -> int:
@@ -788,6 +793,7 @@ def _check_account(account: object, where: str) -> str | None:
         raise QueryTypeError(
             f"{where}(account=...)", f"expected str or None, got {type(account).__name__}"
         )
+    account = str.__str__(account)  # a plain copy: a subclass's methods may lie
     if "\x00" in account:
         raise InvalidQueryError(f"{where}(account=...)", "must not contain NUL characters")
     _check_unicode(f"{where}(account=...)", account)
