@@ -574,7 +574,7 @@ class Keychain:
         _access_list.refuse_data_protection(access, attrs, self._data_protection, "upsert")
         changes = item.non_identity_changes()
         if data is not None:
-            changes[C.kSecValueData] = _check.secret(data, "upsert(data=...)")
+            changes[C.kSecValueData] = _secret(data, "upsert(data=...)")
         # An access control sends the add to the data-protection keychain
         # only (facts 5.1 #1.2): look for the stored item there only, or a
         # file-based twin would be "updated" with an access control it ignores.
@@ -774,14 +774,18 @@ def _ignored_message(name: str, call: str) -> str:
 def _secret(data: object, where: str) -> bytes:
     if isinstance(data, str):
         try:
-            return data.encode("utf-8")
+            # Unbound: a str subclass cannot substitute other bytes.
+            return str.encode(data, "utf-8")
         except UnicodeEncodeError:
-            # Never let Python's own message (which quotes the text) escape.
-            raise QueryTypeError(
-                where, "is not valid Unicode text (lone surrogate); pass bytes instead"
-            ) from None
+            pass
+        # Raised outside the handler: Python's error (which holds the whole
+        # text, a secret) must not stay reachable as __context__.
+        raise QueryTypeError(
+            where, "is not valid Unicode text (lone surrogate); pass bytes instead"
+        )
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
+        # Through the buffer: never a subclass's __bytes__ or __len__.
+        return data if type(data) is bytes else memoryview(data).tobytes()
     raise QueryTypeError(where, f"expected bytes or str, got {type(data).__name__}")
 
 
