@@ -355,7 +355,8 @@ class PersistentRef:
             raise QueryTypeError(
                 "PersistentRef.value", f"expected bytes, got {type(self.value).__name__}"
             )
-        object.__setattr__(self, "value", bytes(self.value))
+        # Through the buffer: a subclass's __bytes__ must not name another item.
+        object.__setattr__(self, "value", memoryview(self.value).tobytes())
         if self.item_class is not None:
             object.__setattr__(
                 self,
