@@ -27,10 +27,17 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from secitem import _secaccess
 from secitem import constants as C
-from secitem._cf import CFObject
+from secitem._cfobjects import ACL, Access, CFObject, KeychainItemRef
 from secitem.errors import InvalidQueryError, KeychainError, QueryTypeError
 
-__all__ = ["AccessOptions", "attached", "options"]
+__all__ = [
+    "AccessOptions",
+    "attached",
+    "options",
+    "partition_ids",
+    "read_partition_list",
+    "write_partition_list",
+]
 
 
 class AccessOptions:
@@ -153,3 +160,81 @@ def attached(attrs: dict[str, object], opts: AccessOptions) -> Iterator[None]:
         attrs.pop(C.kSecAttrAccess, None)
         for obj in owned:
             obj.close()
+
+
+# -- partition lists ----------------------------------------------------------------
+#
+# What `security set-generic-password-partition-list -S LIST` does for each item
+# (SecurityTool keychain_find.c keychain_set_partition_list; facts 2.4): copy the
+# item's access, give every partition-ID entry the new list (lowercase hex of an
+# XML plist), and store the access with the keychain's password (no dialog).
+
+
+def partition_ids(partitions: Sequence[str], where: str) -> list[str]:
+    """Check a partition list (``["apple-tool:", "teamid:ABCDE12345"]``) before any call."""
+    if isinstance(partitions, (str, bytes)) or not isinstance(partitions, Sequence):
+        raise QueryTypeError(
+            f"{where}(partitions=...)",
+            "expected a sequence of partition IDs (e.g. ['apple-tool:', 'teamid:ABCDE12345']), "
+            f"got {type(partitions).__name__}",
+        )
+    parts: list[str] = []
+    for i, part in enumerate(partitions):
+        if not isinstance(part, str):
+            raise QueryTypeError(
+                f"{where}(partitions[{i}])", f"expected a str, got {type(part).__name__}"
+            )
+        kind, colon, _rest = part.partition(":")
+        if not colon or not kind or "," in part or not part.isprintable():
+            raise InvalidQueryError(
+                f"{where}(partitions[{i}])",
+                "a partition ID is KIND:VALUE with no comma, e.g. apple-tool:, apple:, "
+                "unsigned:, teamid:ABCDE12345 or cdhash:<40 hex digits>",
+            )
+        parts.append(part)
+    if not parts:
+        raise InvalidQueryError(
+            f"{where}(partitions=...)",
+            "an empty partition list would make every program ask; name at least one "
+            "partition ID (e.g. teamid:ABCDE12345)",
+        )
+    return parts
+
+
+def _partition_entries(access: Access) -> list[ACL]:
+    return _secaccess.SecAccessCopyMatchingACLList(
+        access, _secaccess.kSecACLAuthorizationPartitionID
+    )
+
+
+def read_partition_list(item_ref: KeychainItemRef) -> list[str]:
+    """The partition IDs of one file-based item (its first partition-ID entry)."""
+    with _secaccess.SecKeychainItemCopyAccess(item_ref) as access:
+        acls = _partition_entries(access)
+        try:
+            if not acls:
+                return []
+            apps, desc, _selector = _secaccess.SecACLCopyContents(acls[0])
+            for app in apps or ():
+                app.close()
+            return _secaccess.partition_list_from_description(desc)
+        finally:
+            for acl in acls:
+                acl.close()
+
+
+def write_partition_list(item_ref: KeychainItemRef, parts: Sequence[str], password: bytes) -> None:
+    """Replace one item's partition list, authorized by the keychain password."""
+    description = _secaccess.partition_list_to_description(parts)
+    with _secaccess.SecKeychainItemCopyAccess(item_ref) as access:
+        acls = _partition_entries(access)
+        try:
+            for acl in acls:
+                apps, _old, selector = _secaccess.SecACLCopyContents(acl)
+                for app in apps or ():
+                    app.close()
+                _secaccess.SecACLSetContents(acl, None, description, selector)
+            _secaccess.SecKeychainItemSetAccessWithPassword(item_ref, access, password)
+        finally:
+            for acl in acls:
+                acl.close()
