@@ -44,7 +44,7 @@ CASES: dict[str, tuple[str, str | None]] = {
     "cffi ABI call: CFGetTypeID": ("the cheapest native call: one pointer argument", None),
     "cffi ABI call: CFStringGetLength": ("one pointer argument, returns CFIndex", None),
     "cffi ABI call: CFStringGetBytes": ("8 arguments, one a CFRange struct by value", None),
-    "read a 12-entry attribute dictionary": ("_cf conversion of a get-with-data result", None),
+    "read a 12-entry attribute dictionary": ("_from_cf conversion of a get-with-data result", None),
     "security: get with data": ("attributes + data + persistent ref, one item", "get"),
     "security: get secret only": ("data only, one item", "get_data"),
     "security: find all metadata (10 items)": ("10 attribute dicts + refs", "find"),
@@ -56,16 +56,16 @@ CASES: dict[str, tuple[str, str | None]] = {
 
 def _setup(case: str) -> Callable[[], object]:
     """Prepare ``case`` and return one iteration of it."""
-    from secitem import _cf
+    from secitem import _cfobjects, _convert, _from_cf, _runtime
     from secitem._ffi import ffi
 
     layers = run.Layers("ios")
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
     run._populate_find(layers, 10)
     layers.sec_add_noreturn(0)
     text = rt.cf.CFStringCreateWithBytes(ffi.NULL, b"hello", 5, 0x08000100, 0)
-    buffer, used, _chars = _cf._scratch.strings
-    whole = _cf._RANGES[5]
+    buffer, used, _chars = _from_cf._scratch.strings
+    whole = _from_cf._RANGES[5]
     if case == "python: call of a one-line function":
 
         def one_line(value: object = text) -> object:
@@ -90,12 +90,12 @@ def _setup(case: str) -> Callable[[], object]:
                 layers.S.kSecReturnPersistentRef: True,
             }
         )
-        ref, owner = _cf.convert(query)
+        ref, owner = _convert.convert(query)
         out = ffi.new("CFTypeRef *")
         rt.sec.SecItemCopyMatching(ref, out)
         owner.release()
         result = out[0]  # kept until the process ends
-        return lambda: _cf._close_partial(_cf._dictionary_out(rt, result))
+        return lambda: _cfobjects.close_all(_from_cf.dictionary_out(rt, result))
     if case == "security: get with data":
         return lambda: layers.sec_get(0)
     if case == "security: get secret only":

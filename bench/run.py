@@ -439,7 +439,7 @@ def check_sequences(layers: Layers, sim: Sim) -> dict[str, list[str]]:
 # Native calls per operation: the floor of ABI mode
 
 
-#: Functions the runtime binds once at load (``_cf._Runtime``); counted too.
+#: Functions the runtime binds once at load (``_runtime.Runtime``); counted too.
 _BOUND = (
     "CFRelease",
     "CFRetain",
@@ -479,10 +479,10 @@ class NativeCounter:
     """Count the native (cffi) calls the Python layers make inside the block."""
 
     def __init__(self) -> None:
-        from secitem import _cf
+        from secitem import _runtime
         from secitem._ffi import ffi
 
-        self.rt = _cf.runtime()
+        self.rt = _runtime.runtime()
         self.ffi = ffi
         self.counter = [0]
         self.saved: dict[str, Any] = {}
@@ -509,9 +509,9 @@ class NativeCounter:
 def abi_call_us() -> float:
     """The cost of one trivial cffi ABI-mode call here (``CFGetTypeID``), in us:
     the best of 15 batches (the floor, not the noise)."""
-    from secitem import _cf
+    from secitem import _runtime
 
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
     get_type_id, true = rt.CFGetTypeID, rt.true
     best = float("inf")
     for _ in range(15):

@@ -458,7 +458,7 @@ def release(value: object) -> None:
         for item in value:
             release(item)
     elif not isinstance(value, str | bytes | int | float | type(None)):
-        from secitem._cf import CFObject  # loaded already: a native call made the value
+        from secitem._cfobjects import CFObject  # loaded already: a native call made the value
 
         if isinstance(value, CFObject):
             value.close()

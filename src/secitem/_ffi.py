@@ -1,4 +1,4 @@
-"""The C declarations (one place) and the lazy, locked library loader.
+"""The C declarations (one place) and the opening of the libraries.
 
 The declarations below are Apple's, in the exact C types of the LP64 headers
 (``shared/reference/secitem-facts.md`` section 1): ``OSStatus`` is
@@ -14,8 +14,9 @@ are parsed once by ``tools/gen_ffi.py``, which writes ``secitem/_ffi_gen.py``
 (committed).  At run time only that generated module is imported; pycparser
 is never needed.  After editing a declaration, run ``python tools/gen_ffi.py``.
 
-Libraries are opened on first use, under a lock, and kept for the life of the
-process (cffi closes a ``dlopen``-ed library once it is unreferenced):
+:func:`open_libraries` opens them; :mod:`secitem._runtime` calls it once, on
+first use and under its lock, and keeps the result for the life of the process
+(cffi closes a ``dlopen``-ed library once it is unreferenced):
 
 * ``SECITEM_LIBRARY`` set: that one library provides both CoreFoundation and
   Security (the secitem emulator, or any library with the same C ABI);
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 
 from secitem._ffi_gen import ffi
 from secitem.errors import KeychainUnavailableError
@@ -41,12 +41,21 @@ __all__ = [
     "SECURITY_PATH",
     "Libraries",
     "ffi",
-    "load",
-    "loaded",
+    "kCFNumberFloat64Type",
+    "kCFNumberSInt64Type",
+    "kCFStringEncodingUTF8",
+    "kCFStringEncodingUTF16LE",
+    "open_libraries",
 ]
 
 COREFOUNDATION_PATH: Final = "/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation"
 SECURITY_PATH: Final = "/System/Library/Frameworks/Security.framework/Security"
+
+# CFStringBuiltInEncodings and CFNumberType values (CFString.h, CFNumber.h).
+kCFStringEncodingUTF8: Final = 0x08000100
+kCFStringEncodingUTF16LE: Final = 0x14000100
+kCFNumberSInt64Type: Final = 4
+kCFNumberFloat64Type: Final = 6
 
 # CoreFoundation: types (CFBase.h, CFString.h, CFNumber.h, CFDate.h, CFError.h)
 _CF_TYPES: Final = """
@@ -319,36 +328,6 @@ class Libraries:
         self.paths = paths
 
 
-_lock = threading.Lock()
-_libraries: Libraries | None = None
-
-
-def loaded() -> Libraries | None:
-    """The libraries if they are already open, else ``None`` (never loads)."""
-    return _libraries
-
-
-def load() -> Libraries:
-    """Open the libraries on first use (thread-safe) and return them.
-
-    Raises :class:`~secitem.errors.KeychainUnavailableError` naming every
-    path tried.  A failure is not cached: a later call tries again.
-    """
-    libs = _libraries
-    if libs is not None:
-        return libs
-    with _lock:
-        if _libraries is None:
-            _set(_open())
-        assert _libraries is not None
-        return _libraries
-
-
-def _set(libs: Libraries) -> None:
-    global _libraries
-    _libraries = libs
-
-
 def _debug(message: str, *args: object) -> None:
     # Importing logging costs more than loading the library; an application
     # that configured logging has imported it already.
@@ -367,7 +346,12 @@ def _dlopen(path: str, tried: list[str]) -> Any:
     return lib
 
 
-def _open() -> Libraries:
+def open_libraries() -> Libraries:
+    """Open the libraries (uncached: :func:`secitem._runtime.load` keeps them).
+
+    Raises :class:`~secitem.errors.KeychainUnavailableError` naming every
+    path tried.
+    """
     override = os.environ.get("SECITEM_LIBRARY")
     tried: list[str] = []
     if override:

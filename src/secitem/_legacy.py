@@ -12,7 +12,7 @@ as they are; Apple's names are byte strings with a length, not C strings),
 the encoded bytes, never from ``len()`` of the argument.  A password comes back
 as ``bytes`` (the framework's buffer is freed with
 ``SecKeychainItemFreeContent`` before the call returns) and an item as a
-:class:`~secitem._cf.KeychainItemRef` (close it, or use ``with``).  A failure
+:class:`~secitem._cfobjects.KeychainItemRef` (close it, or use ``with``).  A failure
 raises the typed :class:`secitem.KeychainError` for its OSStatus.  Where the
 Security library lacks the functions (iOS), every call raises
 :class:`secitem.KeychainError` with errSecUnimplemented (-4).
@@ -23,8 +23,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 
-from secitem import _cf
-from secitem._cf import KeychainItemRef
+from secitem import _runtime
+from secitem._cfobjects import KeychainItemRef
 from secitem._ffi import ffi
 from secitem.errors import KeychainError, check, error_for_status
 
@@ -205,7 +205,7 @@ def SecKeychainAddGenericPassword(
     service_len, service_buf = _name(service, "service")
     account_len, account_buf = _name(account, "account")
     password_len, password_buf = _password(password)
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
     function = _function(rt, "SecKeychainAddGenericPassword")
     ref = ffi.new("SecKeychainItemRef *")
     with _call_lock():
@@ -244,7 +244,7 @@ def SecKeychainFindGenericPassword(
     _no_keychain(keychain_or_array, "keychain_or_array")
     service_len, service_buf = _name(service, "service")
     account_len, account_buf = _name(account, "account")
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
     function = _function(rt, "SecKeychainFindGenericPassword")
     length = ffi.new("UInt32 *") if password else _NULL
     data = ffi.new("void **") if password else _NULL
@@ -282,7 +282,7 @@ def SecKeychainAddInternetPassword(
     protocol = _uint(protocol, 32, "protocol")
     authentication_type = _uint(authentication_type, 32, "authentication_type")
     password_len, password_buf = _password(password)
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
     function = _function(rt, "SecKeychainAddInternetPassword")
     ref = ffi.new("SecKeychainItemRef *")
     with _call_lock():
@@ -323,7 +323,7 @@ def SecKeychainFindInternetPassword(
     port = _uint(port, 16, "port")
     protocol = _uint(protocol, 32, "protocol")
     authentication_type = _uint(authentication_type, 32, "authentication_type")
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
     function = _function(rt, "SecKeychainFindInternetPassword")
     length = ffi.new("UInt32 *") if password else _NULL
     data = ffi.new("void **") if password else _NULL
@@ -390,7 +390,7 @@ def SecKeychainItemModifyAttributesAndData(
         attr_list.count = len(rows)
         attr_list.attr = array
         keep.append(array)
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
     function = _function(rt, "SecKeychainItemModifyAttributesAndData")
     ref = target._retained_ref()  # +1 for the call: a concurrent close cannot free it
     try:
@@ -404,7 +404,7 @@ def SecKeychainItemModifyAttributesAndData(
 def SecKeychainItemDelete(item: KeychainItemRef) -> None:
     """Delete the item from its keychain (the reference stays yours to close)."""
     target = _item(item)
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
     function = _function(rt, "SecKeychainItemDelete")
     ref = target._retained_ref()
     try:
@@ -421,6 +421,6 @@ def SecKeychainItemFreeContent(attr_list: None = None, data: None = None) -> Non
     never anything left to free.  Only ``None`` arguments are accepted."""
     if attr_list is not None or data is not None:
         raise TypeError("SecKeychainItemFreeContent: the wrappers free their buffers; pass nothing")
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
     function = _function(rt, "SecKeychainItemFreeContent")
     check(function(_NULL, _NULL))

@@ -12,8 +12,8 @@ They exist on macOS only (the file-based keychain).  Each is looked up on
 first call, so a Security library without them still loads; calling one that
 is missing raises :class:`secitem.KeychainError` with errSecUnimplemented (-4).
 
-Objects come back as :class:`~secitem._cf.Access`, :class:`~secitem._cf.ACL`,
-:class:`~secitem._cf.TrustedApplication` and :class:`~secitem._cf.Code`
+Objects come back as :class:`~secitem._cfobjects.Access`, :class:`~secitem._cfobjects.ACL`,
+:class:`~secitem._cfobjects.TrustedApplication` and :class:`~secitem._cfobjects.Code`
 (close them, or use ``with``).
 """
 
@@ -22,9 +22,11 @@ from __future__ import annotations
 import plistlib
 from collections.abc import Sequence
 
-from secitem import _cf
-from secitem._cf import ACL, Access, CFObject, Code, KeychainItemRef, TrustedApplication
+from secitem._cfobjects import ACL, Access, CFObject, Code, KeychainItemRef, TrustedApplication
+from secitem._convert import converted
 from secitem._ffi import ffi
+from secitem._from_cf import from_cf
+from secitem._runtime import runtime
 from secitem.constants import SecConstant
 from secitem.errors import KeychainError, check
 
@@ -161,7 +163,7 @@ def _adopt(rt: Any, ref: Any, name: str) -> Any:
     if ref == _NULL:
         raise KeychainError(errSecParam, f"{name} returned NULL")
     try:
-        return _cf._to_python(rt, ref)
+        return from_cf(rt, ref)
     finally:
         rt.CFRelease(ref)
 
@@ -176,7 +178,7 @@ def SecTrustedApplicationCreateFromPath(path: str | None) -> TrustedApplication:
         raise TypeError(f"path: expected a str or None, got {type(path).__name__}")
     if path is not None and ("\0" in path or not path):
         raise ValueError("path: an application path must be non-empty and contain no NUL")
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecTrustedApplicationCreateFromPath")
     out = ffi.new("SecTrustedApplicationRef *")
     arg = ffi.NULL if path is None else path.encode("utf-8", "surrogateescape")
@@ -188,7 +190,7 @@ def SecTrustedApplicationCreateFromPath(path: str | None) -> TrustedApplication:
 
 def SecTrustedApplicationCopyData(app: TrustedApplication) -> bytes:
     """The data Apple keeps for a trusted application."""
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecTrustedApplicationCopyData")
     ref = _object(app, TrustedApplication, "app")
     try:
@@ -220,14 +222,14 @@ def SecAccessCreate(descriptor: str, trusted_list: Sequence[TrustedApplication] 
                 raise TypeError(
                     f"trusted_list[{i}]: expected a TrustedApplication, got {type(app).__name__}"
                 )
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecAccessCreate")
     out = ffi.new("SecAccessRef *")
-    with _cf.converted(descriptor, "descriptor") as desc:
+    with converted(descriptor, "descriptor") as desc:
         if trusted_list is None:
             check(fn(desc, ffi.NULL, out))
         else:
-            with _cf.converted(trusted_list, "trusted_list") as array:
+            with converted(trusted_list, "trusted_list") as array:
                 check(fn(desc, array, out))
     access = _adopt(rt, ffi.cast("CFTypeRef", out[0]), "SecAccessCreate")
     assert isinstance(access, Access)
@@ -238,11 +240,11 @@ def SecAccessCopyMatchingACLList(access: Access, authorization: str) -> list[ACL
     """The entries of ``access`` that grant ``authorization`` (a kSecACLAuthorization*)."""
     if not isinstance(authorization, str):
         raise TypeError(f"authorization: expected a str, got {type(authorization).__name__}")
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecAccessCopyMatchingACLList")
     ref = _object(access, Access, "access")
     try:
-        with _cf.converted(authorization, "authorization") as tag:
+        with converted(authorization, "authorization") as tag:
             array = fn(ffi.cast("SecAccessRef", ref), tag)
     finally:
         rt.CFRelease(ref)
@@ -255,7 +257,7 @@ def SecAccessCopyMatchingACLList(access: Access, authorization: str) -> list[ACL
 
 def SecACLCopyAuthorizations(acl: ACL) -> list[str]:
     """The kSecACLAuthorization* strings of one entry, by ascending CSSM tag."""
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecACLCopyAuthorizations")
     ref = _object(acl, ACL, "acl")
     try:
@@ -274,7 +276,7 @@ def SecACLCopyContents(acl: ACL) -> tuple[list[TrustedApplication] | None, str, 
     passes without asking).  For the partition-ID entry the description is the
     hex of an XML plist (see :func:`partition_list_from_description`).
     """
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecACLCopyContents")
     ref = _object(acl, ACL, "acl")
     apps = ffi.new("CFArrayRef *")
@@ -308,11 +310,11 @@ def SecACLSetContents(
         raise TypeError(f"description: expected a str, got {type(description).__name__}")
     if not isinstance(prompt_selector, int) or not 0 <= prompt_selector <= 0xFFFF:
         raise ValueError("prompt_selector: expected an int in 0..0xFFFF (a uint16)")
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecACLSetContents")
     ref = _object(acl, ACL, "acl")
     try:
-        with _cf.converted(description, "description") as desc:
+        with converted(description, "description") as desc:
             if application_list is None:
                 check(fn(ffi.cast("SecACLRef", ref), ffi.NULL, desc, prompt_selector))
             else:
@@ -323,7 +325,7 @@ def SecACLSetContents(
                             f"application_list[{i}]: expected a TrustedApplication, "
                             f"got {type(app).__name__}"
                         )
-                with _cf.converted(apps, "application_list") as array:
+                with converted(apps, "application_list") as array:
                     check(fn(ffi.cast("SecACLRef", ref), array, desc, prompt_selector))
     finally:
         rt.CFRelease(ref)
@@ -360,7 +362,7 @@ def partition_list_to_description(partitions: Sequence[str]) -> str:
 
 def SecKeychainItemCopyAccess(item: KeychainItemRef) -> Access:
     """The access of a file-based keychain item (kSecReturnRef gives ``item``)."""
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecKeychainItemCopyAccess")
     ref = _object(item, KeychainItemRef, "item")
     out = ffi.new("SecAccessRef *")
@@ -383,7 +385,7 @@ def SecKeychainItemSetAccessWithPassword(
     if not isinstance(password, (bytes, bytearray)):
         raise TypeError(f"password: expected bytes, got {type(password).__name__}")
     secret = bytes(password)
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecKeychainItemSetAccessWithPassword")
     item_ref = _object(item, KeychainItemRef, "item")
     try:
@@ -410,7 +412,7 @@ def SecKeychainItemSetAccessWithPassword(
 
 def SecCodeCopySelf(flags: int = kSecCSDefaultFlags) -> Code:
     """This process as code (works for unsigned programs too)."""
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecCodeCopySelf")
     out = ffi.new("SecCodeRef *")
     check(fn(flags, out))
@@ -426,7 +428,7 @@ def SecCodeCopySigningInformation(
 
     Unsigned code is no error: its dictionary lacks kSecCodeInfoIdentifier.
     """
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecCodeCopySigningInformation")
     ref = _object(code, Code, "code")
     out = ffi.new("CFDictionaryRef *")
@@ -441,7 +443,7 @@ def SecCodeCopySigningInformation(
 
 def SecCodeCheckValidity(code: Code, flags: int = kSecCSDefaultFlags) -> None:
     """Raise unless ``code`` is validly signed (errSecCSUnsigned -67062 if unsigned)."""
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SecCodeCheckValidity")
     ref = _object(code, Code, "code")
     try:
@@ -452,7 +454,7 @@ def SecCodeCheckValidity(code: Code, flags: int = kSecCSDefaultFlags) -> None:
 
 def SessionGetInfo(session: int = callerSecuritySession) -> tuple[int, int]:
     """(session id, SessionAttributeBits) of a security session (default: the caller's)."""
-    rt = _cf.runtime()
+    rt = runtime()
     fn = _function(rt, "SessionGetInfo")
     sid = ffi.new("SecuritySessionId *")
     bits = ffi.new("SessionAttributeBits *")

@@ -2,8 +2,8 @@
 
 Re-exported by :mod:`secitem.security`; see ``docs/binding.md``.  Each
 function takes and returns Python values: keys, certificates and identities
-are :class:`~secitem._cf.Key`, :class:`~secitem._cf.Certificate` and
-:class:`~secitem._cf.Identity` objects (close them, or use ``with``), data is
+are :class:`~secitem._cfobjects.Key`, :class:`~secitem._cfobjects.Certificate` and
+:class:`~secitem._cfobjects.Identity` objects (close them, or use ``with``), data is
 ``bytes``, dictionaries are ``dict``.  A ``CFErrorRef`` out-parameter becomes
 the same typed exception as an OSStatus (:class:`secitem.KeychainError` or
 the subclass for its code, carrying the CFError's description); a function
@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from secitem import _cf
-from secitem._cf import Certificate, CFObject, Identity, Key
+from secitem._cfobjects import Certificate, CFObject, Identity, Key
+from secitem._convert import converted, validate
 from secitem._ffi import ffi
+from secitem._from_cf import data_out, from_cf, string_out
+from secitem._runtime import runtime
 from secitem.constants import SecConstant
 from secitem.errors import check, error_for_status
 
@@ -192,7 +194,7 @@ def _raise_error(rt: Any, error: Any, fallback: int = errSecParam) -> NoReturn:
             description = rt.cf.CFErrorCopyDescription(error)
             if description != _NULL:
                 try:
-                    message = _cf._string_out(rt, description)
+                    message = string_out(rt, description)
                 finally:
                     rt.CFRelease(description)
         finally:
@@ -238,7 +240,7 @@ def _data_result(rt: Any, ref: Any, error: Any) -> bytes:
         _raise_error(rt, error[0])
     _release_error(rt, error[0])
     try:
-        return _cf._data_out(rt, ref)
+        return data_out(rt, ref)
     finally:
         rt.CFRelease(ref)
 
@@ -253,7 +255,7 @@ class _Args:
     """Converts arguments to CF references and releases them all at exit."""
 
     def __init__(self) -> None:
-        self.rt = _cf.runtime()
+        self.rt = runtime()
         self._owned: list[Any] = []
         self._converted: list[Any] = []
 
@@ -263,7 +265,7 @@ class _Args:
         return ref
 
     def cf(self, value: object, name: str) -> Any:
-        context = _cf.converted(value, name)
+        context = converted(value, name)
         ref = context.__enter__()
         self._converted.append(context)
         return ref
@@ -292,7 +294,7 @@ def SecKeyCreateRandomKey(parameters: Mapping[Any, object]) -> Key:
     keychain as Apple stores it.
     """
     params = _mapping(parameters, "parameters")
-    _cf.validate(params, "parameters")
+    validate(params, "parameters")
     with _Args() as args:
         ref = args.cf(params, "parameters")
         error = ffi.new("CFErrorRef *")
@@ -319,7 +321,7 @@ def SecKeyCopyAttributes(key: Key) -> dict[object, object] | None:
         if ref == _NULL:
             return None
         try:
-            result = _cf._to_python(rt, ref)
+            result = from_cf(rt, ref)
         finally:
             rt.CFRelease(ref)
         assert isinstance(result, dict)
@@ -339,7 +341,7 @@ def SecKeyCreateWithData(key_data: bytes, attributes: Mapping[Any, object]) -> K
     and kSecAttrKeyClass (never touches a keychain)."""
     data = _bytes(key_data, "key_data")
     attrs = _mapping(attributes, "attributes")
-    _cf.validate(attrs, "attributes")
+    validate(attrs, "attributes")
     with _Args() as args:
         data_ref = args.cf(data, "key_data")
         attrs_ref = args.cf(attrs, "attributes")
@@ -430,7 +432,7 @@ def SecKeyCopyKeyExchangeResult(
     non-null, so ``None`` is sent as an empty dictionary.
     """
     params = _mapping({} if parameters is None else parameters, "parameters")
-    _cf.validate(params, "parameters")
+    validate(params, "parameters")
     name = _algorithm(algorithm)
     with _Args() as args:
         error = ffi.new("CFErrorRef *")
@@ -491,7 +493,7 @@ def SecCertificateCopyData(certificate: Certificate) -> bytes:
         if ref == _NULL:
             raise error_for_status(errSecParam)
         try:
-            return _cf._data_out(rt, ref)
+            return data_out(rt, ref)
         finally:
             rt.CFRelease(ref)
 
@@ -506,7 +508,7 @@ def SecCertificateCopySubjectSummary(certificate: Certificate) -> str | None:
         if ref == _NULL:
             return None
         try:
-            return _cf._string_out(rt, ref)
+            return string_out(rt, ref)
         finally:
             rt.CFRelease(ref)
 
@@ -523,7 +525,7 @@ def SecCertificateCopyCommonName(certificate: Certificate) -> str:
             check(status or errSecParam)
         try:
             check(status)
-            return _cf._string_out(rt, out[0])
+            return string_out(rt, out[0])
         finally:
             rt.CFRelease(out[0])
 
@@ -576,7 +578,7 @@ def SecPKCS12Import(
     """
     data = _bytes(pkcs12_data, "pkcs12_data")
     opts = _mapping({} if options is None else options, "options")
-    _cf.validate(opts, "options")
+    validate(opts, "options")
     with _Args() as args:
         rt = args.rt
         out = ffi.new("CFArrayRef *")
@@ -590,7 +592,7 @@ def SecPKCS12Import(
             return []
         try:
             check(status)
-            result = _cf._to_python(rt, items)
+            result = from_cf(rt, items)
         finally:
             rt.CFRelease(items)
         assert isinstance(result, list)

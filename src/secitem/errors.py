@@ -157,10 +157,10 @@ def error_message(status: int) -> str:
     cached = _library_messages.get(status)
     if cached is not None:
         return cached
-    if "secitem._cf" in sys.modules:
-        from secitem import _cf
+    if "secitem._runtime" in sys.modules:
+        from secitem import _runtime
 
-        text = _cf.copy_error_message(status)
+        text = _runtime.copy_error_message(status)
         if text:
             # Apple's messages are fixed for the life of the process: ask once.
             _library_messages[status] = text

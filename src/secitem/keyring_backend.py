@@ -220,10 +220,10 @@ class SecitemKeyring(KeyringBackend):
                 "not viable: secitem needs macOS or iOS, or SECITEM_LIBRARY naming a "
                 "library with the Security framework's C ABI (such as the secitem emulator)"
             )
-        from secitem import _ffi  # cffi is loaded only when asked
+        from secitem import _runtime  # cffi is loaded only when asked
 
         try:
-            _ffi.load()
+            _runtime.load()
         except KeychainUnavailableError as exc:
             raise RuntimeError(f"not viable: {exc}") from exc
         return PRIORITY_LIBRARY if custom else PRIORITY_APPLE

@@ -8,7 +8,7 @@
 
 Dictionaries are ``Mapping`` objects keyed by the constants below (or plain
 strings with the same characters).  Values convert as documented in
-:mod:`secitem._cf`: ``str``, ``bytes``, ``bool``, ``int``, ``float``, aware
+:mod:`secitem._convert`: ``str``, ``bytes``, ``bool``, ``int``, ``float``, aware
 ``datetime``, ``list``/``tuple``, ``dict`` and the opaque objects this module
 returns (:class:`AccessControl` and friends).  A value of any other type is a
 ``TypeError`` naming its key, raised before any native call.  Failures raise
@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from secitem import _cf, _deadline, _legacy, _secaccess, _seckey, constants
-from secitem._cf import (
+from secitem import _deadline, _legacy, _secaccess, _seckey, constants
+from secitem._cfobjects import (
     AccessControl,
     Certificate,
     CFObject,
@@ -37,8 +37,11 @@ from secitem._cf import (
     Key,
     KeychainItemRef,
 )
+from secitem._convert import converted, dictionary, release_dictionary, require_mapping
 from secitem._ffi import ffi
+from secitem._from_cf import from_cf
 from secitem._legacy import *  # noqa: F403  (SecKeychain*Password, SecKeychainItem*: macOS only)
+from secitem._runtime import runtime
 from secitem._secaccess import *  # noqa: F403  (SecAccess*, SecACL*, SecTrustedApplication*, SecCode*)
 from secitem._seckey import *  # noqa: F403  (SecKey*, SecCertificate*, SecIdentity*, SecPKCS12Import)
 from secitem.constants import *  # noqa: F403  (every public kSec* name)
@@ -75,12 +78,6 @@ _call_lock: Final = _deadline.CallLock()
 _RESULT_TYPE: Final = ffi.typeof("CFTypeRef *")
 
 
-def _require_mapping(value: object, name: str) -> Mapping[object, object]:
-    if type(value) is dict or isinstance(value, Mapping):
-        return value
-    raise TypeError(f"{name}: expected a mapping (dict), got {type(value).__name__}")
-
-
 def _asks_for_result(attributes: Mapping[object, object]) -> bool:
     # Four lookups, not a scan: a plain-string key ("r_Data") is found too.
     get = attributes.get
@@ -92,28 +89,6 @@ def _asks_for_result(attributes: Mapping[object, object]) -> bool:
     )
 
 
-def _dictionary(value: object, name: str) -> tuple[Any, Any, _cf._Builder | None]:
-    """``value`` as a new CFDictionary: (runtime, reference, owner).
-
-    The fast path (:func:`secitem._cf.flat`) gives a +1 reference and no
-    owner; otherwise the general conversion validates (naming a bad key) and
-    its builder owns what it made.  Pass the triple to :func:`_release`.
-    """
-    fast = _cf.flat(value)
-    if fast is not None:
-        return fast[0], fast[1], None
-    ref, owner = _cf.convert(_require_mapping(value, name))
-    return owner.rt, ref, owner
-
-
-def _release(rt: Any, ref: Any, owner: _cf._Builder | None) -> None:
-    """Release what :func:`_dictionary` made."""
-    if owner is None:
-        rt.CFRelease(ref)
-    else:
-        owner.release()
-
-
 def _finish(rt: Any, status: int, result: Any, wanted: bool) -> object | None:
     """Check ``status`` and convert ``result`` (+1) if wanted; always release it."""
     if result == _NULL:
@@ -123,7 +98,7 @@ def _finish(rt: Any, status: int, result: Any, wanted: bool) -> object | None:
         check(status)
         if not wanted:
             return None
-        return _cf._to_python(rt, result)
+        return from_cf(rt, result)
     finally:
         rt.CFRelease(result)
 
@@ -136,15 +111,15 @@ def SecItemAdd(attributes: Mapping[Any, object]) -> object | None:
     item's reference) is released.  Raises :class:`secitem.DuplicateItemError`
     if an item with the same primary key exists.
     """
-    query = _require_mapping(attributes, "attributes")
+    query = require_mapping(attributes, "attributes")
     wanted = _asks_for_result(query)
-    rt, ref, owner = _dictionary(query, "attributes")
+    rt, ref, owner = dictionary(query, "attributes")
     out = ffi.new(_RESULT_TYPE)  # NULL: Apple may leave it untouched
     try:
         with _call_lock:
             status = rt.sec.SecItemAdd(ref, out)
     finally:
-        _release(rt, ref, owner)
+        release_dictionary(rt, ref, owner)
     return _finish(rt, status, out[0], wanted)
 
 
@@ -157,13 +132,13 @@ def SecItemCopyMatching(query: Mapping[Any, object]) -> object:
     kSecReturn* key on the data-protection keychain).  Raises
     :class:`secitem.ItemNotFoundError` when nothing matches.
     """
-    rt, ref, owner = _dictionary(query, "query")
+    rt, ref, owner = dictionary(query, "query")
     out = ffi.new(_RESULT_TYPE)  # NULL: Apple may leave it untouched
     try:
         with _call_lock:
             status = rt.sec.SecItemCopyMatching(ref, out)
     finally:
-        _release(rt, ref, owner)
+        release_dictionary(rt, ref, owner)
     return _finish(rt, status, out[0], True)
 
 
@@ -173,32 +148,19 @@ def SecItemUpdate(query: Mapping[Any, object], attributes_to_update: Mapping[Any
     Raises :class:`secitem.ItemNotFoundError` when nothing matches and
     :class:`secitem.DuplicateItemError` when the change would collide.
     """
-    mapping = _require_mapping(query, "query")
-    changes = _require_mapping(attributes_to_update, "attributes_to_update")
-    fast = _cf.flat(changes)
-    if fast is not None:
-        rt, changes_ref = fast
-        try:
-            query_fast = _cf.flat(mapping)
-            if query_fast is not None:
-                query_ref = query_fast[1]
-                try:
-                    with _call_lock:
-                        status = rt.sec.SecItemUpdate(query_ref, changes_ref)
-                finally:
-                    rt.CFRelease(query_ref)
-                check(status)
-                return
-        finally:
-            rt.CFRelease(changes_ref)
-    _cf.validate(changes)  # both checked before anything native happens
-    query_ref, owner = _cf.convert(mapping)
+    require_mapping(query, "query")
+    require_mapping(attributes_to_update, "attributes_to_update")
+    # The changes first: a bad one is named before the query is built.
+    rt, changes_ref, changes_owner = dictionary(attributes_to_update, "attributes_to_update")
     try:
-        changes_ref = owner.build(changes)  # already validated
-        with _call_lock:
-            status = owner.rt.sec.SecItemUpdate(query_ref, changes_ref)
+        _, query_ref, query_owner = dictionary(query, "query")
+        try:
+            with _call_lock:
+                status = rt.sec.SecItemUpdate(query_ref, changes_ref)
+        finally:
+            release_dictionary(rt, query_ref, query_owner)
     finally:
-        owner.release()
+        release_dictionary(rt, changes_ref, changes_owner)
     check(status)
 
 
@@ -208,12 +170,12 @@ def SecItemDelete(query: Mapping[Any, object]) -> None:
 
     Raises :class:`secitem.ItemNotFoundError` when nothing matches.
     """
-    rt, ref, owner = _dictionary(query, "query")
+    rt, ref, owner = dictionary(query, "query")
     try:
         with _call_lock:
             status = rt.sec.SecItemDelete(ref)
     finally:
-        _release(rt, ref, owner)
+        release_dictionary(rt, ref, owner)
     check(status)
 
 
@@ -231,9 +193,9 @@ def SecAccessControlCreateWithFlags(protection: object, flags: int) -> AccessCon
         raise TypeError(f"flags: expected an int, got {type(flags).__name__}")
     if not 0 <= flags < (1 << 64):
         raise ValueError("flags: SecAccessControlCreateFlags is an unsigned 64-bit value")
-    with _cf.converted(protection, "protection") as protection_ref:
+    with converted(protection, "protection") as protection_ref:
         error = ffi.new("CFErrorRef *")  # NULL: an existing value would be consumed
-        rt = _cf.runtime()
+        rt = runtime()
         ref = rt.sec.SecAccessControlCreateWithFlags(_NULL, protection_ref, flags, error)
     failure = error[0]
     status = errSecParam

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secitem import _cf
+from secitem import _cfobjects, _convert
 from secitem.constants import SecConstant, kSecAttrAccount, kSecAttrLabel, kSecClass
 from secitem.security import (
     SecAccessControlCreateWithFlags,
@@ -38,7 +38,7 @@ ZONES = st.sampled_from(
         timezone(timedelta(minutes=-1)),
     ]
 )
-# Exact to the microsecond for |t| < 2**33 s around 2001 (see secitem._cf).
+# Exact to the microsecond for |t| < 2**33 s around 2001 (see secitem._convert).
 DATES = st.datetimes(
     min_value=datetime(1740, 1, 1), max_value=datetime(2260, 1, 1), timezones=ZONES
 )
@@ -68,8 +68,8 @@ SETTINGS = settings(
 
 
 def roundtrip(value: object) -> object:
-    with _cf.converted(value) as ref:
-        return _cf.to_python(ref)
+    with _convert.converted(value) as ref:
+        return _convert.to_python(ref)
 
 
 def expected(value: object) -> object:
@@ -235,9 +235,9 @@ def test_non_string_keys() -> None:
 def test_unsupported_types_name_the_key(value: object, message: str) -> None:
     """Anything else is a TypeError naming the key path and the type only."""
     with pytest.raises(TypeError) as info:
-        _cf.validate(value)
+        _convert.validate(value)
     assert str(info.value) == message
-    with pytest.raises(TypeError), _cf.converted(value):
+    with pytest.raises(TypeError), _convert.converted(value):
         pass
 
 
@@ -245,19 +245,19 @@ def test_out_of_range_int() -> None:
     """An int outside the signed 64-bit range is an OverflowError naming the key."""
     for number in (1 << 63, -(1 << 63) - 1, 1 << 200):
         with pytest.raises(OverflowError, match=r"^kSecAttrLabel: integer does not fit"):
-            _cf.validate({kSecAttrLabel: number})
+            _convert.validate({kSecAttrLabel: number})
 
 
 def test_naive_datetime_is_refused() -> None:
     """A naive datetime is ambiguous: ValueError naming the key."""
     with pytest.raises(ValueError, match=r"^kSecAttrLabel: naive datetime"):
-        _cf.validate({kSecAttrLabel: datetime(2020, 1, 1)})
+        _convert.validate({kSecAttrLabel: datetime(2020, 1, 1)})
 
 
 def test_lone_surrogate_is_refused() -> None:
     """A str that is not valid Unicode cannot become a CFString."""
     with pytest.raises(ValueError, match=r"^kSecAttrLabel: string contains a lone surrogate"):
-        _cf.validate({kSecAttrLabel: "a\ud800"})
+        _convert.validate({kSecAttrLabel: "a\ud800"})
 
 
 def test_recursive_container_is_refused() -> None:
@@ -265,16 +265,19 @@ def test_recursive_container_is_refused() -> None:
     loop: list[Any] = [1]
     loop.append(loop)
     with pytest.raises(ValueError, match=r"recursive container"):
-        _cf.validate({"x": loop})
+        _convert.validate({"x": loop})
     shared = [1, 2]
-    _cf.validate({"a": shared, "b": shared})  # the same object twice is fine
+    _convert.validate({"a": shared, "b": shared})  # the same object twice is fine
 
 
 def test_refusal_creates_nothing(sim: Any) -> None:
     """A refused value is caught before any CF object is created."""
     before = sim.lib.secsim_live_objects()
     value = {"a": "x" * 100, "b": [b"data", 1.5, {"c": {1, 2}}]}
-    with pytest.raises(TypeError, match=r"^b\[2\]\.c: cannot convert set"), _cf.converted(value):
+    with (
+        pytest.raises(TypeError, match=r"^b\[2\]\.c: cannot convert set"),
+        _convert.converted(value),
+    ):
         pass
     assert sim.lib.secsim_live_objects() == before
 
@@ -335,7 +338,7 @@ def with_one_bad_value(draw: st.DrawFn) -> tuple[object, str]:
 def test_bad_values_anywhere_are_named(case: tuple[object, str]) -> None:
     """A bad value at any depth raises an error that starts with its key path."""
     value, path = case
-    with pytest.raises((TypeError, ValueError, OverflowError)) as info, _cf.converted(value):
+    with pytest.raises((TypeError, ValueError, OverflowError)) as info, _convert.converted(value):
         pass
     assert str(info.value).startswith(f"{path}: "), (str(info.value), path)
 
@@ -357,8 +360,8 @@ def test_arbitrary_values_convert_or_raise(sim: Any, value: object) -> None:
     """Arbitrary nested values either convert or raise cleanly, never leaking."""
     before = sim.lib.secsim_live_objects()
     try:
-        with _cf.converted(value) as ref:
-            _cf.to_python(ref)
+        with _convert.converted(value) as ref:
+            _convert.to_python(ref)
     except (TypeError, ValueError, OverflowError) as exc:
         assert ": " in str(exc)
     assert sim.lib.secsim_live_objects() == before
@@ -374,13 +377,13 @@ def test_opaque_object_lifecycle(sim: Any) -> None:
     access = SecAccessControlCreateWithFlags(
         kSecAttrAccessibleWhenUnlocked, kSecAccessControlUserPresence
     )
-    assert isinstance(access, _cf.AccessControl)
+    assert isinstance(access, _cfobjects.AccessControl)
     assert sim.lib.secsim_live_objects() == before + 1
     assert repr(access).startswith("<secitem.AccessControl SecAccessControl at 0x")
     back = roundtrip({"accc": access})
     assert isinstance(back, dict)
     inner = back["accc"]
-    assert isinstance(inner, _cf.AccessControl) and inner is not access
+    assert isinstance(inner, _cfobjects.AccessControl) and inner is not access
     assert inner == access and hash(inner) == hash(access)
     inner.close()
     with access:
@@ -390,7 +393,7 @@ def test_opaque_object_lifecycle(sim: Any) -> None:
     assert repr(access) == "<secitem.AccessControl SecAccessControl (closed)>"
     assert sim.lib.secsim_live_objects() == before
     with pytest.raises(ValueError, match="accc: AccessControl is closed"):
-        _cf.validate({"accc": access})
+        _convert.validate({"accc": access})
     with pytest.raises(ValueError, match="closed"):
         _ = access.type_id
 
@@ -417,7 +420,7 @@ def test_opaque_object_copy_and_pickle(sim: Any) -> None:
         with pytest.raises(TypeError):
             pickle.dumps(duplicate)
     with pytest.raises(TypeError):
-        _cf.AccessControl()
+        _cfobjects.AccessControl()
     assert sim.lib.secsim_live_objects() == before
 
 
@@ -431,7 +434,7 @@ def test_wrappers_keep_the_library_loaded(sim: Any) -> None:
 
     code = textwrap.dedent("""
         import gc
-        import secitem._cf as cf, secitem._ffi as ffi
+        import secitem._runtime as cf, secitem._runtime as ffi
         from secitem.security import SecAccessControlCreateWithFlags, kSecAttrAccessibleWhenUnlocked
         keep = SecAccessControlCreateWithFlags(kSecAttrAccessibleWhenUnlocked, 0)
         cycle = [keep]

@@ -18,12 +18,12 @@ from hypothesis import given
 from test_cf import SETTINGS, VALUES, expected, same
 
 import applecf
-from secitem import _cf
+from secitem import _convert, _from_cf, _runtime
 from secitem._ffi_gen import ffi
 
 
 @pytest.fixture(scope="module")
-def apple_rt() -> _cf._Runtime:
+def apple_rt() -> _runtime.Runtime:
     """A conversion-only runtime on Apple's CF, loaded with the binding's own cdef."""
     reason = applecf.load()
     if isinstance(reason, str):
@@ -31,16 +31,16 @@ def apple_rt() -> _cf._Runtime:
             pytest.fail(reason)
         pytest.skip(reason)
     path = str(applecf.path())
-    return _cf._Runtime.core_foundation_only(ffi.dlopen(path), path)
+    return _runtime.Runtime.core_foundation_only(ffi.dlopen(path), path)
 
 
-def _roundtrip(rt: _cf._Runtime, value: object) -> object:
-    _cf.validate(value)
-    builder = _cf._Builder(rt)
+def _roundtrip(rt: _runtime.Runtime, value: object) -> object:
+    _convert.validate(value)
+    builder = _convert.Builder(rt)
     try:
         ref = builder.build(value)
         retained = rt.cf.CFGetRetainCount(ref)
-        result = _cf._to_python(rt, ref)
+        result = _from_cf.from_cf(rt, ref)
         # Reading never keeps a reference to what it read.
         assert rt.cf.CFGetRetainCount(ref) == retained
         return result
@@ -51,7 +51,7 @@ def _roundtrip(rt: _cf._Runtime, value: object) -> object:
 @SETTINGS
 @given(VALUES)
 def test_every_convertible_value_round_trips_on_apples_cf(
-    apple_rt: _cf._Runtime, value: object
+    apple_rt: _runtime.Runtime, value: object
 ) -> None:
     """Any nesting of strings, bytes, bools, int64, floats and dates, on Apple's CF."""
     assert same(_roundtrip(apple_rt, value), expected(value))
@@ -77,12 +77,12 @@ def test_every_convertible_value_round_trips_on_apples_cf(
     ],
     ids=repr,
 )
-def test_edge_values_round_trip_on_apples_cf(apple_rt: _cf._Runtime, value: object) -> None:
+def test_edge_values_round_trip_on_apples_cf(apple_rt: _runtime.Runtime, value: object) -> None:
     """The values most likely to differ between CF implementations survive."""
     assert same(_roundtrip(apple_rt, value), expected(value))
 
 
-def test_dates_round_trip_exactly_on_apples_cf(apple_rt: _cf._Runtime) -> None:
+def test_dates_round_trip_exactly_on_apples_cf(apple_rt: _runtime.Runtime) -> None:
     """CFDate's absolute time (seconds since 2001) is read back to the microsecond."""
     from datetime import UTC, datetime, timedelta, timezone
 
@@ -95,11 +95,11 @@ def test_dates_round_trip_exactly_on_apples_cf(apple_rt: _cf._Runtime) -> None:
         assert same(_roundtrip(apple_rt, value), value)
 
 
-def test_the_binding_creates_no_object_it_does_not_release(apple_rt: _cf._Runtime) -> None:
+def test_the_binding_creates_no_object_it_does_not_release(apple_rt: _runtime.Runtime) -> None:
     """Each object the builder creates is released exactly once (retain counts, since
     Apple's CF has no live-object counter): a string held by an array ends at 1."""
     cf: Any = apple_rt.cf
-    builder = _cf._Builder(apple_rt)
+    builder = _convert.Builder(apple_rt)
     try:
         array = builder.build(["one", "two"])
         first = cf.CFArrayGetValueAtIndex(array, 0)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from secitem import KeychainUnavailableError, _cf, _ffi
+from secitem import KeychainUnavailableError, _ffi, _runtime
 
 pytestmark = pytest.mark.macos
 
@@ -29,10 +29,10 @@ class _Renamed:
         return getattr(self._lib, self._aliases.get(name, name))
 
 
-def _runtime_with(aliases: dict[str, str]) -> _cf._Runtime:
-    _cf.runtime()  # the real load first: the libraries are open and pass the check
-    libs = _ffi.load()
-    return _cf._Runtime(_ffi.Libraries(libs.cf, _Renamed(libs.sec, aliases), libs.paths))
+def _runtime_with(aliases: dict[str, str]) -> _runtime.Runtime:
+    _runtime.runtime()  # the real load first: the libraries are open and pass the check
+    libs = _runtime.load()
+    return _runtime.Runtime(_ffi.Libraries(libs.cf, _Renamed(libs.sec, aliases), libs.paths))
 
 
 def test_the_wrapper_alone_passes() -> None:
@@ -49,7 +49,7 @@ def test_every_mismatch_is_listed() -> None:
     assert "does not match Apple's constants (2 mismatched)" in text
     assert "kSecAttrService is 'acct', expected 'svce'" in text
     assert "kSecAttrServer is 'path', expected 'srvr'" in text
-    assert info.value.paths == _ffi.load().paths
+    assert info.value.paths == _runtime.load().paths
 
 
 def test_one_mismatch_is_reported_alone() -> None:

@@ -107,10 +107,10 @@ def test_builtin_messages_are_apples(status: int) -> None:
 @pytest.mark.parametrize("status", [-25300, -25299, -25308, -128, -50, -34018])
 def test_loaded_library_gives_the_same_messages(status: int) -> None:
     """With the library loaded, SecCopyErrorMessageString gives the same English text."""
-    from secitem import _cf
+    from secitem import _runtime
 
-    _cf.runtime()
-    text = _cf.copy_error_message(status)
+    _runtime.runtime()
+    text = _runtime.copy_error_message(status)
     assert text in apple_wordings(status)
     assert KeychainError(status).message == text
 
@@ -135,11 +135,11 @@ def test_either_wording_of_the_missing_entitlement_message() -> None:
 
 def test_unknown_status_message(sim: Any) -> None:
     """A status nobody knows reads 'OSStatus <n>', as Apple's function says."""
-    from secitem import _cf
+    from secitem import _runtime
 
-    _cf.runtime()
+    _runtime.runtime()
     assert str(KeychainError(-99999)) == "OSStatus -99999"
-    assert _cf.copy_error_message(1 << 40) is None  # not an OSStatus at all
+    assert _runtime.copy_error_message(1 << 40) is None  # not an OSStatus at all
 
 
 @pytest.mark.parametrize(

@@ -156,11 +156,11 @@ def test_array_subclass_with_lying_len_is_built_from_its_items(kind: str) -> Non
 def test_array_subclass_in_process_reaches_the_library_with_its_real_items() -> None:
     """The array built from a list that under-reports has exactly the items iteration
     yields (over-reporting lists crash unfixed code, so they run in a subprocess above)."""
-    from secitem import _cf
+    from secitem import _convert, _runtime
 
-    with _cf.converted(ShortList(["a", "b", "c"])) as ref:
-        assert _cf.runtime().cf.CFArrayGetCount(ref) == 3
-        assert _cf.to_python(ref) == ["a", "b", "c"]
+    with _convert.converted(ShortList(["a", "b", "c"])) as ref:
+        assert _runtime.runtime().cf.CFArrayGetCount(ref) == 3
+        assert _convert.to_python(ref) == ["a", "b", "c"]
 
 
 def test_str_subclass_cannot_substitute_its_bytes() -> None:
@@ -191,16 +191,16 @@ def test_a_date_python_cannot_hold_comes_back_opaque(sim: Any, seconds: float) -
     """A CFDate can hold any double; one beyond datetime's range (found by the store
     fuzz: a stored date of 1e300) used to raise OverflowError out of a whole search.
     It now comes back as an opaque CFObject, and the typed layer leaves the date unset."""
-    from secitem import _cf
+    from secitem import _cfobjects, _convert, _runtime
     from secitem.items import GenericPassword, item_from_result
 
-    cf = _cf.runtime().cf
-    date = cf.CFDateCreate(_cf._NULL, seconds)
+    cf = _runtime.runtime().cf
+    date = cf.CFDateCreate(_convert._NULL, seconds)
     try:
-        value = _cf.to_python(date)
-        assert isinstance(value, _cf.CFObject)
+        value = _convert.to_python(date)
+        assert isinstance(value, _cfobjects.CFObject)
         value.close()
-        result: dict[str, object] = {"cdat": _cf.to_python(date), "svce": "s", "class": "genp"}
+        result: dict[str, object] = {"cdat": _convert.to_python(date), "svce": "s", "class": "genp"}
         item = item_from_result(GenericPassword, result)
         assert item.creation_date is None and item.attributes.service == "s"
         result["cdat"].close()  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import secitem
-from secitem import KeychainError, KeychainUnavailableError, _cf, _ffi
+from secitem import KeychainError, KeychainUnavailableError, _cfobjects, _convert, _ffi, _runtime
 from secitem.constants import SecConstant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,12 +70,12 @@ def test_import_loads_nothing_native() -> None:
         import json, sys
         import secitem, secitem.security
         maps = open("/proc/self/maps").read() if sys.platform.startswith("linux") else ""
-        from secitem import _ffi, _cf
+        from secitem import _runtime
         print(json.dumps({
             "pycparser": "pycparser" in sys.modules,
             "cffi_parser": "cffi.cparser" in sys.modules or "cffi.api" in sys.modules,
-            "loaded": _ffi.loaded() is not None,
-            "runtime": _cf.loaded_runtime() is not None,
+            "loaded": _runtime.loaded() is not None,
+            "runtime": _runtime.loaded_runtime() is not None,
             "mapped": "libsecsim" in maps or "Security.framework" in maps,
         }))
     """)
@@ -94,7 +94,8 @@ def test_plain_import_does_not_import_cffi() -> None:
     """import secitem alone does not even import the cffi backend."""
     result = _run("""
         import sys, secitem
-        print(sorted(m for m in sys.modules if "cffi" in m or m in ("secitem._ffi", "secitem._cf")))
+        names = ("secitem._ffi", "secitem._runtime", "secitem._convert")
+        print(sorted(m for m in sys.modules if "cffi" in m or m in names))
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -129,9 +130,9 @@ def test_system_frameworks_named_when_missing() -> None:
         pytest.skip("the frameworks exist here")
     result = _run(
         """
-        from secitem import _cf
+        from secitem import _runtime
         try:
-            _cf.runtime()
+            _runtime.runtime()
         except Exception as exc:
             print(type(exc).__name__)
             print(exc)
@@ -164,9 +165,9 @@ def test_bad_value_is_refused_before_loading() -> None:
 @pytest.mark.macos
 def test_libraries_are_loaded_once() -> None:
     """Two loads return the same library objects (cffi would close an unreferenced one)."""
-    first = _ffi.load()
-    assert _ffi.load() is first
-    assert _cf.runtime() is _cf.runtime()
+    first = _runtime.load()
+    assert _runtime.load() is first
+    assert _runtime.runtime() is _runtime.runtime()
     if os.environ.get("SECITEM_LIBRARY"):
         assert first.cf is first.sec
         assert first.paths == (os.environ["SECITEM_LIBRARY"],)
@@ -177,7 +178,7 @@ def test_libraries_are_loaded_once() -> None:
 @pytest.mark.macos
 def test_public_constants_resolve_to_library_pointers() -> None:
     """Every public constant the library exports passed the self-check at load."""
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
     assert "kSecClass" in rt.constants and "kSecAttrAccount" in rt.constants
     if sys.platform == "darwin" and not os.environ.get("SECITEM_LIBRARY"):
         assert "kSecAttrAccess" in rt.constants  # macOS-only constants exist on macOS
@@ -185,12 +186,12 @@ def test_public_constants_resolve_to_library_pointers() -> None:
 
 def test_constants_are_the_emulators_own_pointers(sim: Any) -> None:
     """A SecConstant is sent as the library's exported pointer, not a new string."""
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
     ffi = sim.ffi
     assert int(ffi.cast("uintptr_t", sim.lib.kSecClass)) == int(
         _ffi.ffi.cast("uintptr_t", rt.constants["kSecClass"])
     )
-    with _cf.converted(secitem.security.kSecClass) as ref:
+    with _convert.converted(secitem.security.kSecClass) as ref:
         assert ref == rt.constants["kSecClass"]
 
 
@@ -209,21 +210,21 @@ class _Without:
 
 def test_self_check_skips_missing_constants(sim: Any) -> None:
     """A constant absent from the library (macOS-only names on iOS) is skipped, not fatal."""
-    libs = _ffi.load()
+    libs = _runtime.load()
     missing = {"kSecAttrAccess", "kSecUseKeychain", "SecKeychainItemGetTypeID"}
-    rt = _cf._Runtime(_ffi.Libraries(libs.cf, _Without(libs.sec, missing), libs.paths))
+    rt = _runtime.Runtime(_ffi.Libraries(libs.cf, _Without(libs.sec, missing), libs.paths))
     assert "kSecAttrAccess" not in rt.constants and "kSecClass" in rt.constants
-    assert _cf.KeychainItemRef not in rt.opaque.values()
+    assert _cfobjects.KeychainItemRef not in rt.opaque.values()
 
 
 def test_self_check_refuses_a_mismatch(sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A library whose constant has other characters is refused with KeychainUnavailableError."""
-    wrong = (*_cf.PUBLIC_CONSTANTS, SecConstant("kSecAttrAccount", "account"))
-    monkeypatch.setattr(_cf, "PUBLIC_CONSTANTS", wrong)
+    wrong = (*_runtime.PUBLIC_CONSTANTS, SecConstant("kSecAttrAccount", "account"))
+    monkeypatch.setattr(_runtime, "PUBLIC_CONSTANTS", wrong)
     with pytest.raises(KeychainUnavailableError) as info:
-        _cf._Runtime(_ffi.load())
+        _runtime.Runtime(_runtime.load())
     assert "kSecAttrAccount is 'acct', expected 'account'" in str(info.value)
-    assert info.value.paths == _ffi.load().paths
+    assert info.value.paths == _runtime.load().paths
 
 
 def test_library_without_security_symbols_is_refused() -> None:
@@ -231,9 +232,9 @@ def test_library_without_security_symbols_is_refused() -> None:
     libc = "libc.so.6" if sys.platform.startswith("linux") else "/usr/lib/libSystem.B.dylib"
     result = _run(
         """
-        from secitem import _cf
+        from secitem import _runtime
         try:
-            _cf.runtime()
+            _runtime.runtime()
         except Exception as exc:
             print(type(exc).__name__, exc)
     """,

@@ -178,9 +178,9 @@ def test_6_ios_unimplemented(sim: Any) -> None:
 def test_6_missing_symbols_are_unimplemented(monkeypatch: pytest.MonkeyPatch) -> None:
     """A Security library without the functions (iOS) still loads, and each call
     raises errSecUnimplemented naming the function."""
-    from secitem import _cf, _legacy
+    from secitem import _legacy, _runtime
 
-    rt = _cf.runtime()
+    rt = _runtime.runtime()
 
     class NoLegacy:
         def __getattr__(self, name: str) -> Any:
@@ -194,7 +194,7 @@ def test_6_missing_symbols_are_unimplemented(monkeypatch: pytest.MonkeyPatch) ->
         def __getattr__(self, name: str) -> Any:
             return getattr(rt, name)
 
-    monkeypatch.setattr(_legacy._cf, "runtime", lambda: FakeRuntime())
+    monkeypatch.setattr(_legacy._runtime, "runtime", lambda: FakeRuntime())
     with pytest.raises(secitem.KeychainError, match="SecKeychainFindGenericPassword") as info:
         SecKeychainFindGenericPassword(None, "svc", "a")
     assert info.value.status == -4

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from secitem import _cf
+from secitem import _convert, _runtime
 from secitem._ffi import ffi
 
 
@@ -19,7 +19,7 @@ def _as_secitem_ref(sim: Any, ref: object) -> object:
 def test_opaque_objects_are_released_when_a_later_value_fails(sim: Any, container: str) -> None:
     """An AccessControl before an unconvertible CFDate (inf) is closed at once, not by GC."""
     lib, sffi = sim.lib, sim.ffi
-    _cf.runtime()  # load secitem's view of the same library
+    _runtime.runtime()  # load secitem's view of the same library
     error = sffi.new("CFErrorRef *")
     access = lib.SecAccessControlCreateWithFlags(
         sffi.NULL, lib.kSecAttrAccessibleWhenUnlocked, 1, error
@@ -43,7 +43,7 @@ def test_opaque_objects_are_released_when_a_later_value_fails(sim: Any, containe
     lib.CFRelease(date)
     assert lib.CFGetRetainCount(access) == 1  # only the container's reference
     with pytest.raises((ValueError, OverflowError)) as info:
-        _cf.to_python(_as_secitem_ref(sim, ref))
+        _convert.to_python(_as_secitem_ref(sim, ref))
     # While the exception (and its traceback's frames) is still alive, nothing
     # the failed conversion wrapped may be: it was released, not left to GC.
     assert info.value is not None

@@ -199,19 +199,19 @@ def test_return_key_with_false_value_asks_for_nothing(sim: Any) -> None:
 
 def test_fast_and_general_paths_agree(sim: Any) -> None:
     """Once the library is loaded, a flat dict keyed by constants is built in one
-    pass (``_cf.flat``); anything else takes the general, validating path. Both
+    pass (``_convert.flat``); anything else takes the general, validating path. Both
     reach the same items, and a value the fast path declines is still refused
     by name."""
-    from secitem import _cf
+    from secitem import _convert
 
     sim.lib.secsim_set_profile(b"ios")
     svc = unique()
     SecItemAdd(item(svc, **{kSecValueData: b"pw"}))
-    fast = _cf.flat(item(svc))
+    fast = _convert.flat(item(svc))
     assert fast is not None  # constants as keys, plain values: the fast path
     fast[0].CFRelease(fast[1])
     general: dict[object, object] = {"class": "genp", "svce": svc, "acct": "alice"}
-    assert _cf.flat(general) is None  # plain-string keys: the general path
+    assert _convert.flat(general) is None  # plain-string keys: the general path
 
     assert SecItemCopyMatching({**general, "r_Data": True}) == b"pw"
     SecItemUpdate(general, {kSecValueData: b"pw2"})  # general query, flat changes

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import applecf
-from secitem import _cf
+from secitem import _convert, _from_cf
 from secitem._ffi_gen import ffi
 from secitem.security import (
     SecItemAdd,
@@ -112,7 +112,7 @@ def apple_cf() -> Any:
 @pytest.mark.parametrize("name", NAMES, ids=[n.encode("unicode_escape").decode() for n in NAMES])
 def test_binding_strings_keep_every_code_point_on_apples_cf(apple_cf: Any, name: str) -> None:
     """The binding's string writer and reader, run on Apple's own CF, round-trip ``name``."""
-    ref = _cf._new_string(apple_cf, name)
+    ref = _convert.new_string(apple_cf, name)
     assert ref != ffi.NULL
     try:
         assert apple_cf.CFStringGetLength(ref) == len(name.encode("utf-16-le")) // 2
@@ -121,7 +121,7 @@ def test_binding_strings_keep_every_code_point_on_apples_cf(apple_cf: Any, name:
             CFStringGetLength=apple_cf.CFStringGetLength,
             CFStringGetBytes=apple_cf.CFStringGetBytes,
         )
-        assert _cf._string_out(reader, ref) == name  # type: ignore[arg-type]
+        assert _from_cf.string_out(reader, ref) == name  # type: ignore[arg-type]
     finally:
         apple_cf.CFRelease(ref)
 

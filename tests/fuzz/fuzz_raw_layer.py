@@ -38,7 +38,8 @@ from typing import Any
 import atheris
 
 with atheris.instrument_imports():
-    import secitem._cf
+    import secitem._cfobjects
+    import secitem._convert
     import secitem.security as sec
     from secitem import KeychainError
 
@@ -217,13 +218,13 @@ def _call(fdp: atheris.FuzzedDataProvider) -> None:
         sec.SecItemAdd(query)
     elif op == 1:
         result = sec.SecItemCopyMatching(query)
-        secitem._cf._close_partial(result)
+        secitem._cfobjects.close_all(result)
     elif op == 2:
         sec.SecItemUpdate(query, _dictionary(fdp))
     elif op == 3:
         sec.SecItemDelete(query)
     else:
-        with secitem._cf.converted(_value(fdp)):
+        with secitem._convert.converted(_value(fdp)):
             pass
 
 

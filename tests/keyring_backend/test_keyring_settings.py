@@ -179,9 +179,9 @@ def test_priority_with_apples_framework(monkeypatch: pytest.MonkeyPatch) -> None
     Simulated: the library this process already loaded stands in for
     Apple's frameworks (secitem keeps the libraries it opened).
     """
-    from secitem import _ffi
+    from secitem import _runtime
 
-    _ffi.load()
+    _runtime.load()
     monkeypatch.delenv("SECITEM_LIBRARY", raising=False)
     monkeypatch.setattr(sys, "platform", "darwin")
     assert SecitemKeyring.priority == PRIORITY_APPLE

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import pytest
 
-NATIVE = ("secitem._ffi", "secitem._cf", "secitem.security", "cffi", "_cffi_backend")
+NATIVE = (
+    "secitem._ffi",
+    "secitem._runtime",
+    "secitem._convert",
+    "secitem.security",
+    "cffi",
+    "_cffi_backend",
+)
 
 
 def _clean_env(tmp_path: Path) -> dict[str, str]:
@@ -267,12 +274,12 @@ def test_the_plugin_costs_nothing_when_unused(tmp_path: Path) -> None:
 
 ALREADY_LOADED = """
 import os
-import secitem._ffi
+import secitem._runtime
 
 # Something opened the Security library before the fixture ran (here: the
 # emulator under another name, as a real Mac would have its frameworks).
 os.environ["SECITEM_LIBRARY"] = os.environ["OTHER_LIBRARY"]
-secitem._ffi.load()
+secitem._runtime.load()
 os.environ["SECITEM_LIBRARY"] = os.environ["OTHER_LIBRARY"] + ".elsewhere"
 
 

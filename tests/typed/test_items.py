@@ -96,7 +96,7 @@ def test_enum_values_need_no_native_library() -> None:
         "import sys, secitem.items as i\n"
         "q = i.InternetPassword(server='e.com', protocol=i.Protocol.HTTPS).to_query()\n"
         "assert q['ptcl'] == 'htps'\n"
-        "loaded = [m for m in sys.modules if m in ('secitem._ffi', 'secitem._cf', 'cffi')]\n"
+        "loaded = [m for m in sys.modules if m in ('secitem._ffi', 'secitem._runtime', 'cffi')]\n"
         "assert not loaded, loaded\n"
     )
     env = dict(os.environ, SECITEM_LIBRARY="/nonexistent/lib.so")

@@ -94,10 +94,10 @@ def pytest_runtest_makereport(
 
 def _loaded_paths() -> tuple[str, ...] | None:
     """The libraries secitem has opened, or None; never loads anything."""
-    ffi_module = sys.modules.get("secitem._ffi")
-    if ffi_module is None:
+    runtime_module = sys.modules.get("secitem._runtime")
+    if runtime_module is None:
         return None
-    libraries = ffi_module.loaded()
+    libraries = runtime_module.loaded()
     return None if libraries is None else tuple(libraries.paths)
 
 
