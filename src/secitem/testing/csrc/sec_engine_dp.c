@@ -104,7 +104,7 @@ static bool groups_empty(bool writable)
 }
 
 /* ------------------------------------------------------------------ */
-/* DP engine */
+/* matching, uniqueness, tombstones, access */
 
 static bool dp_visible(const sitem *it, bool writable)
 {
@@ -233,60 +233,46 @@ static const char *first_writable_group(void)
     return NULL;
 }
 
-static OSStatus dp_add(const qdict *q, CFTypeRef *out, bool want_result)
+/* ------------------------------------------------------------------ */
+/* add */
+
+/* What securityd refuses before it builds the item. */
+static OSStatus dp_add_checks(const pquery *pq)
 {
-    (void)want_result; /* securityd shapes a result whenever an r_* key asks (4.1) */
-    OSStatus st = dp_client_checks(q, OP_ADD, true);
-    if (st)
-        return st;
-    if (groups_empty(true))
-        return errSecMissingEntitlement;                 /* 12.1 */
-    pquery pq;
-    st = dp_parse(q, OP_ADD, &pq);
-    if (st)
-        goto done;
-    if (pq.has_pref || pq.has_itemlist) {
-        st = errSecParam;                                /* 4.11 */
-        goto done;
-    }
-    if (pq.v_data != NULL && !secsim_is(pq.v_data, SECSIM_TYPE_DATA)) {
-        st = errSecParam;                                /* 4.11, 5.10 */
-        goto done;
-    }
-    if (pq.agrp != NULL && !sec_group_held(pq.agrp->p, pq.agrp->n, true)) {
-        st = errSecMissingEntitlement;                   /* 4.11, 12.5 */
-        goto done;
-    }
-    if (pq.any_match_key) {
-        /* 4.10: s3dl_query_add returns the non-zero errSecItemMatchUnsupported
-         * from a bool function: success is reported, nothing is stored. */
-        st = errSecSuccess;
-        goto done;
-    }
-    sitem *it;
-    st = item_from_query(&pq, IMPL_DP, &it);
-    if (st)
-        goto done;
-    if (pq.v_data != NULL)
-        set_secret(it, CFDataGetBytePtr(pq.v_data), (size_t)CFDataGetLength(pq.v_data));
-    /* 8.3 access group */
+    if (pq->has_pref || pq->has_itemlist)
+        return errSecParam;                              /* 4.11, add input checks */
+    if (pq->v_data != NULL && !secsim_is(pq->v_data, SECSIM_TYPE_DATA))
+        return errSecParam;                              /* 4.11, 5.10: the secret is CFData */
+    if (pq->agrp != NULL && !sec_group_held(pq->agrp->p, pq->agrp->n, true))
+        return errSecMissingEntitlement;                 /* 4.11, 12.5: a group not held */
+    return errSecSuccess;
+}
+
+/* The access group (8.3, first writable group by default) and the
+ * protection (8.2, default by class and group), checked against the
+ * access control (4.11, 5.14). */
+static OSStatus dp_add_access(sitem *it)
+{
     if (item_get(it, "agrp") == NULL) {
         const char *g = first_writable_group();
         item_set(it, "agrp", sval_str(g, strlen(g)));
     }
-    /* 8.2 protection */
-    st = dp_check_access(it);
-    if (st) {
-        item_free(it);
-        goto done;
-    }
+    OSStatus st = dp_check_access(it);
+    if (st)
+        return st;
     if (item_get(it, "pdmn") == NULL) {
         const sval *g = item_get(it, "agrp");
         const char *prot = it->cls == CLS_CERT ? "dk"
                          : (g->n == 14 && memcmp(g->p, "com.apple.apsd", 14) == 0) ? "dku" : "ak";
         item_set(it, "pdmn", sval_str(prot, strlen(prot)));
     }
-    /* 8.4 / 4.6 defaults */
+    return errSecSuccess;
+}
+
+/* 8.4 / 4.6: the defaults of an added item (sync, tomb, musr, the primary
+ * key's columns), then 8.1 the dates: always now, overwriting the caller's. */
+static void dp_add_defaults(sitem *it)
+{
     if (item_get(it, "sync") == NULL)
         item_set(it, "sync", sval_int(0));
     if (item_get(it, "tomb") == NULL)
@@ -295,39 +281,94 @@ static OSStatus dp_add(const qdict *q, CFTypeRef *out, bool want_result)
         item_set(it, "musr", sval_data("", 0));
     for (size_t i = 0; i < sec_attr_count(); i++) {
         const sec_attrdef *def = sec_attr_at(i);
-        if (!(def->dp_primary & CB(pq.cls)) || item_get(it, def->name) != NULL)
+        if (!(def->dp_primary & CB(it->cls)) || item_get(it, def->name) != NULL)
             continue;
         if (def->dp_default == DEF_EMPTY)
             item_set(it, def->name, def->dp_kind == K_DATA ? sval_data("", 0) : sval_str("", 0));
         else if (def->dp_default == DEF_ZERO)
             item_set(it, def->name, def->dp_kind == K_DATE ? sval_date(0.0) : sval_int(0));
     }
-    /* 8.1 dates: always now, overwriting the caller's */
     double t = now();
     item_set(it, "cdat", sval_date(t));
     item_set(it, "mdat", sval_date(t));
-    /* 13.4: encrypting the secret needs the class key */
-    if (g_sec.locked && needs_unlock(it)) {
-        item_free(it);
-        st = errSecInteractionNotAllowed;
-        goto done;
+}
+
+/* The item an add stores; NULL and *st on a refusal. */
+static sitem *dp_new_item(const pquery *pq, OSStatus *st)
+{
+    sitem *it;
+    *st = item_from_query(pq, IMPL_DP, &it);
+    if (*st)
+        return NULL;
+    if (pq->v_data != NULL)
+        set_secret(it, CFDataGetBytePtr(pq->v_data), (size_t)CFDataGetLength(pq->v_data));
+    *st = dp_add_access(it);
+    if (*st == errSecSuccess) {
+        dp_add_defaults(it);
+        if (g_sec.locked && needs_unlock(it))
+            *st = errSecInteractionNotAllowed;           /* 13.4: encrypting needs the class key */
     }
+    if (*st) {
+        item_free(it);
+        return NULL;
+    }
+    return it;
+}
+
+/* Insert a new item: a duplicate primary key is refused (4.3), unless the
+ * item there is a tombstone, which the new item replaces (DbItem
+ * SecDbItemInsert).  The item is freed on a refusal. */
+static OSStatus dp_insert(sitem *it)
+{
     sitem *dup = kc_same_key(it, NULL);
     if (dup != NULL && !is_tombstone(dup)) {
         item_free(it);
-        st = errSecDuplicateItem;                        /* 4.3 */
-        goto done;
+        return errSecDuplicateItem;
     }
     if (dup != NULL)
-        remove_items(&dup, 1);                           /* DbItem SecDbItemInsert: a tombstone is replaced */
+        remove_items(&dup, 1);
     sec_kc_append(it);
     sec_mark_modified();
-    if (rcount(&pq.ret) > 0)
-        *out = shape_one(it, &pq.ret);                   /* 4.1 */
-done:
+    return errSecSuccess;
+}
+
+static OSStatus dp_add_parsed(const pquery *pq, CFTypeRef *out)
+{
+    OSStatus st = dp_add_checks(pq);
+    if (st)
+        return st;
+    if (pq->any_match_key) {
+        /* 4.10: s3dl_query_add returns the non-zero errSecItemMatchUnsupported
+         * from a bool function: success is reported, nothing is stored. */
+        return errSecSuccess;
+    }
+    sitem *it = dp_new_item(pq, &st);
+    if (it == NULL)
+        return st;
+    st = dp_insert(it);
+    if (st == errSecSuccess && rcount(&pq->ret) > 0)
+        *out = shape_one(it, &pq->ret);                  /* 4.1: the result of an add */
+    return st;
+}
+
+static OSStatus dp_add(const qdict *q, CFTypeRef *out, bool want_result)
+{
+    (void)want_result; /* securityd shapes a result whenever an r_* key asks (4.1) */
+    OSStatus st = dp_client_checks(q, OP_ADD, true);
+    if (st)
+        return st;
+    if (groups_empty(true))
+        return errSecMissingEntitlement;                 /* 12.1: no access group at all */
+    pquery pq;
+    st = dp_parse(q, OP_ADD, &pq);
+    if (st == errSecSuccess)
+        st = dp_add_parsed(&pq, out);
     pq_free(&pq);
     return st;
 }
+
+/* ------------------------------------------------------------------ */
+/* copy */
 
 /* Items of the DP keychain matching a parsed query, in rowid order. */
 static size_t dp_collect(const pquery *pq, bool writable, sitem ***out)
@@ -348,63 +389,76 @@ static size_t dp_collect(const pquery *pq, bool writable, sitem ***out)
     return n;
 }
 
+static OSStatus dp_copy_checks(const pquery *pq)
+{
+    if (pq->has_itemlist)
+        return errSecParam;
+    if (pq->has_policy && pq->cls != CLS_CERT && pq->cls != CLS_IDNT)
+        return errSecUnimplemented;                      /* section 3: m_Policy/m_Issuers */
+    if (pq->agrp != NULL && !group_held(pq->agrp->p, pq->agrp->n, false))
+        return errSecMissingEntitlement;                 /* 12.5: a group not held */
+    return errSecSuccess;
+}
+
+/* Keep the matches whose secret may be read (13.4, a locked keychain;
+ * 13.1, user interaction), up to the limit; *kept of them, in place. */
+static OSStatus dp_copy_readable(const pquery *pq, sitem **found, size_t n, size_t *kept)
+{
+    authctx cx = { false, errSecSuccess };
+    *kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        sitem *it = found[i];
+        if (pq->ret.data) {
+            if (g_sec.locked && needs_unlock(it))
+                return errSecInteractionNotAllowed;      /* 13.4 */
+            if (has_constraints(it)) {
+                if (pq->authui == AUTH_SKIP)
+                    continue;                            /* 13.1 Skip */
+                OSStatus st = ask_user(&cx, pq->authui);
+                if (st)
+                    return st;
+            }
+        }
+        found[(*kept)++] = it;
+        if (pq->limit > 0 && *kept >= (size_t)pq->limit)
+            break;
+    }
+    return errSecSuccess;
+}
+
+static OSStatus dp_copy_parsed(const pquery *pq, CFTypeRef *out)
+{
+    OSStatus st = dp_copy_checks(pq);
+    if (st)
+        return st;
+    sitem **found = NULL;
+    size_t n = dp_collect(pq, false, &found), kept = 0;
+    st = dp_copy_readable(pq, found, n, &kept);
+    if (st == errSecSuccess && kept == 0)
+        st = errSecItemNotFound;                         /* 5.3: nothing found */
+    if (st == errSecSuccess)
+        *out = shape_many(found, kept, &pq->ret, pq->limit == 1);
+    free(found);
+    return st;
+}
+
 static OSStatus dp_copy(const qdict *q, CFTypeRef *out)
 {
     OSStatus st = dp_client_checks(q, OP_COPY, false);
     if (st)
         return st;
     if (groups_empty(false))
-        return errSecMissingEntitlement;                 /* 12.1 */
+        return errSecMissingEntitlement;                 /* 12.1: no access group at all */
     pquery pq;
-    sitem **found = NULL;
     st = dp_parse(q, OP_COPY, &pq);
-    if (st)
-        goto done;
-    if (pq.has_itemlist) {
-        st = errSecParam;
-        goto done;
-    }
-    if (pq.has_policy && pq.cls != CLS_CERT && pq.cls != CLS_IDNT) {
-        st = errSecUnimplemented;                        /* section 3: m_Policy/m_Issuers */
-        goto done;
-    }
-    if (pq.agrp != NULL && !group_held(pq.agrp->p, pq.agrp->n, false)) {
-        st = errSecMissingEntitlement;                   /* 12.5 */
-        goto done;
-    }
-    size_t n = dp_collect(&pq, false, &found);
-    size_t kept = 0;
-    authctx cx = { false, errSecSuccess };
-    for (size_t i = 0; i < n; i++) {
-        sitem *it = found[i];
-        if (pq.ret.data) {
-            if (g_sec.locked && needs_unlock(it)) {
-                st = errSecInteractionNotAllowed;        /* 13.4 */
-                goto done;
-            }
-            if (has_constraints(it)) {
-                if (pq.authui == AUTH_SKIP)
-                    continue;                            /* 13.1 Skip */
-                st = ask_user(&cx, pq.authui);
-                if (st)
-                    goto done;
-            }
-        }
-        found[kept++] = it;
-        if (pq.limit > 0 && kept >= (size_t)pq.limit)
-            break;
-    }
-    if (kept == 0) {
-        st = errSecItemNotFound;                         /* 5.3 */
-        goto done;
-    }
-    *out = shape_many(found, kept, &pq.ret, pq.limit == 1);
-done:
-    free(found);
+    if (st == errSecSuccess)
+        st = dp_copy_parsed(&pq, out);
     pq_free(&pq);
     return st;
 }
 
+/* ------------------------------------------------------------------ */
+/* update */
 
 /* found[] sorted by item address, for membership tests. */
 typedef struct foundpos {
@@ -434,6 +488,227 @@ static size_t find_found(const foundpos *sorted, size_t n, const sitem *it)
     return n;
 }
 
+/* The state of one SecItemUpdate on the DP keychain: found[i] becomes
+ * fresh[i] and may leave tombs[i]; doomed[] are tombstones the fresh items
+ * replace.  Everything is freed by dpupd_free. */
+typedef struct dpupd {
+    pquery pq;              /* the query */
+    pquery pu;              /* the attributes to update */
+    CFTypeRef new_data;     /* kSecValueData of the update, or NULL */
+    sitem **found, **fresh, **tombs, **doomed;
+    size_t n, ndoomed;
+    foundpos *sorted;       /* found[] by address */
+    skindex batch;          /* the fresh items checked so far */
+} dpupd;
+
+static void free_items(sitem **v, size_t n)
+{
+    if (v != NULL)
+        for (size_t i = 0; i < n; i++)
+            item_free(v[i]);
+    free(v);
+}
+
+static void dpupd_free(dpupd *x)
+{
+    skindex_free(&x->batch);
+    free(x->sorted);
+    free_items(x->fresh, x->n);
+    free_items(x->tombs, x->n);
+    free(x->doomed);
+    free(x->found);
+    pq_free(&x->pu);
+    pq_free(&x->pq);
+}
+
+static OSStatus dp_update_checks(const pquery *pq)
+{
+    if (pq->any_return_key || pq->any_match_key || pq->has_itemlist)
+        return errSecParam;                              /* 5.3 (iOS path; the shim strips first) */
+    if (pq->agrp != NULL && !sec_group_held(pq->agrp->p, pq->agrp->n, true))
+        return errSecMissingEntitlement;                 /* 5.3, 12.5: a group not held */
+    return errSecSuccess;
+}
+
+/* One entry of attributesToUpdate (5.2). */
+static OSStatus dp_parse_change(const qent *e, dpupd *x)
+{
+    if (e->k == NULL)
+        return errSecParam;
+    if (key_is(e, "musr") || key_is(e, "nleg"))
+        return errSecSuccess;
+    if (key_is(e, "v_Data")) {
+        if (e->val == NULL || !secsim_is(e->val, SECSIM_TYPE_DATA))
+            return errSecParam;
+        x->new_data = e->val;
+        return errSecSuccess;
+    }
+    if (key_is(e, "ggrp"))
+        return errSecParam;
+    const sec_attrdef *def = sec_attr_lookup(e->k, e->klen);
+    if (def == NULL || !(def->dp_classes & CB(x->pq.cls)))
+        return errSecNoSuchAttr;
+    if (def->dp_kind == K_SYNC && str_is(e->val, "syna"))
+        return errSecSuccess;                            /* 7.2, kSecAttrSynchronizableAny: dropped */
+    sval v;
+    if (sec_dp_convert(def->dp_kind, e->val, &v) != errSecSuccess)
+        return errSecParam;
+    pq_add(&x->pu, def, v);
+    return errSecSuccess;
+}
+
+/* 5.2: attributesToUpdate; a new access group must be held. */
+static OSStatus dp_parse_changes(const qdict *u, dpupd *x)
+{
+    for (size_t i = 0; i < u->n; i++) {
+        if (u->e[i].drop)
+            continue;
+        OSStatus st = dp_parse_change(&u->e[i], x);
+        if (st)
+            return st;
+    }
+    const sval *new_agrp = pq_get(&x->pu, "agrp");
+    if (new_agrp != NULL && !sec_group_held(new_agrp->p, new_agrp->n, true))
+        return errSecMissingEntitlement;
+    return errSecSuccess;
+}
+
+/* The item found[i] will become: the changes applied, 5.4 a new
+ * modification date, the access checked again (4.11, 5.14). */
+static OSStatus dp_fresh_item(dpupd *x, size_t i, double t)
+{
+    sitem *c = item_clone(x->found[i]);
+    x->fresh[i] = c;
+    const pquery *pu = &x->pu;
+    if (pu->nattrs > 0 && pq_get(pu, "accc") != NULL && pq_get(pu, "pdmn") == NULL)
+        item_del(c, "pdmn");                             /* the new access control decides the protection */
+    set_attrs(c, pu);
+    if (pq_get(pu, "pdmn") != NULL && pq_get(pu, "accc") == NULL)
+        item_del(c, "accc");                             /* a new protection replaces the old access control */
+    if (x->new_data != NULL)
+        set_secret(c, CFDataGetBytePtr(x->new_data), (size_t)CFDataGetLength(x->new_data));
+    item_set(c, "mdat", sval_date(t));
+    OSStatus st = dp_check_access(c);
+    if (st)
+        return st;
+    if (g_sec.locked && needs_unlock(c) && x->new_data != NULL)
+        return errSecInteractionNotAllowed;
+    return errSecSuccess;
+}
+
+/* Every fresh item; writing a secret needs the class key (13.4) and the
+ * user's consent for an item with constraints (13.1). */
+static OSStatus dp_make_fresh(dpupd *x)
+{
+    authctx cx = { false, errSecSuccess };
+    x->fresh = sec_xmalloc(x->n * sizeof *x->fresh);
+    memset(x->fresh, 0, x->n * sizeof *x->fresh);
+    x->tombs = sec_xmalloc(x->n * sizeof *x->tombs);
+    memset(x->tombs, 0, x->n * sizeof *x->tombs);
+    x->doomed = sec_xmalloc(x->n * sizeof *x->doomed);
+    double t = now();
+    for (size_t i = 0; i < x->n; i++) {
+        if (x->new_data != NULL) {
+            if (g_sec.locked && needs_unlock(x->found[i]))
+                return errSecInteractionNotAllowed;
+            if (has_constraints(x->found[i])) {
+                OSStatus st = ask_user(&cx, x->pq.authui);
+                if (st)
+                    return st;
+            }
+        }
+        OSStatus st = dp_fresh_item(x, i, t);
+        if (st)
+            return st;
+    }
+    return errSecSuccess;
+}
+
+/* fresh[i] against the items not being updated: a duplicate, or a
+ * tombstone it replaces (DbItem SecDbItemUpdate), added to doomed[]. */
+static OSStatus dp_unique_in_keychain(dpupd *x, size_t i, uint64_t h)
+{
+    size_t cur = 0;
+    sitem *other;
+    while ((other = skindex_next(&g_kc.index, h, &cur)) != NULL) {
+        if (find_found(x->sorted, x->n, other) != x->n || !dp_same_primary(other, x->fresh[i]))
+            continue;
+        if (!is_tombstone(other))
+            return errSecDuplicateItem;
+        x->doomed[x->ndoomed++] = other;
+    }
+    return errSecSuccess;
+}
+
+/* 5.5, all-or-nothing uniqueness: no updated item may share its primary
+ * key with an item not being updated, nor with another updated item. */
+static OSStatus dp_check_unique(dpupd *x)
+{
+    x->sorted = sec_xmalloc(x->n * sizeof *x->sorted);
+    for (size_t i = 0; i < x->n; i++) {
+        x->sorted[i].addr = (uintptr_t)x->found[i];
+        x->sorted[i].i = i;
+    }
+    qsort(x->sorted, x->n, sizeof *x->sorted, cmp_foundpos);
+    for (size_t i = 0; i < x->n; i++) {
+        uint64_t h = sec_item_key_hash(x->fresh[i]);
+        OSStatus st = dp_unique_in_keychain(x, i, h);
+        if (st)
+            return st;
+        size_t cur = 0;
+        sitem *other;
+        while ((other = skindex_next(&x->batch, h, &cur)) != NULL)
+            if (dp_same_primary(other, x->fresh[i]))     /* an earlier fresh[j] */
+                return errSecDuplicateItem;
+        skindex_insert(&x->batch, h, x->fresh[i]);
+    }
+    return errSecSuccess;
+}
+
+/* Apply the update: found[i] -> fresh[i] in one pass over the keychain,
+ * the replaced tombstones removed, and the tombstones of items whose
+ * primary key changed (DbItem SecDbItemUpdate, s3dl_should_make_tombstone)
+ * added as new rows (SecDbItemDoInsert). */
+static void dp_apply_update(dpupd *x)
+{
+    for (size_t i = 0; i < x->n; i++)
+        if (!dp_same_primary(x->found[i], x->fresh[i]) && should_make_tombstone(&x->pq, x->found[i]))
+            x->tombs[i] = make_tombstone(x->found[i]);
+    for (size_t k = 0; k < g_kc.n; k++) {
+        size_t i = find_found(x->sorted, x->n, g_kc.items[k]);
+        if (i < x->n && x->fresh[i] != NULL) {
+            sec_kc_replace_at(k, x->fresh[i]);
+            x->fresh[i] = NULL;
+        }
+    }
+    remove_items(x->doomed, x->ndoomed);
+    for (size_t i = 0; i < x->n; i++) {
+        if (x->tombs[i] != NULL && kc_same_key(x->tombs[i], NULL) == NULL) {
+            sec_kc_append(x->tombs[i]);
+            x->tombs[i] = NULL;
+        }
+    }
+    sec_mark_modified();
+}
+
+static OSStatus dp_update_parsed(const qdict *u, dpupd *x)
+{
+    OSStatus st = dp_update_checks(&x->pq);
+    if (st == errSecSuccess)
+        st = dp_parse_changes(u, x);
+    if (st)
+        return st;
+    x->n = dp_collect(&x->pq, true, &x->found);
+    if (x->n == 0)
+        return errSecItemNotFound;                       /* 5.6: nothing to update */
+    st = dp_make_fresh(x);
+    if (st == errSecSuccess)
+        st = dp_check_unique(x);
+    if (st == errSecSuccess)
+        dp_apply_update(x);
+    return st;
+}
+
 static OSStatus dp_update(const qdict *q, const qdict *u)
 {
     OSStatus st = dp_client_checks(q, OP_UPDATE, false);
@@ -443,214 +718,36 @@ static OSStatus dp_update(const qdict *q, const qdict *u)
     if (st)
         return st;
     if (groups_empty(true))
-        return errSecMissingEntitlement;                 /* 12.1 */
-    pquery pq;
-    pquery pu;
-    memset(&pu, 0, sizeof pu);
-    sitem **found = NULL, **fresh = NULL, **tombs = NULL, **doomed = NULL;
-    size_t n = 0, ndoomed = 0;
-    foundpos *sorted = NULL;
-    skindex batch = { NULL, 0, 0 };                      /* the fresh items checked so far */
-    CFTypeRef new_data = NULL;
-    bool has_new_data = false;
-    st = dp_parse(q, OP_UPDATE, &pq);
-    if (st)
-        goto done;
-    if (pq.any_return_key || pq.any_match_key || pq.has_itemlist) {
-        st = errSecParam;                                /* 5.3 (iOS path; the shim strips first) */
-        goto done;
-    }
-    if (pq.agrp != NULL && !sec_group_held(pq.agrp->p, pq.agrp->n, true)) {
-        st = errSecMissingEntitlement;                   /* 5.3, 12.5 */
-        goto done;
-    }
-    /* 5.2: attributesToUpdate */
-    for (size_t i = 0; i < u->n; i++) {
-        const qent *e = &u->e[i];
-        if (e->drop)
-            continue;
-        if (e->k == NULL) {
-            st = errSecParam;
-            goto done;
-        }
-        if (key_is(e, "musr") || key_is(e, "nleg"))
-            continue;
-        if (key_is(e, "v_Data")) {
-            if (e->val == NULL || !secsim_is(e->val, SECSIM_TYPE_DATA)) {
-                st = errSecParam;
-                goto done;
-            }
-            new_data = e->val;
-            has_new_data = true;
-            continue;
-        }
-        if (key_is(e, "ggrp")) {
-            st = errSecParam;
-            goto done;
-        }
-        const sec_attrdef *def = sec_attr_lookup(e->k, e->klen);
-        if (def == NULL || !(def->dp_classes & CB(pq.cls))) {
-            st = errSecNoSuchAttr;
-            goto done;
-        }
-        if (def->dp_kind == K_SYNC && str_is(e->val, "syna"))
-            continue;                                    /* 7.2: the term is dropped */
-        sval v;
-        if (sec_dp_convert(def->dp_kind, e->val, &v) != errSecSuccess) {
-            st = errSecParam;
-            goto done;
-        }
-        pq_add(&pu, def, v);
-    }
-    const sval *new_agrp = pq_get(&pu, "agrp");
-    if (new_agrp != NULL && !sec_group_held(new_agrp->p, new_agrp->n, true)) {
-        st = errSecMissingEntitlement;
-        goto done;
-    }
-    n = dp_collect(&pq, true, &found);
-    if (n == 0) {
-        st = errSecItemNotFound;                         /* 5.6 */
-        goto done;
-    }
-    authctx cx = { false, errSecSuccess };
-    fresh = sec_xmalloc(n * sizeof *fresh);
-    memset(fresh, 0, n * sizeof *fresh);
-    tombs = sec_xmalloc(n * sizeof *tombs);
-    memset(tombs, 0, n * sizeof *tombs);
-    doomed = sec_xmalloc(n * sizeof *doomed);
-    double t = now();
-    for (size_t i = 0; i < n; i++) {
-        if (has_new_data) {
-            if (g_sec.locked && needs_unlock(found[i])) {
-                st = errSecInteractionNotAllowed;        /* 13.4: writing the secret */
-                goto done;
-            }
-            if (has_constraints(found[i])) {
-                st = ask_user(&cx, pq.authui);
-                if (st)
-                    goto done;
-            }
-        }
-        sitem *c = item_clone(found[i]);
-        fresh[i] = c;
-        if (pu.nattrs > 0 && pq_get(&pu, "accc") != NULL && pq_get(&pu, "pdmn") == NULL)
-            item_del(c, "pdmn");                         /* the new access control decides the protection */
-        set_attrs(c, &pu);
-        if (pq_get(&pu, "pdmn") != NULL && pq_get(&pu, "accc") == NULL)
-            item_del(c, "accc");                         /* a new protection replaces the old access control */
-        if (has_new_data)
-            set_secret(c, CFDataGetBytePtr(new_data), (size_t)CFDataGetLength(new_data));
-        item_set(c, "mdat", sval_date(t));               /* 5.4 */
-        st = dp_check_access(c);
-        if (st)
-            goto done;
-        if (g_sec.locked && needs_unlock(c) && has_new_data) {
-            st = errSecInteractionNotAllowed;
-            goto done;
-        }
-    }
-    /* 5.5: all-or-nothing uniqueness check: no updated item may share its
-     * primary key with an item not being updated, nor with another updated
-     * item. */
-    sorted = sec_xmalloc(n * sizeof *sorted);
-    for (size_t i = 0; i < n; i++) {
-        sorted[i].addr = (uintptr_t)found[i];
-        sorted[i].i = i;
-    }
-    qsort(sorted, n, sizeof *sorted, cmp_foundpos);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t h = sec_item_key_hash(fresh[i]);
-        size_t cur = 0;
-        sitem *other;
-        while ((other = skindex_next(&g_kc.index, h, &cur)) != NULL) {
-            if (find_found(sorted, n, other) == n && dp_same_primary(other, fresh[i])) {
-                if (is_tombstone(other)) {
-                    doomed[ndoomed++] = other;           /* DbItem SecDbItemUpdate: a colliding tombstone is replaced */
-                    continue;
-                }
-                st = errSecDuplicateItem;
-                goto done;
-            }
-        }
-        cur = 0;
-        while ((other = skindex_next(&batch, h, &cur)) != NULL) {
-            if (dp_same_primary(other, fresh[i])) {      /* an earlier fresh[j] */
-                st = errSecDuplicateItem;
-                goto done;
-            }
-        }
-        skindex_insert(&batch, h, fresh[i]);
-    }
-    /* DbItem SecDbItemUpdate: an item whose primary key changes leaves a
-     * tombstone when s3dl_should_make_tombstone says so. */
-    for (size_t i = 0; i < n; i++)
-        if (!dp_same_primary(found[i], fresh[i]) && should_make_tombstone(&pq, found[i]))
-            tombs[i] = make_tombstone(found[i]);
-    /* one pass over the keychain: each found[i] -> fresh[i] */
-    for (size_t k = 0; k < g_kc.n; k++) {
-        size_t i = find_found(sorted, n, g_kc.items[k]);
-        if (i < n && fresh[i] != NULL) {
-            sec_kc_replace_at(k, fresh[i]);
-            fresh[i] = NULL;
-        }
-    }
-    remove_items(doomed, ndoomed);
-    for (size_t i = 0; i < n; i++) {
-        if (tombs[i] != NULL && kc_same_key(tombs[i], NULL) == NULL) {
-            sec_kc_append(tombs[i]);                     /* a new row, as SecDbItemDoInsert */
-            tombs[i] = NULL;
-        }
-    }
-    sec_mark_modified();
-done:
-    skindex_free(&batch);
-    free(sorted);
-    if (fresh != NULL)
-        for (size_t i = 0; i < n; i++)
-            item_free(fresh[i]);
-    free(fresh);
-    if (tombs != NULL)
-        for (size_t i = 0; i < n; i++)
-            item_free(tombs[i]);
-    free(tombs);
-    free(doomed);
-    free(found);
-    pq_free(&pu);
-    pq_free(&pq);
+        return errSecMissingEntitlement;                 /* 12.1: no access group at all */
+    dpupd x;
+    memset(&x, 0, sizeof x);
+    st = dp_parse(q, OP_UPDATE, &x.pq);
+    if (st == errSecSuccess)
+        st = dp_update_parsed(u, &x);
+    dpupd_free(&x);
     return st;
 }
 
-static OSStatus dp_delete(const qdict *q)
+/* ------------------------------------------------------------------ */
+/* delete */
+
+static OSStatus dp_delete_checks(const pquery *pq)
 {
-    OSStatus st = dp_client_checks(q, OP_DELETE, false);
-    if (st)
-        return st;
-    if (groups_empty(true))
-        return errSecMissingEntitlement;                 /* 12.1 */
-    pquery pq;
-    sitem **found = NULL;
-    st = dp_parse(q, OP_DELETE, &pq);
-    if (st)
-        goto done;
-    if (pq.any_match_key || pq.has_itemlist || (pq.has_pref && pq.nattrs > 0)) {
-        st = errSecParam;                                /* 2.4, 6.3 */
-        goto done;
-    }
-    if (pq.agrp != NULL && !sec_group_held(pq.agrp->p, pq.agrp->n, true)) {
-        st = errSecMissingEntitlement;                   /* 12.5 */
-        goto done;
-    }
-    size_t n = dp_collect(&pq, true, &found);
-    if (n == 0) {
-        st = errSecItemNotFound;                         /* 6.2 */
-        goto done;
-    }
-    /* 6.1: all matches.  ItemDb s3dl_query_delete / DbItem SecDbItemDelete:
-     * an item for which s3dl_should_make_tombstone says so becomes a
-     * tombstone in its own row; the others are removed. */
+    if (pq->any_match_key || pq->has_itemlist || (pq->has_pref && pq->nattrs > 0))
+        return errSecParam;                              /* 2.4, 6.3: what a delete refuses */
+    if (pq->agrp != NULL && !sec_group_held(pq->agrp->p, pq->agrp->n, true))
+        return errSecMissingEntitlement;                 /* 12.5: a group not held */
+    return errSecSuccess;
+}
+
+/* 6.1: all matches.  ItemDb s3dl_query_delete / DbItem SecDbItemDelete: an
+ * item for which s3dl_should_make_tombstone says so becomes a tombstone in
+ * its own row; the others are removed. */
+static void dp_delete_found(const pquery *pq, sitem **found, size_t n)
+{
     size_t gone = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!should_make_tombstone(&pq, found[i])) {
+        if (!should_make_tombstone(pq, found[i])) {
             found[gone++] = found[i];
             continue;
         }
@@ -661,11 +758,38 @@ static OSStatus dp_delete(const qdict *q)
         sec_mark_modified();
     }
     remove_items(found, gone);
-done:
+}
+
+static OSStatus dp_delete_parsed(const pquery *pq)
+{
+    OSStatus st = dp_delete_checks(pq);
+    if (st)
+        return st;
+    sitem **found = NULL;
+    size_t n = dp_collect(pq, true, &found);
+    if (n == 0)
+        st = errSecItemNotFound;                         /* 6.2: nothing to delete */
+    else
+        dp_delete_found(pq, found, n);
     free(found);
+    return st;
+}
+
+static OSStatus dp_delete(const qdict *q)
+{
+    OSStatus st = dp_client_checks(q, OP_DELETE, false);
+    if (st)
+        return st;
+    if (groups_empty(true))
+        return errSecMissingEntitlement;                 /* 12.1: no access group at all */
+    pquery pq;
+    st = dp_parse(q, OP_DELETE, &pq);
+    if (st == errSecSuccess)
+        st = dp_delete_parsed(&pq);
     pq_free(&pq);
     return st;
 }
+
 const sec_engine sec_engine_dp = {
     .name = "data-protection",
     .add = dp_add,

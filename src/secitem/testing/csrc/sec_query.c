@@ -384,131 +384,170 @@ static OSStatus parse_use_tomb(CFTypeRef v, int *out)
     return errSecSuccess;
 }
 
-/* securityd's query parser (DbQuery query_applier and friends). */
-OSStatus dp_parse(const qdict *q, sec_op op, pquery *pq)
+/* securityd's query parser (DbQuery query_applier and friends), in named
+ * steps: the class, then each entry by the kind of its key. */
+/* The class: kSecClass, else the one a reference names (11.1 without a
+ * class, 11.2 an unknown class). */
+static OSStatus dp_parse_class(const qdict *q, pquery *pq)
 {
-    pq_init(pq, op == OP_COPY ? 1 : -1);                 /* 2.2 */
-
     /* references first: they may supply the class */
     if (!parse_refs(q, pq, pref_is_dp))
         return errSecParam;
     CFTypeRef cv = qd_get(q, "class");
-    if (cv != NULL) {
-        if (!secsim_is(cv, SECSIM_TYPE_STRING))
-            return errSecParam;
-        CFIndex n = 0;
-        const char *s = secsim_string_utf8(cv, &n);
-        pq->cls = sec_class_from_name(s, (size_t)n);
-        if (pq->cls < 0)
-            return errSecNoSuchClass;                    /* 11.2 */
-    } else if (!class_from_refs(pq)) {
-        return errSecParam;                              /* 11.1 */
-    }
+    if (cv == NULL)
+        return class_from_refs(pq) ? errSecSuccess : errSecParam;  /* 11.1 */
+    if (!secsim_is(cv, SECSIM_TYPE_STRING))
+        return errSecParam;
+    CFIndex n = 0;
+    const char *s = secsim_string_utf8(cv, &n);
+    pq->cls = sec_class_from_name(s, (size_t)n);
+    return pq->cls < 0 ? errSecNoSuchClass : errSecSuccess;      /* 11.2 */
+}
 
+/* A key of length 4 (CFStringGetLength: UTF-16 units, not bytes): a column
+ * of the class's table. */
+static OSStatus dp_parse_attr(const qent *e, pquery *pq)
+{
+    if (key_is(e, "nleg"))
+        return errSecSuccess;                            /* ignored by SecDbAttrWithKey */
+    const sec_attrdef *def = sec_attr_lookup(e->k, e->klen);
+    if (def == NULL || !(def->dp_classes & CB(pq->cls)))
+        return errSecNoSuchAttr;                         /* section 2 key-naming note */
+    if (def->dp_kind == K_SYNC && str_is(e->val, "syna")) {
+        /* 7.2, kSecAttrSynchronizableAny: marks the query sync-aware and
+         * drops the term (on an add, too: the item then gets sync = 0). */
+        pq->sync_any = true;
+        return errSecSuccess;
+    }
+    sval v;
+    if (sec_dp_convert(def->dp_kind, e->val, &v) != errSecSuccess)
+        return errSecParam;                              /* 5.10, value conversion */
+    if (def->dp_kind == K_SYNC)
+        pq->has_sync = true;
+    if (def->dp_kind == K_TOMB)
+        pq->has_tomb = true;
+    pq_add(pq, def, v);
+    return errSecSuccess;
+}
+
+/* m_* keys. */
+static OSStatus dp_parse_match(const qent *e, pquery *pq)
+{
+    pq->any_match_key = true;
+    if (key_is(e, "m_Limit"))
+        return dp_limit(e->val, &pq->limit);             /* 2.6, the match limit */
+    if (key_is(e, "m_Policy") || key_is(e, "m_Issuers")) {
+        pq->has_policy = true;
+        return errSecSuccess;
+    }
+    return in_list(e, dp_match_keys_ok, sizeof dp_match_keys_ok / sizeof dp_match_keys_ok[0]) ? errSecSuccess
+                                                                                               : errSecParam;
+}
+
+/* r_* keys: CFBoolean only (5.10). */
+static OSStatus dp_parse_return(const qent *e, pquery *pq)
+{
+    pq->any_return_key = true;
+    if (e->val == NULL || !secsim_is(e->val, SECSIM_TYPE_BOOLEAN))
+        return errSecParam;
+    bool on = CFBooleanGetValue(e->val) != 0;
+    if (key_is(e, "r_Data"))
+        pq->ret.data = on;
+    else if (key_is(e, "r_Attributes"))
+        pq->ret.attrs = on;
+    else if (key_is(e, "r_Ref"))
+        pq->ret.ref = on;
+    else if (key_is(e, "r_PersistentRef"))
+        pq->ret.pref = on;
+    else
+        return errSecParam;
+    return errSecSuccess;
+}
+
+/* kSecUseAuthenticationUI (13.1, the user-interaction choice). */
+static OSStatus dp_parse_authui(CFTypeRef v, pquery *pq)
+{
+    if (str_is(v, "u_AuthUIA"))
+        pq->authui = AUTH_ALLOW;
+    else if (str_is(v, "u_AuthUIF"))
+        pq->authui = pq->authui == AUTH_SKIP ? AUTH_SKIP : AUTH_FAIL;
+    else if (str_is(v, "u_AuthUIS"))
+        pq->authui = AUTH_SKIP;
+    else
+        return errSecParam;
+    return errSecSuccess;
+}
+
+/* u_* keys. */
+static OSStatus dp_parse_use(const qent *e, pquery *pq)
+{
+    if (key_is(e, "u_AuthUI"))
+        return dp_parse_authui(e->val, pq);
+    if (key_is(e, "u_NoAuthUI")) {
+        if (sec_truthy(e->val) && pq->authui == AUTH_ALLOW)
+            pq->authui = AUTH_FAIL;
+    } else if (key_is(e, "u_ItemList")) {
+        pq->has_itemlist = true;
+    } else if (key_is(e, "u_Tomb")) {
+        return parse_use_tomb(e->val, &pq->use_tomb) != errSecSuccess ? errSecParam : errSecSuccess;
+    } else if (!in_list(e, dp_use_keys_ok, sizeof dp_use_keys_ok / sizeof dp_use_keys_ok[0])) {
+        return errSecParam;
+    }
+    return errSecSuccess;
+}
+
+/* v_* keys. */
+static OSStatus dp_parse_value(const qent *e, pquery *pq)
+{
+    if (key_is(e, "v_Data")) {
+        /* 5.10: query_set_data takes CFData only, in every call */
+        if (e->val == NULL || !secsim_is(e->val, SECSIM_TYPE_DATA))
+            return errSecParam;
+        pq->v_data = e->val;
+        return errSecSuccess;
+    }
+    return key_is(e, "v_Ref") || key_is(e, "v_PersistentRef") ? errSecSuccess : errSecParam;
+}
+
+/* One entry of the dictionary, by the kind of its key. */
+static OSStatus dp_parse_entry(const qent *e, pquery *pq)
+{
+    if (e->k == NULL) {
+        /* numeric keys are attributes (none is a column); others malformed */
+        return e->key != NULL && secsim_is(e->key, SECSIM_TYPE_NUMBER) ? errSecNoSuchAttr : errSecParam;
+    }
+    if (e->ulen == 4)
+        return dp_parse_attr(e, pq);
+    switch (e->k[0]) {
+    case 'c':
+        return key_is(e, "class") ? errSecSuccess : errSecParam;
+    case 'm':
+        return dp_parse_match(e, pq);
+    case 'r':
+        return dp_parse_return(e, pq);
+    case 'u':
+        return dp_parse_use(e, pq);
+    case 'v':
+        return dp_parse_value(e, pq);
+    case 'f':
+        return errSecSuccess;                            /* callbacks: ignored */
+    default:
+        return errSecParam;
+    }
+}
+
+OSStatus dp_parse(const qdict *q, sec_op op, pquery *pq)
+{
+    pq_init(pq, op == OP_COPY ? 1 : -1);                 /* 2.2, the default match limit */
+    OSStatus st = dp_parse_class(q, pq);
+    if (st)
+        return st;
     for (size_t i = 0; i < q->n; i++) {
-        const qent *e = &q->e[i];
-        if (e->drop)
+        if (q->e[i].drop)
             continue;
-        if (e->k == NULL) {
-            /* numeric keys are attributes (none is a column); others malformed */
-            if (e->key != NULL && secsim_is(e->key, SECSIM_TYPE_NUMBER))
-                return errSecNoSuchAttr;
-            return errSecParam;
-        }
-        if (e->ulen == 4) {
-            /* "length 4" is CFStringGetLength: UTF-16 units, not bytes */
-            if (key_is(e, "nleg"))
-                continue;                                /* ignored by SecDbAttrWithKey */
-            const sec_attrdef *def = sec_attr_lookup(e->k, e->klen);
-            if (def == NULL || !(def->dp_classes & CB(pq->cls)))
-                return errSecNoSuchAttr;                 /* section 2 key-naming note */
-            if (def->dp_kind == K_SYNC && str_is(e->val, "syna")) {
-                /* 7.2: marks the query sync-aware and drops the term (on an
-                 * add, too: the item then gets the default sync = 0). */
-                pq->sync_any = true;
-                continue;
-            }
-            sval v;
-            if (sec_dp_convert(def->dp_kind, e->val, &v) != errSecSuccess)
-                return errSecParam;                      /* 5.10 */
-            if (def->dp_kind == K_SYNC)
-                pq->has_sync = true;
-            if (def->dp_kind == K_TOMB)
-                pq->has_tomb = true;
-            pq_add(pq, def, v);
-            continue;
-        }
-        switch (e->k[0]) {
-        case 'c':
-            if (key_is(e, "class"))
-                continue;
-            return errSecParam;
-        case 'm':
-            pq->any_match_key = true;
-            if (key_is(e, "m_Limit")) {
-                if (dp_limit(e->val, &pq->limit) != errSecSuccess)
-                    return errSecParam;                  /* 2.6 */
-            } else if (key_is(e, "m_Policy") || key_is(e, "m_Issuers")) {
-                pq->has_policy = true;
-            } else if (!in_list(e, dp_match_keys_ok, sizeof dp_match_keys_ok / sizeof dp_match_keys_ok[0])) {
-                return errSecParam;
-            }
-            continue;
-        case 'r':
-            pq->any_return_key = true;
-            if (e->val == NULL || !secsim_is(e->val, SECSIM_TYPE_BOOLEAN))
-                return errSecParam;                      /* 5.10: r_* must be CFBoolean */
-            {
-                bool on = CFBooleanGetValue(e->val) != 0;
-                if (key_is(e, "r_Data"))
-                    pq->ret.data = on;
-                else if (key_is(e, "r_Attributes"))
-                    pq->ret.attrs = on;
-                else if (key_is(e, "r_Ref"))
-                    pq->ret.ref = on;
-                else if (key_is(e, "r_PersistentRef"))
-                    pq->ret.pref = on;
-                else
-                    return errSecParam;
-            }
-            continue;
-        case 'u':
-            if (key_is(e, "u_AuthUI")) {
-                if (str_is(e->val, "u_AuthUIA"))
-                    pq->authui = AUTH_ALLOW;
-                else if (str_is(e->val, "u_AuthUIF"))
-                    pq->authui = pq->authui == AUTH_SKIP ? AUTH_SKIP : AUTH_FAIL;
-                else if (str_is(e->val, "u_AuthUIS"))
-                    pq->authui = AUTH_SKIP;
-                else
-                    return errSecParam;
-            } else if (key_is(e, "u_NoAuthUI")) {
-                if (sec_truthy(e->val) && pq->authui == AUTH_ALLOW)
-                    pq->authui = AUTH_FAIL;
-            } else if (key_is(e, "u_ItemList")) {
-                pq->has_itemlist = true;
-            } else if (key_is(e, "u_Tomb")) {
-                if (parse_use_tomb(e->val, &pq->use_tomb) != errSecSuccess)
-                    return errSecParam;
-            } else if (!in_list(e, dp_use_keys_ok, sizeof dp_use_keys_ok / sizeof dp_use_keys_ok[0])) {
-                return errSecParam;
-            }
-            continue;
-        case 'v':
-            if (key_is(e, "v_Data")) {
-                /* 5.10: query_set_data takes CFData only, in every call */
-                if (e->val == NULL || !secsim_is(e->val, SECSIM_TYPE_DATA))
-                    return errSecParam;
-                pq->v_data = e->val;
-            } else if (!key_is(e, "v_Ref") && !key_is(e, "v_PersistentRef")) {
-                return errSecParam;
-            }
-            continue;
-        case 'f':
-            continue;                                    /* callbacks: ignored */
-        default:
-            return errSecParam;
-        }
+        st = dp_parse_entry(&q->e[i], pq);
+        if (st)
+            return st;
     }
     pq->agrp = pq_get(pq, "agrp");
     return errSecSuccess;
