@@ -65,43 +65,57 @@ static OSStatus fb_secret(CFTypeRef v, const uint8_t **p, size_t *n)
     return errSecParam;
 }
 
-static OSStatus fb_add(const qdict *q, CFTypeRef *out, bool want_result)
+/* The item an add stores: the query's attributes, the secret, the dates,
+ * the access list (sec_access.c); NULL and *st on a refusal. */
+static sitem *fb_new_item(const pquery *pq, CFTypeRef acls, OSStatus *st)
 {
-    pquery pq;
-    OSStatus st = fb_parse(q, OP_ADD, &pq);
-    if (st)
-        goto done;
     sitem *it;
-    st = item_from_query(&pq, IMPL_FB, &it);
-    if (st)
-        goto done;
-    if (pq.v_data != NULL) {
+    *st = item_from_query(pq, IMPL_FB, &it);
+    if (*st)
+        return NULL;
+    if (pq->v_data != NULL) {
         const uint8_t *p;
         size_t n;
-        if (fb_secret(pq.v_data, &p, &n) != errSecSuccess) {
+        if (fb_secret(pq->v_data, &p, &n) != errSecSuccess) {
             item_free(it);
-            st = errSecParam;
-            goto done;
+            *st = errSecParam;
+            return NULL;
         }
         set_secret(it, p, n);
     }
     double t = now();
     item_set(it, "cdat", sval_date(t));
     item_set(it, "mdat", sval_date(t));
-    if ((st = sec_access_on_add(it, qd_get(q, "acls"))) != errSecSuccess) {
+    if ((*st = sec_access_on_add(it, acls)) != errSecSuccess) {
         item_free(it);                                   /* kSecAttrAccess: not a SecAccess */
-        goto done;
+        return NULL;
     }
+    return it;
+}
+
+static OSStatus fb_add_parsed(const qdict *q, const pquery *pq, CFTypeRef *out, bool want_result)
+{
+    OSStatus st;
+    sitem *it = fb_new_item(pq, qd_get(q, "acls"), &st);
+    if (it == NULL)
+        return st;
     if (kc_same_key(it, NULL) != NULL) {
         item_free(it);
-        st = errSecDuplicateItem;                        /* 4.8 */
-        goto done;
+        return errSecDuplicateItem;                      /* 4.8: the unique index */
     }
     sec_kc_append(it);
     sec_mark_modified();
     if (want_result)
-        *out = shape_one(it, &pq.ret);                   /* 4.2: no return key -> the item ref */
-done:
+        *out = shape_one(it, &pq->ret);                  /* 4.2: no return key -> the item ref */
+    return errSecSuccess;
+}
+
+static OSStatus fb_add(const qdict *q, CFTypeRef *out, bool want_result)
+{
+    pquery pq;
+    OSStatus st = fb_parse(q, OP_ADD, &pq);
+    if (st == errSecSuccess)
+        st = fb_add_parsed(q, &pq, out, want_result);
     pq_free(&pq);
     return st;
 }
@@ -123,73 +137,63 @@ static size_t fb_collect(const pquery *pq, sitem ***out)
     return n;
 }
 
+static OSStatus fb_copy_parsed(const qdict *q, const pquery *pq, CFTypeRef *out)
+{
+    sitem **found = NULL;
+    size_t n = fb_collect(pq, &found);
+    OSStatus st = n == 0 ? errSecItemNotFound : errSecSuccess;
+    for (size_t i = 0; st == errSecSuccess && pq->ret.data && i < n; i++) {
+        /* the secret: access list and partition list (sec_access.c) */
+        st = sec_access_check_read(found[i], qd_get(q, "u_AuthUI"), qd_get(q, "u_NoAuthUI"));
+    }
+    if (st == errSecSuccess)
+        *out = shape_many(found, n, &pq->ret, pq->limit == 1);
+    free(found);
+    return st;
+}
+
 static OSStatus fb_copy(const qdict *q, CFTypeRef *out)
 {
     pquery pq;
-    sitem **found = NULL;
     OSStatus st = fb_parse(q, OP_COPY, &pq);
-    if (st)
-        goto done;
-    size_t n = fb_collect(&pq, &found);
-    if (n == 0) {
-        st = errSecItemNotFound;
-        goto done;
-    }
-    for (size_t i = 0; pq.ret.data && i < n; i++) {
-        /* the secret: access list and partition list (sec_access.c) */
-        if ((st = sec_access_check_read(found[i], qd_get(q, "u_AuthUI"), qd_get(q, "u_NoAuthUI"))) != errSecSuccess)
-            goto done;
-    }
-    *out = shape_many(found, n, &pq.ret, pq.limit == 1);
-done:
-    free(found);
+    if (st == errSecSuccess)
+        st = fb_copy_parsed(q, &pq, out);
     pq_free(&pq);
     return st;
 }
 
-static OSStatus fb_update(const qdict *q, const qdict *u)
+/* attributesToUpdate on FB: the secret (*dp, *dn; *has_data) and the
+ * attributes of the class (5.14: other keys are ignored on FB). */
+static OSStatus fb_parse_changes(const qdict *u, int cls, pquery *pu, const uint8_t **dp, size_t *dn, bool *has_data)
 {
-    pquery pq, pu;
-    memset(&pu, 0, sizeof pu);
-    sitem **found = NULL;
-    OSStatus st = fb_parse(q, OP_UPDATE, &pq);
-    if (st)
-        goto done;
-    const uint8_t *dp = NULL;
-    size_t dn = 0;
-    bool has_data = false;
     for (size_t i = 0; i < u->n; i++) {
         const qent *e = &u->e[i];
         if (e->k == NULL)
             continue;
         if (key_is(e, "v_Data")) {
-            if (fb_secret(e->val, &dp, &dn) != errSecSuccess) {
-                st = errSecParam;
-                goto done;
-            }
-            has_data = true;
+            if (fb_secret(e->val, dp, dn) != errSecSuccess)
+                return errSecParam;
+            *has_data = true;
             continue;
         }
         const sec_attrdef *def = sec_attr_lookup(e->k, e->klen);
-        if (def == NULL || !(def->fb_classes & CB(pq.cls)))
-            continue;                                    /* 5.14: other keys ignored on FB */
+        if (def == NULL || !(def->fb_classes & CB(cls)))
+            continue;
         sval v;
-        if (sec_fb_convert(def->fb_kind, e->val, &v) != errSecSuccess) {
-            st = errSecParam;
-            goto done;
-        }
-        pq_add(&pu, def, v);
+        if (sec_fb_convert(def->fb_kind, e->val, &v) != errSecSuccess)
+            return errSecParam;
+        pq_add(pu, def, v);
     }
-    size_t n = fb_collect(&pq, &found);                  /* 2.5 / 5.7: default limit one */
-    if (n == 0) {
-        st = errSecItemNotFound;
-        goto done;
-    }
+    return errSecSuccess;
+}
+
+/* Item by item; an error stops the loop, earlier items stay updated. */
+static OSStatus fb_update_found(sitem **found, size_t n, const pquery *pu, const uint8_t *dp, size_t dn, bool has_data)
+{
     double t = now();
     for (size_t i = 0; i < n; i++) {
-        /* item by item; an error stops the loop, earlier items stay updated */
         sitem *c = item_clone(found[i]);
-        set_attrs(c, &pu);
+        set_attrs(c, pu);
         if (has_data) {
             set_secret(c, dp, dn);
             sec_access_on_rewrite(c);                    /* partition list: the writer's */
@@ -197,14 +201,36 @@ static OSStatus fb_update(const qdict *q, const qdict *u)
         item_set(c, "mdat", sval_date(t));
         if (kc_same_key(c, found[i]) != NULL) {
             item_free(c);
-            st = errSecDuplicateItem;
-            goto done;
+            return errSecDuplicateItem;                  /* 4.8: the unique index */
         }
         kc_replace(found[i], c);
         sec_mark_modified();
     }
-done:
+    return errSecSuccess;
+}
+
+static OSStatus fb_update_parsed(const qdict *u, const pquery *pq, pquery *pu)
+{
+    const uint8_t *dp = NULL;
+    size_t dn = 0;
+    bool has_data = false;
+    OSStatus st = fb_parse_changes(u, pq->cls, pu, &dp, &dn, &has_data);
+    if (st)
+        return st;
+    sitem **found = NULL;
+    size_t n = fb_collect(pq, &found);                   /* 2.5 / 5.7: default limit one */
+    st = n == 0 ? errSecItemNotFound : fb_update_found(found, n, pu, dp, dn, has_data);
     free(found);
+    return st;
+}
+
+static OSStatus fb_update(const qdict *q, const qdict *u)
+{
+    pquery pq, pu;
+    memset(&pu, 0, sizeof pu);
+    OSStatus st = fb_parse(q, OP_UPDATE, &pq);
+    if (st == errSecSuccess)
+        st = fb_update_parsed(u, &pq, &pu);
     pq_free(&pu);
     pq_free(&pq);
     return st;
@@ -213,18 +239,16 @@ done:
 static OSStatus fb_delete(const qdict *q)
 {
     pquery pq;
-    sitem **found = NULL;
     OSStatus st = fb_parse(q, OP_DELETE, &pq);
-    if (st)
-        goto done;
-    size_t n = fb_collect(&pq, &found);                  /* 2.5 / 6.1: first match only by default */
-    if (n == 0) {
-        st = errSecItemNotFound;                         /* 6.2 */
-        goto done;
+    if (st == errSecSuccess) {
+        sitem **found = NULL;
+        size_t n = fb_collect(&pq, &found);              /* 2.5 / 6.1: first match only by default */
+        if (n == 0)
+            st = errSecItemNotFound;                     /* 6.2: nothing to delete */
+        else
+            remove_items(found, n);
+        free(found);
     }
-    remove_items(found, n);
-done:
-    free(found);
     pq_free(&pq);
     return st;
 }

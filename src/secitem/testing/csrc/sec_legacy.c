@@ -4,7 +4,7 @@
  * SecKeychainAdd/FindInternetPassword, SecKeychainItemModifyAttributesAndData,
  * SecKeychainItemDelete, SecKeychainItemFreeContent.
  *
- * They work on the file-based (FB) keychain of sec_item.c, item for item:
+ * They work on the file-based (FB) keychain of sec_engine_fb.c, item for item:
  * an item added here is found by SecItemCopyMatching and the reverse, and
  * both persist through SECSIM_STORE.  Rules: seckey-facts.md section 6
  * (Apple's SecKeychain.cpp, SecKeychainItem.cpp, ItemImpl; jaraco/keyring's

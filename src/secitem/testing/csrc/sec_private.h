@@ -8,8 +8,10 @@
  *   sec_store.c    process state (profile, access groups, lock, user,
  *                  pending faults), the keychain, persistence (SECSIM_STORE),
  *                  the secsim_* controls.
- *   sec_item.c     SecItemAdd / CopyMatching / Update / Delete: routing,
- *                  the data-protection (DP) and file-based (FB) engines.
+ *   sec_item.c     SecItemAdd / CopyMatching / Update / Delete: entry
+ *                  points, routing, result shapes; with sec_query.c,
+ *                  sec_engine_dp.c (data-protection, DP), sec_engine_fb.c
+ *                  (file-based, FB) and sec_index.c behind sec_engine.h.
  *
  * Items are stored as plain C data (never as CF objects), so secsim_reset()
  * and the live-object count are independent of what the keychain holds.
@@ -241,7 +243,7 @@ void skindex_free(skindex *x);
 /* Hash of an item's uniqueness key: (implementation, class, the values of
  * the DP primary-key columns (4.3, 4.4) or of the FB unique-index attributes
  * (4.8)).  Two items that dp_same_primary / fb_same_unique call equal have
- * the same hash (sec_item.c, next to those functions). */
+ * the same hash (sec_index.c). */
 uint64_t sec_item_key_hash(const sitem *it);
 
 typedef struct skeychain {
@@ -272,7 +274,7 @@ void sec_kc_replace_at(size_t idx, sitem *fresh);
 bool sec_group_held(const uint8_t *p, size_t n, bool writable);
 sitem *sec_kc_find(int impl, int64_t rowid);
 
-/* ---- other APIs on the same keychain (sec_item.c, for sec_legacy.c) ---- */
+/* ---- other APIs on the same keychain (sec_item.c / sec_index.c, for sec_legacy.c) ---- */
 /* Take the lock and begin a store transaction (no SecItem fault injection);
  * false (and *st) if the store cannot be read. */
 bool sec_api_enter(OSStatus *st);

@@ -28,7 +28,7 @@ static const struct {
 #define KEY_TABLE_SIZE 1024u /* power of two, > 2 * KEY_CONST_COUNT */
 
 /* Open-addressing table of indices into key_consts (+1; 0 = empty), built
- * once.  A value listed twice keeps its first entry, as the linear scan did. */
+ * once.  A value listed twice in constants.def resolves to its first entry. */
 static uint16_t key_table[KEY_TABLE_SIZE];
 static uint8_t key_lens[KEY_CONST_COUNT];
 static pthread_once_t key_table_once = PTHREAD_ONCE_INIT;
@@ -571,6 +571,24 @@ bool fb_truthy_return(CFTypeRef v)
     return false;
 }
 
+/* kSecMatchLimit as the shim reads it (2.6, the match limit). */
+static OSStatus fb_limit(CFTypeRef v, pquery *pq)
+{
+    if (secsim_is(v, SECSIM_TYPE_STRING)) {
+        pq->limit_all_constant = str_is(v, "m_LimitAll");
+        pq->limit = pq->limit_all_constant ? -1 : 1;
+        return errSecSuccess;
+    }
+    if (!secsim_is(v, SECSIM_TYPE_NUMBER))
+        return errSecParam;
+    int32_t n = 0;
+    CFNumberGetValue(v, kCFNumberSInt32Type, &n);
+    if (n < 0)
+        return errSecParam;
+    pq->limit = n == 0 ? -1 : n;
+    return errSecSuccess;
+}
+
 OSStatus fb_parse(const qdict *q, sec_op op, pquery *pq)
 {
     pq_init(pq, 1); /* 2.5: maxMatches defaults to one for every FB operation */
@@ -607,18 +625,8 @@ OSStatus fb_parse(const qdict *q, sec_op op, pquery *pq)
         } else if (key_is(e, "r_PersistentRef")) {
             pq->ret.pref = fb_truthy_return(e->val);
         } else if (key_is(e, "m_Limit")) {
-            if (secsim_is(e->val, SECSIM_TYPE_STRING)) {
-                pq->limit_all_constant = str_is(e->val, "m_LimitAll");
-                pq->limit = pq->limit_all_constant ? -1 : 1;   /* 2.6 */
-            } else if (secsim_is(e->val, SECSIM_TYPE_NUMBER)) {
-                int32_t n = 0;
-                CFNumberGetValue(e->val, kCFNumberSInt32Type, &n);
-                if (n < 0)
-                    return errSecParam;
-                pq->limit = n == 0 ? -1 : n;
-            } else {
+            if (fb_limit(e->val, pq) != errSecSuccess)
                 return errSecParam;
-            }
         } else if (key_is(e, "v_Data")) {
             pq->v_data = e->val;
         }

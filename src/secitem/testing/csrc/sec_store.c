@@ -516,7 +516,7 @@ static bool load_attr(rbuf *r, sitem *it)
 }
 
 /* The access invariants every data-protection item is written with
- * (dp_check_access in sec_item.c, facts 4.11, 5.14): a protection that is
+ * (dp_check_access in sec_engine_dp.c, facts 4.11, 5.14): a protection that is
  * one of the constants, an access control that agrees with it, and no
  * synchronizable item with access-control flags.  An item without them
  * could load, yet every update of it would fail with errSecParam. */
@@ -556,7 +556,7 @@ static sitem *load_item(rbuf *r, int64_t next_rowid)
         return NULL;
     }
     /* it->data is never NULL here: format 1 does not tell "no secret"
-     * (data == NULL in memory, sec_item.c) from an empty secret, and a
+     * (data == NULL in memory, set_secret in sec_query.c) from an empty secret, and a
      * zero-length secret loads as an empty one, so a stored empty password
      * still reads back as b"" (docs/emulator.md, known gaps). */
     return it;

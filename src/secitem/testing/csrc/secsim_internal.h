@@ -82,7 +82,7 @@ CFStringRef secsim_string_stored(const char *p, size_t n);
 const char *secsim_string_utf8(CFStringRef s, CFIndex *nbytes);
 
 /* Number of live (not immortal) CF objects, including registered classes.
- * security.c's secsim_live_objects() returns it. */
+ * secsim_live_objects() (sec_store.c) returns it. */
 SECSIM_EXPORT long secsim_cf_live_objects(void);
 
 #endif /* SECSIM_INTERNAL_H */
