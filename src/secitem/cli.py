@@ -185,13 +185,15 @@ def _text(text: str) -> str:
     Undecodable command-line bytes arrive as lone surrogates, which cannot be
     stored as UTF-8; without this check they fail deep in the conversion.
     """
+    from secitem import _check  # the one text check; argparse wants its own error type
+
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise argparse.ArgumentTypeError(
-            "is not valid text in this locale's encoding (undecodable bytes)"
-        ) from None
-    return text
+        return _check.text(text, "argument", nul_ok=True)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(
+        "is not valid text in this locale's encoding (undecodable bytes)"
+    ) from None
 
 
 def _port(text: str) -> int:

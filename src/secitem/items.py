@@ -40,6 +40,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Final, Generic, TypeAlias, TypeVar
 
+from secitem import _check
 from secitem import constants as _constants
 from secitem.errors import (
     DataNotFetchedError,
@@ -301,39 +302,55 @@ class AccessPolicy:
     protection: Accessible = Accessible.WHEN_UNLOCKED_THIS_DEVICE_ONLY
 
     def __post_init__(self) -> None:
-        flags = self.flags
-        if isinstance(flags, bool) or not isinstance(flags, int):
-            raise QueryTypeError(
-                "AccessPolicy.flags", f"expected AccessControlFlags, got {type(flags).__name__}"
-            )
-        if flags < 0 or flags >= 1 << 32:
-            raise InvalidQueryError("AccessPolicy.flags", f"{int(flags):#x} is not a flag set")
-        object.__setattr__(self, "flags", AccessControlFlags(flags))
-        object.__setattr__(
-            self, "protection", _to_enum(Accessible, self.protection, "AccessPolicy.protection")
+        flags, protection = _check_policy(
+            self.flags, self.protection, "AccessPolicy.flags", "AccessPolicy.protection"
         )
-        f = AccessControlFlags(flags)
-        if AccessControlFlags.OR in f and AccessControlFlags.AND in f:
-            raise InvalidQueryError(
-                "AccessPolicy.flags", "OR and AND cannot be combined; choose one"
-            )
-        both = AccessControlFlags.BIOMETRY_ANY | AccessControlFlags.BIOMETRY_CURRENT_SET
-        if f & both == both:
-            raise InvalidQueryError(
-                "AccessPolicy.flags",
-                "BIOMETRY_ANY and BIOMETRY_CURRENT_SET cannot be combined; choose one",
-            )
-        allowed_with_presence = (
-            AccessControlFlags.USER_PRESENCE
-            | AccessControlFlags.PRIVATE_KEY_USAGE
-            | AccessControlFlags.APPLICATION_PASSWORD
+        object.__setattr__(self, "flags", flags)
+        object.__setattr__(self, "protection", protection)
+
+    @classmethod
+    def _named(
+        cls, flags: object, protection: object, flags_field: str, protection_field: str
+    ) -> AccessPolicy:
+        """``AccessPolicy(flags, protection)``, its errors naming the caller's arguments."""
+        policy = object.__new__(cls)
+        flags, protection = _check_policy(flags, protection, flags_field, protection_field)
+        object.__setattr__(policy, "flags", flags)
+        object.__setattr__(policy, "protection", protection)
+        return policy
+
+
+def _check_policy(
+    flags: object, protection: object, flags_field: str, protection_field: str
+) -> tuple[AccessControlFlags, Accessible]:
+    """The normal form of an access policy's two values, or the error naming the field."""
+    if isinstance(flags, bool) or not isinstance(flags, int):
+        raise QueryTypeError(
+            flags_field, f"expected AccessControlFlags, got {type(flags).__name__}"
         )
-        if AccessControlFlags.USER_PRESENCE in f and f & ~allowed_with_presence:
-            raise InvalidQueryError(
-                "AccessPolicy.flags",
-                "USER_PRESENCE already means biometry or passcode; combine it only with "
-                "PRIVATE_KEY_USAGE or APPLICATION_PASSWORD",
-            )
+    if flags < 0 or flags >= 1 << 32:
+        raise InvalidQueryError(flags_field, f"{int(flags):#x} is not a flag set")
+    f = AccessControlFlags(flags)
+    checked = _to_enum(Accessible, protection, protection_field)
+    if AccessControlFlags.OR in f and AccessControlFlags.AND in f:
+        raise InvalidQueryError(flags_field, "OR and AND cannot be combined; choose one")
+    both = AccessControlFlags.BIOMETRY_ANY | AccessControlFlags.BIOMETRY_CURRENT_SET
+    if f & both == both:
+        raise InvalidQueryError(
+            flags_field, "BIOMETRY_ANY and BIOMETRY_CURRENT_SET cannot be combined; choose one"
+        )
+    allowed_with_presence = (
+        AccessControlFlags.USER_PRESENCE
+        | AccessControlFlags.PRIVATE_KEY_USAGE
+        | AccessControlFlags.APPLICATION_PASSWORD
+    )
+    if AccessControlFlags.USER_PRESENCE in f and f & ~allowed_with_presence:
+        raise InvalidQueryError(
+            flags_field,
+            "USER_PRESENCE already means biometry or passcode; combine it only with "
+            "PRIVATE_KEY_USAGE or APPLICATION_PASSWORD",
+        )
+    return f, checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,25 +461,11 @@ class _Spec:
     identity: bool
     default: object  # value Apple fills in for a missing identity attribute
 
-    def check(self, owner: str, value: object) -> object:
-        """Validate ``value`` and return its normal form (never None)."""
-        where = f"{owner}.{self.name}"
+    def check(self, where: str, value: object) -> object:
+        """Validate ``value`` (errors name ``where``) and return its normal form (never None)."""
         kind = self.kind
         if kind is _Kind.STR:
-            if not isinstance(value, str):
-                raise QueryTypeError(where, f"expected str, got {type(value).__name__}")
-            if type(value) is not str:  # a plain copy: a subclass's methods may lie
-                value = str.__str__(value)
-            if "\x00" in value:
-                raise InvalidQueryError(where, "must not contain NUL characters")
-            if not value.isascii():
-                try:
-                    value.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise InvalidQueryError(
-                        where, "is not valid Unicode text (it contains a lone surrogate)"
-                    ) from None
-            return value
+            return _check.text(value, where)
         if kind is _Kind.BYTES:
             if not isinstance(value, (bytes, bytearray, memoryview)):
                 hint = "; encode text first, e.g. value.encode()" if isinstance(value, str) else ""
@@ -626,12 +629,30 @@ class ItemDescription:
     writable: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
+        self._validate(_check.attribute(type(self).__name__))
+
+    def _validate(self, name: _check.Naming) -> None:
+        """Check and normalize every set field; errors name the field with ``name``."""
         for spec in _specs(type(self)):
             value = getattr(self, spec.name)
             if value is not None:
-                object.__setattr__(self, spec.name, spec.check(owner, value))
-        _check_combinations(self)
+                object.__setattr__(self, spec.name, spec.check(name(spec.name), value))
+        _check_combinations(self, name)
+
+    @classmethod
+    def _named(cls: type[_D], name: _check.Naming, /, **fields: Any) -> _D:
+        """``cls(**fields)``, its errors naming each field with ``name``.
+
+        For callers whose arguments become fields: ``CredentialStore(port=70000)``
+        fails as ``CredentialStore(port=...)``, not ``InternetPassword.port``.
+        """
+        obj = object.__new__(cls)
+        for field_name in cls.field_names():
+            object.__setattr__(obj, field_name, fields.pop(field_name, None))
+        if fields:
+            raise TypeError(f"{cls.__name__} has no field {next(iter(fields))!r}")
+        obj._validate(name)
+        return obj
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v!r}" for k, v in self.fields().items())
@@ -795,14 +816,13 @@ def _specs(cls: type[ItemDescription]) -> tuple[_Spec, ...]:
 _SPEC_CACHE: dict[type[ItemDescription], tuple[_Spec, ...]] = {}
 
 
-def _check_combinations(item: ItemDescription) -> None:
-    owner = type(item).__name__
+def _check_combinations(item: ItemDescription, name: _check.Naming) -> None:
     accessible = getattr(item, "accessible", None)
     policy = getattr(item, "access_control", None)
     sync = getattr(item, "synchronizable", None)
     if accessible is not None and policy is not None:
         raise InvalidQueryError(
-            f"{owner}.accessible",
+            name("accessible"),
             "conflicts with access_control, which carries its own accessibility; "
             f"use access_control=AccessPolicy(..., protection=Accessible.{accessible.name}) "
             "and leave accessible unset",
@@ -810,13 +830,13 @@ def _check_combinations(item: ItemDescription) -> None:
     if sync is Synchronizable.YES:
         if policy is not None:
             raise InvalidQueryError(
-                f"{owner}.synchronizable",
+                name("synchronizable"),
                 "an item with an access control cannot be synchronizable "
                 "(Apple: errSecParam); drop one of access_control or synchronizable",
             )
         if accessible is not None and accessible.this_device_only:
             raise InvalidQueryError(
-                f"{owner}.synchronizable",
+                name("synchronizable"),
                 f"Accessible.{accessible.name} keeps the item on this device, so it cannot "
                 "be synchronizable; use the value without THIS_DEVICE_ONLY",
             )

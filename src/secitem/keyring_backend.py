@@ -82,6 +82,7 @@ from keyring.errors import (
 )
 from keyring.util import platform_
 
+from secitem import _check
 from secitem.constants import kSecAttrAccount
 from secitem.errors import (
     InteractionNotAllowedError,
@@ -416,24 +417,14 @@ def _check_names(service: object, username: object) -> str:
     A missing service is refused: the query would have no ``kSecAttrService``
     and so match (update, delete) the items of *every* service.
     """
-    if not isinstance(service, str):
-        raise QueryTypeError(
-            "service",
-            f"expected str, got {type(service).__name__} (without a service the query "
-            "would match the items of every service)",
-        )
+    _check.text(
+        service,
+        "service",
+        type_hint=" (without a service the query would match the items of every service)",
+    )
     if username is None:
-        username = ""  # as keyring's macOS backend does
-    elif not isinstance(username, str):
-        raise QueryTypeError("username", f"expected str or None, got {type(username).__name__}")
-    for name, value in (("service", service), ("username", username)):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidQueryError(
-                name, "is not valid Unicode text (it contains a lone surrogate)"
-            ) from None
-    return username
+        return ""  # as keyring's macOS backend does
+    return _check.text(username, "username", expected="str or None")
 
 
 def _text(data: bytes | None, action: str) -> str:

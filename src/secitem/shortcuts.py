@@ -21,6 +21,7 @@ store yourself.
 
 from __future__ import annotations
 
+from secitem import _check
 from secitem.errors import QueryTypeError
 from secitem.store import Credential, CredentialStore
 
@@ -63,4 +64,4 @@ def _account(account: str, call: str) -> str:
             f"{call}(account=...)",
             "expected str, got None; name the account (use CredentialStore for every account)",
         )
-    return account  # its type and text are checked by CredentialStore
+    return _check.text(account, f"{call}(account=...)")

@@ -43,7 +43,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, ParamSpec, TypeVar
 
-from secitem import _access_list, _deadline
+from secitem import _access_list, _check, _deadline
 from secitem import constants as C
 from secitem.errors import (
     AmbiguousAccountError,
@@ -116,23 +116,21 @@ class Credential:
     password: str = field(repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.account, str):
-            raise QueryTypeError(
-                "Credential.account", f"expected str, got {type(self.account).__name__}"
-            )
-        if "\x00" in self.account:
-            raise InvalidQueryError("Credential.account", "must not contain NUL characters")
-        _check_unicode("Credential.account", self.account)
-        if not isinstance(self.password, str):
-            hint = (
-                "; decode it first, e.g. password.decode()"
-                if isinstance(self.password, bytes | bytearray)
-                else ""
-            )
-            raise QueryTypeError(
-                "Credential.password", f"expected str, got {type(self.password).__name__}{hint}"
-            )
-        _check_unicode("Credential.password", self.password)
+        object.__setattr__(self, "account", _check.text(self.account, "Credential.account"))
+        object.__setattr__(
+            self,
+            "password",
+            _check.text(
+                self.password,
+                "Credential.password",
+                nul_ok=True,
+                type_hint=(
+                    "; decode it first, e.g. password.decode()"
+                    if isinstance(self.password, bytes | bytearray)
+                    else ""
+                ),
+            ),
+        )
 
     def __repr__(self) -> str:
         return f"Credential(account={self.account!r}, password=<hidden>)"
@@ -218,7 +216,7 @@ class CredentialStore:
         "_kind",
         "_name",
         "_query_template",
-        "_secret_query",
+        "_read_secret",
         "_timeout",
     )
 
@@ -244,6 +242,7 @@ class CredentialStore:
         trusted_applications: Sequence[str] | None = None,
         any_application: bool = False,
     ) -> None:
+        arg = _check.argument("CredentialStore")  # errors name the store's arguments
         self._access = _access_list.options(
             trusted_applications, any_application, "CredentialStore"
         )
@@ -253,115 +252,66 @@ class CredentialStore:
                 "pass exactly one: server= for internet passwords (a host name), "
                 "service= for generic passwords (e.g. 'com.example.app')",
             )
-        if server is not None:
-            _check_name("server", server)
-        if service is not None:
-            _check_name("service", service)
-            internet_only = {
-                "protocol": protocol,
-                "port": port,
-                "path": path,
-                "security_domain": security_domain,
-                "authentication_type": authentication_type,
-            }
-            for name, value in internet_only.items():
-                if value is not None:
-                    raise InvalidQueryError(
-                        f"CredentialStore({name}=...)",
-                        "applies to internet passwords only; use server=... instead of service=...",
-                    )
+        cls: type[_Description] = InternetPassword if service is None else GenericPassword
+        self._kind = "server" if service is None else "service"
+        self._name = _check.text(
+            service if server is None else server, arg(self._kind), empty_ok=False
+        )
+        identity: dict[str, Any] = {self._kind: self._name, "access_group": access_group}
+        internet = {
+            "protocol": protocol,
+            "port": port,
+            "path": path,
+            "security_domain": security_domain,
+            "authentication_type": authentication_type,
+        }
+        for name, value in internet.items():
+            if value is not None and service is not None:
+                raise InvalidQueryError(
+                    arg(name),
+                    "applies to internet passwords only; use server=... instead of service=...",
+                )
+            if server is not None:
+                identity[name] = value
         if synchronizable is not None and not isinstance(synchronizable, bool):
             raise QueryTypeError(
-                "CredentialStore(synchronizable=...)",
-                f"expected bool or None, got {type(synchronizable).__name__}",
+                arg("synchronizable"), f"expected bool or None, got {type(synchronizable).__name__}"
             )
-        if keychain is not None:
-            if not isinstance(keychain, Keychain):
-                raise QueryTypeError(
-                    "CredentialStore(keychain=...)",
-                    f"expected a secitem.keychain.Keychain, got {type(keychain).__name__}",
-                )
-            if data_protection is not None:
-                raise InvalidQueryError(
-                    "CredentialStore(data_protection=...)",
-                    "pass either keychain=... or data_protection=..., not both "
-                    "(use Keychain(data_protection=...) as the keychain)",
-                )
-        else:
-            keychain = _rename_errors(
-                lambda: Keychain(data_protection=data_protection, timeout=timeout)
-            )
-        policy = _policy(access_control, accessible)
-        mark = _check_creator(creator)
-
-        identity: dict[str, Any] = {"access_group": access_group}
         if synchronizable:
             identity["synchronizable"] = Synchronizable.YES
+        checked = _deadline.check_timeout(timeout, arg("timeout"))
+        keychain = _keychain(keychain, data_protection, checked)
+        # The store's deadline covers each store operation as a whole (the
+        # keychain calls it makes share it); default: the keychain's.
+        self._timeout = keychain.timeout if checked is None else checked
+        policy = _policy(access_control, accessible)
         extra: dict[str, Any] = {"label": label}
         if policy is not None:
             extra["access_control"] = policy
         else:
             extra["accessible"] = accessible
-        cls: type[_Description]
-        if server is not None:
-            cls = InternetPassword
-            identity.update(
-                server=server,
-                protocol=protocol,
-                port=port,
-                path=path,
-                security_domain=security_domain,
-                authentication_type=authentication_type,
-            )
-            self._kind, self._name = "server", server
-        else:
-            cls = GenericPassword
-            identity["service"] = service
-            self._kind, self._name = "service", str(service)
+        self._creator = mark = _check_creator(creator)
         # Build (and so validate) the descriptions now: the query matches on
         # identity attributes and the store's mark only, so a changed label
         # or accessibility still finds the stored items; the add template
         # carries everything.  The identity template (no mark) finds the
         # items that collide with the store's, whoever wrote them.
-        self._identity_template: _Description = _rename_errors(lambda: cls(**identity))
-        self._query_template: _Description = _rename_errors(lambda: cls(**identity, creator=mark))
-        self._add_template: _Description = _rename_errors(
-            lambda: cls(**identity, **extra, creator=mark)
-        )
+        self._identity_template: _Description = cls._named(arg, **identity)
+        self._query_template: _Description = cls._named(arg, **identity, creator=mark)
+        self._add_template: _Description = cls._named(arg, **identity, **extra, creator=mark)
+        add = self._add_template.to_attributes()
         # Access lists exist in the file-based keychain only (refused now).
         _access_list.refuse_data_protection(
-            self._access,
-            self._add_template.to_attributes(),
-            keychain.data_protection,
-            "CredentialStore",
+            self._access, add, keychain.data_protection, "CredentialStore"
         )
         # Options the macOS file-based keychain would silently ignore
         # (access_group, accessible) are refused now, naming the option.
-        _rename_errors(
-            lambda: keychain._refuse_file_keychain_ignores(
-                self._add_template, self._add_template.to_attributes(), "add"
-            )
-        )
-        _rename_errors(
-            lambda: keychain._refuse_file_keychain_ignores(
-                self._query_template, self._query_template.to_query(), "query"
-            )
-        )
-        self._creator = mark
+        keychain._refuse_file_keychain_ignores(self._add_template, add, "add", arg)
+        query = self._query_template
+        keychain._refuse_file_keychain_ignores(query, query.to_query(), "query", arg)
         self._keychain = keychain
-        # The store's deadline covers each store operation as a whole (the
-        # keychain calls it makes share it); default: the keychain's.
-        checked = _deadline.check_timeout(timeout, "CredentialStore(timeout=...)")
-        self._timeout = keychain.timeout if checked is None else checked
-        # get(account) sends this plus the account: one dictionary copy per
-        # call instead of a new description (dataclasses.replace validates
-        # every field again).  Not for a Keychain subclass that overrides
-        # secret(): the override is still called.
-        self._secret_query: dict[str, object] | None = (
-            keychain._secret_query(self._query_template)
-            if type(keychain).secret is Keychain.secret
-            else None
-        )
+        # get(account): the secret-only query is prepared once, here.
+        self._read_secret = keychain.secret_reader(query, field="get(account=...)")
 
     # -- properties -----------------------------------------------------------
 
@@ -409,23 +359,15 @@ class CredentialStore:
         stored.  ``None`` always means "not stored": a locked keychain
         raises :class:`~secitem.errors.InteractionNotAllowedError` instead.
         """
-        account = _check_account(account, "get")
-        if account is not None:
-            # The account is known: read only the secret (one call, no attributes).
-            try:
-                if self._secret_query is None:
-                    data = self._keychain.secret(_with_account(self._query_template, account))
-                else:
-                    query = self._secret_query.copy()  # prepared once, in __init__
-                    # checked as the description does; str.__str__, not str(): a
-                    # subclass's __str__ must not choose another account
-                    query[C.kSecAttrAccount] = str.__str__(account)
-                    data = self._keychain._read_secret(query)
-            except ItemNotFoundError:
-                return None
-            return _credential_from(account, data)
-        item = self._stored_item(None, "get")
-        return None if item is None else _credential(item)
+        if account is None:
+            item = self._stored_item(None, "get")
+            return None if item is None else _credential(item)
+        # The account is known: read only the secret (one call, no attributes).
+        try:
+            data = self._read_secret(account)  # checks the account
+        except ItemNotFoundError:
+            return None
+        return _credential_from(str.__str__(account), data)
 
     @_deadline.bounded("CredentialStore")
     def accounts(self) -> list[str]:
@@ -741,25 +683,6 @@ def _with_account(template: _Description, account: str) -> _Description:
     return dataclasses.replace(template, account=account)
 
 
-def _check_unicode(where: str, value: str) -> None:
-    """Refuse text that cannot be encoded as UTF-8 (lone surrogates).
-
-    The message never contains the value: it may be a password, and
-    ``UnicodeEncodeError``'s own message would quote part of it.
-    """
-    try:
-        str.encode(value, "utf-8")  # unbound: a subclass cannot answer for its text
-        valid = True
-    except UnicodeEncodeError:
-        valid = False  # raised below, outside the handler: no __context__ holds the text
-    if not valid:
-        raise InvalidQueryError(
-            where,
-            "is not valid Unicode text (it contains a lone surrogate, e.g. from undecodable "
-            "bytes); decode the original bytes with the right encoding",
-        )
-
-
 def _check_creator(creator: object) -> int:
     if isinstance(creator, bool) or not isinstance(creator, int | str):
         raise QueryTypeError(
@@ -767,7 +690,7 @@ def _check_creator(creator: object) -> int:
             f"expected a four-character code (str or int), got {type(creator).__name__}",
         )
     code: Any = creator  # checked (and converted) by the description
-    mark = _rename_errors(lambda: GenericPassword(creator=code).creator)
+    mark = GenericPassword._named(_check.argument("CredentialStore"), creator=code).creator
     if not mark:
         raise InvalidQueryError(
             "CredentialStore(creator=...)",
@@ -776,28 +699,33 @@ def _check_creator(creator: object) -> int:
     return int(mark)
 
 
-def _check_name(name: str, value: object) -> None:
-    if not isinstance(value, str):
-        raise QueryTypeError(
-            f"CredentialStore({name}=...)", f"expected str, got {type(value).__name__}"
-        )
-    if not value.strip():
-        raise InvalidQueryError(f"CredentialStore({name}=...)", "must not be empty")
-    _check_unicode(f"CredentialStore({name}=...)", value)
-
-
 def _check_account(account: object, where: str) -> str | None:
     if account is None:
         return None
-    if not isinstance(account, str):
+    return _check.text(account, f"{where}(account=...)", expected="str or None")
+
+
+def _keychain(keychain: object, data_protection: object, timeout: float | None) -> Keychain:
+    """The store's keychain: the one given, or ``Keychain(data_protection=...)``."""
+    if keychain is None:
+        if data_protection is not None and not isinstance(data_protection, bool):
+            raise QueryTypeError(
+                "CredentialStore(data_protection=...)",
+                f"expected bool or None, got {type(data_protection).__name__}",
+            )
+        return Keychain(data_protection=data_protection, timeout=timeout)
+    if not isinstance(keychain, Keychain):
         raise QueryTypeError(
-            f"{where}(account=...)", f"expected str or None, got {type(account).__name__}"
+            "CredentialStore(keychain=...)",
+            f"expected a secitem.keychain.Keychain, got {type(keychain).__name__}",
         )
-    account = str.__str__(account)  # a plain copy: a subclass's methods may lie
-    if "\x00" in account:
-        raise InvalidQueryError(f"{where}(account=...)", "must not contain NUL characters")
-    _check_unicode(f"{where}(account=...)", account)
-    return account
+    if data_protection is not None:
+        raise InvalidQueryError(
+            "CredentialStore(data_protection=...)",
+            "pass either keychain=... or data_protection=..., not both "
+            "(use Keychain(data_protection=...) as the keychain)",
+        )
+    return keychain
 
 
 def _policy(
@@ -824,22 +752,10 @@ def _policy(
             "CredentialStore(access_control=...)",
             f"{int(access_control)} is not a flag set; combine AccessControlFlags members with |",
         )
-    if accessible is None:
-        return _rename_errors(lambda: AccessPolicy(AccessControlFlags(access_control)))
-    protection: Any = accessible  # checked (and converted) by AccessPolicy
-    return _rename_errors(lambda: AccessPolicy(AccessControlFlags(access_control), protection))
-
-
-def _rename_errors(build: Callable[[], _T]) -> _T:
-    """Run ``build``; re-raise validation errors named after CredentialStore's arguments."""
-    try:
-        return build()
-    except InvalidQueryError as exc:
-        if exc.field.startswith("Keychain("):
-            name = exc.field[len("Keychain(") :].split("=", 1)[0]
-        else:
-            name = exc.field.rsplit(".", 1)[-1]
-        name = {"flags": "access_control", "protection": "accessible"}.get(name, name)
-        message = str(exc).split(": ", 1)[-1]
-        error_type = QueryTypeError if isinstance(exc, QueryTypeError) else InvalidQueryError
-        raise error_type(f"CredentialStore({name}=...)", message) from None
+    protection = Accessible.WHEN_UNLOCKED_THIS_DEVICE_ONLY if accessible is None else accessible
+    return AccessPolicy._named(
+        access_control,
+        protection,
+        "CredentialStore(access_control=...)",
+        "CredentialStore(accessible=...)",
+    )
