@@ -44,13 +44,13 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any, Final, Literal, ParamSpec, TypeVar, overload
 
 from secitem import _access_list, _check, _deadline
 from secitem import constants as C
 from secitem import security as _security
 from secitem._cfobjects import KeychainItemRef
+from secitem._cfobjects import close_all as _close_all
 from secitem.errors import DuplicateItemError, ItemNotFoundError
 from secitem.items import (
     DESCRIPTIONS,
@@ -913,34 +913,6 @@ def _ignored_message(name: str, call: str) -> str:
         f"Keychain(data_protection=True) (CredentialStore(data_protection=True)), which "
         f"needs a signed app with a keychain access group"
     )
-
-
-#: Types of returned values that hold no CF object (nothing to close).
-_PLAIN_TYPES: Final = frozenset({str, bytes, bool, int, float, datetime, type(None), C.SecConstant})
-
-
-def _close_all(value: object) -> None:
-    """Release every opaque CF object inside a returned value."""
-    kind = type(value)
-    if kind in _PLAIN_TYPES:
-        return
-    if kind is dict or kind is list:
-        plain = _PLAIN_TYPES
-        items: Any = value.values() if isinstance(value, dict) else value
-        for v in items:
-            if type(v) not in plain:
-                _close_all(v)
-        return
-    if isinstance(value, Mapping):
-        for v in value.values():
-            _close_all(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            _close_all(v)
-    elif value is not None and not isinstance(value, (str, bytes, int, float)):
-        close = getattr(value, "close", None)
-        if callable(close):
-            close()
 
 
 class _AccessControls:
