@@ -39,22 +39,24 @@ on every call; that needs a signed process with a keychain access group
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any, Final, Literal, ParamSpec, TypeVar, overload
 
-from secitem import _access_list, _deadline
+from secitem import _access_list, _check, _deadline
 from secitem import constants as C
 from secitem import security as _security
 from secitem._cfobjects import KeychainItemRef
+from secitem._cfobjects import close_all as _close_all
 from secitem.errors import DuplicateItemError, ItemNotFoundError
 from secitem.items import (
     DESCRIPTIONS,
     AccessPolicy,
     GenericPassword,
+    InternetPassword,
     InvalidQueryError,
     Item,
     ItemDescription,
@@ -337,6 +339,55 @@ class Keychain:
         _close_all(result)
         raise ItemNotFoundError()  # pragma: no cover - Apple returns CFData here
 
+    def secret_reader(
+        self, query: GenericPassword | InternetPassword, *, field: str = "account"
+    ) -> Callable[[str | None], bytes]:
+        """Prepare once, read many: ``read(account)`` is :meth:`secret` of ``query`` with it.
+
+        ``query`` is checked and its dictionary built now; each ``read(account)``
+        copies it, sets ``kSecAttrAccount`` (``None``: the query as it is) and
+        makes the one SecItemCopyMatching :meth:`secret` makes -- the same
+        dictionary, without building and validating a description per call.
+        For code that reads the passwords of several accounts of one service or
+        server (``CredentialStore.get(account)`` uses it).  ``account`` is
+        checked on each call (errors name ``field``); each call runs within the
+        keychain's ``timeout`` and raises
+        :class:`~secitem.errors.ItemNotFoundError` when nothing matches.
+
+        A subclass that overrides :meth:`secret` gets a reader that calls its
+        ``secret()`` with the description (``query`` with that account), so the
+        override still sees every read.
+        """
+        if not isinstance(query, GenericPassword | InternetPassword):
+            raise QueryTypeError(
+                "secret_reader(query)",
+                f"expected GenericPassword or InternetPassword, got {type(query).__name__}",
+            )
+        if type(self).secret is not Keychain.secret:
+            secret = self.secret
+
+            def read_through(account: str | None = None) -> bytes:
+                if account is None:
+                    return secret(query)
+                name = _check.text(account, field, expected="str or None")
+                return secret(dataclasses.replace(query, account=name))
+
+            return read_through
+        _cls, prepared = self._query(query)
+        prepared[C.kSecReturnData] = True
+        prepared[C.kSecMatchLimit] = C.kSecMatchLimitOne
+        read_secret, timeout = self._read_secret, self._timeout
+
+        def read(account: str | None = None) -> bytes:
+            q = prepared.copy()
+            if account is not None:
+                q[C.kSecAttrAccount] = _check.text(account, field, expected="str or None")
+            if timeout is None:
+                return read_secret(q)
+            return _deadline.call(timeout, "Keychain.secret", _deadline.release, read_secret, q)
+
+        return read
+
     @overload
     def find(
         self, query: _T, *, data: bool = False, limit: int | None = None
@@ -483,7 +534,7 @@ class Keychain:
         else:
             new = changes_for(target, attributes).to_changes() if attributes else {}
         if data is not None:
-            new[C.kSecValueData] = _secret(data, "update(data=...)")
+            new[C.kSecValueData] = _check.secret(data, "update(data=...)")
         if not new:
             raise InvalidQueryError("update", "nothing to change: pass data=... or new attributes")
         if self._may_reach_file_keychain(q):
@@ -575,7 +626,7 @@ class Keychain:
         _access_list.refuse_data_protection(access, attrs, self._data_protection, "upsert")
         changes = item.non_identity_changes()
         if data is not None:
-            changes[C.kSecValueData] = _secret(data, "upsert(data=...)")
+            changes[C.kSecValueData] = _check.secret(data, "upsert(data=...)")
         # An access control sends the add to the data-protection keychain
         # only (facts 5.1 #1.2): look for the stored item there only, or a
         # file-based twin would be "updated" with an access control it ignores.
@@ -705,7 +756,7 @@ class Keychain:
         to the writer's own ID.  macOS file-based keychain only.
         """
         parts = _access_list.partition_ids(partitions, "set_partition_list")
-        password = _secret(keychain_password, "set_partition_list(keychain_password=...)")
+        password = _check.secret(keychain_password, "set_partition_list(keychain_password=...)")
         found = self._file_items(query, "set_partition_list", limit=C.kSecMatchLimitAll)
         try:
             if not found:
@@ -783,21 +834,27 @@ class Keychain:
         return not dp_ref
 
     def _refuse_file_keychain_ignores(
-        self, item: ItemDescription, sent: Mapping[str, object], call: str
+        self,
+        item: ItemDescription,
+        sent: Mapping[str, object],
+        call: str,
+        name: _check.Naming | None = None,
     ) -> None:
         """Refuse attributes the file-based keychain would silently ignore.
 
         ``sent`` is the add (``call="add"``) or query (``"query"``)
-        dictionary built from ``item``, before any return or match key.
+        dictionary built from ``item``, before any return or match key;
+        ``name`` names the field in the error (default ``Class.field``).
         """
         if not self._may_reach_file_keychain(sent):
             return
-        for key, name in _FILE_KEYCHAIN_IGNORES:
+        for key, field in _FILE_KEYCHAIN_IGNORES:
             if key not in sent:
                 continue
             if key == C.kSecAttrAccessible and getattr(item, "access_control", None) is not None:
-                name = "access_control"  # a query matches a policy by its protection
-            raise InvalidQueryError(f"{type(item).__name__}.{name}", _ignored_message(name, call))
+                field = "access_control"  # a query matches a policy by its protection
+            where = (name or _check.attribute(type(item).__name__))(field)
+            raise InvalidQueryError(where, _ignored_message(field, call))
 
     def _query(
         self, query: ItemDescription | Item[Any] | PersistentRef
@@ -840,7 +897,7 @@ class Keychain:
         attrs.update(item.to_attributes())
         self._refuse_file_keychain_ignores(item, attrs, "add")
         if data is not None:
-            attrs[C.kSecValueData] = _secret(data, "data")
+            attrs[C.kSecValueData] = _check.secret(data, "data")
         return attrs
 
 
@@ -856,52 +913,6 @@ def _ignored_message(name: str, call: str) -> str:
         f"Keychain(data_protection=True) (CredentialStore(data_protection=True)), which "
         f"needs a signed app with a keychain access group"
     )
-
-
-def _secret(data: object, where: str) -> bytes:
-    if isinstance(data, str):
-        try:
-            # Unbound: a str subclass cannot substitute other bytes.
-            return str.encode(data, "utf-8")
-        except UnicodeEncodeError:
-            pass
-        # Raised outside the handler: Python's error (which holds the whole
-        # text, a secret) must not stay reachable as __context__.
-        raise QueryTypeError(
-            where, "is not valid Unicode text (lone surrogate); pass bytes instead"
-        )
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        # Through the buffer: never a subclass's __bytes__ or __len__.
-        return data if type(data) is bytes else memoryview(data).tobytes()
-    raise QueryTypeError(where, f"expected bytes or str, got {type(data).__name__}")
-
-
-#: Types of returned values that hold no CF object (nothing to close).
-_PLAIN_TYPES: Final = frozenset({str, bytes, bool, int, float, datetime, type(None), C.SecConstant})
-
-
-def _close_all(value: object) -> None:
-    """Release every opaque CF object inside a returned value."""
-    kind = type(value)
-    if kind in _PLAIN_TYPES:
-        return
-    if kind is dict or kind is list:
-        plain = _PLAIN_TYPES
-        items: Any = value.values() if isinstance(value, dict) else value
-        for v in items:
-            if type(v) not in plain:
-                _close_all(v)
-        return
-    if isinstance(value, Mapping):
-        for v in value.values():
-            _close_all(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            _close_all(v)
-    elif value is not None and not isinstance(value, (str, bytes, int, float)):
-        close = getattr(value, "close", None)
-        if callable(close):
-            close()
 
 
 class _AccessControls:
