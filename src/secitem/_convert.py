@@ -236,7 +236,7 @@ def dictionary(value: object, name: str) -> tuple[Runtime, Any, Builder | None]:
     bad key; before the library is loaded) and built by a :class:`Builder`,
     its owner.  Pass the triple to :func:`release_dictionary`.
     """
-    rt = _runtime.loaded_runtime()
+    rt = _runtime.current
     if rt is None:  # the first call: check before anything is loaded
         validate(require_mapping(value, name))
         rt = _runtime.runtime()

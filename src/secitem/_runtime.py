@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Runtime",
     "copy_error_message",
+    "current",
     "load",
     "loaded",
     "loaded_runtime",
@@ -186,7 +187,9 @@ def _releaser(cf: Any) -> Any:
 
 _lock: Final = threading.Lock()
 _libraries: Libraries | None = None
-_runtime: Runtime | None = None
+#: The loaded runtime, or ``None`` before the first load (read it, never assign it;
+#: :func:`loaded_runtime` returns the same).
+current: Runtime | None = None
 
 
 def load() -> Libraries:
@@ -209,16 +212,16 @@ def runtime() -> Runtime:
     be loaded or the loaded one fails the constant self-check.  A failure is
     not cached: a later call tries again.
     """
-    global _runtime
-    rt = _runtime
+    global current
+    rt = current
     if rt is not None:
         return rt
     with _lock:
-        if _runtime is None:
+        if current is None:
             rt = Runtime(_open_once())
             bind(rt)
-            _runtime = rt
-        return _runtime
+            current = rt
+        return current
 
 
 def _open_once() -> Libraries:
@@ -236,12 +239,12 @@ def loaded() -> Libraries | None:
 
 def loaded_runtime() -> Runtime | None:
     """The runtime if it is loaded already, else ``None`` (never loads)."""
-    return _runtime
+    return current
 
 
 def copy_error_message(status: int) -> str | None:
     """``SecCopyErrorMessageString(status)`` if the library is loaded, else ``None``."""
-    rt = _runtime
+    rt = current
     if rt is None or not -(1 << 31) <= status < (1 << 31):
         return None
     try:

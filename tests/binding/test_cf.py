@@ -434,13 +434,13 @@ def test_wrappers_keep_the_library_loaded(sim: Any) -> None:
 
     code = textwrap.dedent("""
         import gc
-        import secitem._runtime as cf, secitem._runtime as ffi
+        import secitem._runtime as loader
         from secitem.security import SecAccessControlCreateWithFlags, kSecAttrAccessibleWhenUnlocked
         keep = SecAccessControlCreateWithFlags(kSecAttrAccessibleWhenUnlocked, 0)
         cycle = [keep]
         cycle.append(cycle)
-        cf._runtime = None
-        ffi._libraries = None
+        loader.current = None
+        loader._libraries = None
         gc.collect()
         maps = open("/proc/self/maps").read() if sys.platform.startswith("linux") else "libsecsim"
         assert "libsecsim" in maps
