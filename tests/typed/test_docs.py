@@ -52,7 +52,9 @@ NOT_RUN: dict[str, str] = {
     "": "program output or a layout, not code",
     "yaml": "configuration (workflow or mkdocs), checked by the tests that load it",
     "toml": "configuration, shown for reading",
-    "c": "C declarations shown for reading (the emulator's sources are compiled by the tests)",
+    "c": "C shown for reading; the C program of docs/testing.md is compiled and run by "
+    "tests/emulator/test_native_headers.py",
+    "go": "a cgo example; tests/emulator/test_native_headers.py builds it where Go is installed",
     "ini": "configuration, shown for reading",
 }
 
