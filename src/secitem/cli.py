@@ -148,11 +148,13 @@ _COMMANDS = (
 
 
 def _refuse_value_of_a_switch(words: Sequence[str]) -> None:
-    """``-U=VALUE``: a switch given a value is an error naming the switch, not the value.
+    """A switch given a value is an error naming the switch, never the value.
 
-    argparse would otherwise read the characters after ``=`` as more
-    clustered options (``-U=canary`` as ``-U -c anary``), so the message
-    would name the wrong option.
+    ``-U=VALUE``, and ``-wVALUE`` (how Apple's ``security`` takes a password:
+    ``-wPASSWORD``).  argparse would otherwise read the characters after the
+    switch as more clustered options, so ``-ws3cret`` became ``-w -s 3cret``
+    and stored most of the password as the item's service.  Only a cluster
+    made of switches alone (``-UA``) stays a cluster.
     """
     command = next((w for w in words if not w.startswith("-")), "")
     if command not in _COMMANDS:  # an unknown word may be a password: never shown
@@ -160,9 +162,20 @@ def _refuse_value_of_a_switch(words: Sequence[str]) -> None:
     for word in words:
         if word == "--":
             return
-        if len(word) > 2 and word[0] == "-" and word[1] in _SWITCHES and word[2] == "=":
+        if (
+            len(word) > 2
+            and word[0] == "-"
+            and word[1] in _SWITCHES
+            and (word[2] == "=" or not set(word[2:]) <= _SWITCHES)
+        ):
             where = f"{command}: " if command else ""
-            raise UsageError(f"{where}argument -{word[1]}: takes no value")
+            hint = (
+                " (the password is never taken from the command line: it is read from a "
+                "hidden prompt or from standard input)"
+                if word[1] == "w"
+                else ""
+            )
+            raise UsageError(f"{where}argument -{word[1]}: takes no value{hint}")
 
 
 def _enum_arg(cls: type[_E], flag: str) -> Callable[[str], _E]:

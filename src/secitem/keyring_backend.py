@@ -337,13 +337,14 @@ class SecitemKeyring(KeyringBackend):
         if not isinstance(password, str):
             raise PasswordSetError(f"{action}: expected str, got {type(password).__name__}")
         try:
-            secret = str.encode(password, "utf-8")
+            secret: bytes | None = str.encode(password, "utf-8")
         except UnicodeEncodeError:
-            # UnicodeEncodeError's own message quotes part of the password.
+            secret = None  # raised below, outside the handler: no __context__ holds it
+        if secret is None:
             raise PasswordSetError(
                 f"{action}: the password is not valid Unicode text (it contains a lone "
                 "surrogate); nothing was stored"
-            ) from None
+            )
         with _translated(action, PasswordSetError, SetLockedError):
             username = _check_names(service, username)
             settings = self.settings
