@@ -537,16 +537,22 @@ def test_fidelity_typed_item_hides_sha1(sim: Any) -> None:
 
 
 def test_fidelity_typed_item_without_data(sim: Any) -> None:
-    """An item stored without data reads back with data None (no v_Data, as on
-    Apple); an empty secret is b"" (data present, empty)."""
+    """An item stored without data has no v_Data in the raw answer (as on Apple);
+    the typed layer, which asked for the secret, reads that as b"" (the secret is
+    empty), and an empty secret is b"" too."""
     from secitem import security
     from secitem.items import GenericPassword
     from secitem.keychain import Keychain
 
     sim.lib.secsim_set_profile(b"ios")
     security.SecItemAdd({"class": "genp", "svce": "svc", "acct": "none"})
+    raw = security.SecItemCopyMatching(
+        {"class": "genp", "svce": "svc", "acct": "none", "r_Attributes": True, "r_Data": True}
+    )
+    assert isinstance(raw, dict) and security.kSecValueData not in raw
     kc = Keychain(platform="ios")
-    assert kc.get(GenericPassword(service="svc", account="none")).data is None
+    assert kc.get(GenericPassword(service="svc", account="none")).data == b""
+    assert kc.get(GenericPassword(service="svc", account="none"), data=False).data is None
     assert kc.secret(GenericPassword(service="svc", account="none")) == b""
     kc.add(GenericPassword(service="svc", account="empty"), b"")
     assert kc.get(GenericPassword(service="svc", account="empty")).data == b""
