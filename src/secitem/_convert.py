@@ -80,7 +80,6 @@ __all__ = [
     "flat",
     "is_plain",
     "new_string",
-    "release_dictionary",
     "require_mapping",
     "to_python",
     "validate",
@@ -97,20 +96,46 @@ _NULL: Final[Any] = ffi.NULL
 # Plain dictionaries: one definition, checked and built in one pass
 
 
-def _plain(value: dict[object, object], rt: Runtime | None) -> Any:
-    """Whether ``value`` is a plain dictionary (see the module docstring); the only
-    definition of one.
+class _DryRun:
+    """A stand-in runtime that creates nothing: :func:`_plain` run against it is
+    the pure-Python check (no library needed), with the very same rules."""
 
-    Without ``rt``: ``True`` if it is, else ``None`` (pure Python, no library).
-    With ``rt``: a new (+1) CFDictionary if it is, else ``None``, having
-    released what it made (the caller then takes the general path, which
-    names a bad key).  Keys and values go to CFDictionaryCreate as Python
-    lists (cffi makes the temporary arrays in C).
+    __slots__ = ()
+
+    constant_ids: Final[dict[int, Any]] = {}
+    constants: Final[dict[str, Any]] = {}
+    true = false = key_callbacks = value_callbacks = 1
+
+    @property
+    def cf(self) -> _DryRun:
+        return self
+
+    @staticmethod
+    def _made(*args: object) -> int:
+        return 1  # any non-NULL value
+
+    CFStringCreateWithBytes = CFDataCreate = CFNumberCreate = CFDictionaryCreate = _made
+
+    @staticmethod
+    def CFRelease(ref: object) -> None:
+        pass
+
+
+_DRY_RUN: Final[Any] = _DryRun()
+
+
+def _plain(value: dict[object, object], rt: Runtime) -> Any:
+    """A new (+1) CFDictionary if ``value`` is a plain dictionary (see the module
+    docstring), else ``None``: the only definition of one.
+
+    On anything else it releases what it made and returns ``None`` (the
+    caller then takes the general path, which names a bad key).  Against
+    :data:`_DRY_RUN` it creates nothing and is the pure-Python check
+    (:func:`is_plain`): a non-``None`` result means plain.  Keys and values
+    go to CFDictionaryCreate as Python lists (cffi makes the C arrays).
     """
-    if rt is None:
-        cf = constant_ids = constants = None
-    else:
-        cf, constant_ids, constants = rt.cf, rt.constant_ids, rt.constants
+    cf = rt.cf
+    constant_ids = rt.constant_ids
     made: list[Any] = []  # created here; the dictionary retains them
     keys: list[Any] = []
     values: list[Any] = []
@@ -119,52 +144,37 @@ def _plain(value: dict[object, object], rt: Runtime | None) -> Any:
         for key, item in value.items():
             if type(key) is not SecConstant:
                 return None
-            if cf is not None:
-                ref = constant_ids.get(id(key))  # type: ignore[union-attr]
+            ref = constant_ids.get(id(key))
+            if ref is None:
+                ref = rt.constants.get(key.name)
                 if ref is None:
-                    ref = constants.get(key.name)  # type: ignore[union-attr]
-                    if ref is None:
-                        ref = _own_string(cf, key, made)
-                keys.append(ref)
+                    ref = _own_string(cf, key, made)
+            keys.append(ref)
             kind = type(item)
             if kind is SecConstant:
-                if cf is None:
-                    continue
-                ref = constant_ids.get(id(item))  # type: ignore[union-attr]
+                ref = constant_ids.get(id(item))
                 if ref is None:
-                    ref = constants.get(item.name)  # type: ignore[union-attr, attr-defined]
+                    ref = rt.constants.get(item.name)  # type: ignore[attr-defined]
                     if ref is None:
                         ref = _own_string(cf, item, made)  # type: ignore[arg-type]
             elif kind is str:
-                if cf is None:
-                    if not str.isascii(item):  # type: ignore[arg-type]
-                        str.encode(item, "utf-8")  # type: ignore[arg-type]
-                    continue
                 ref = new_string(cf, item)  # type: ignore[arg-type]
                 if ref == _NULL:
                     raise MemoryError("CoreFoundation could not create an object")
                 made.append(ref)
             elif kind is bool:
-                if cf is None:
-                    continue
-                ref = rt.true if item else rt.false  # type: ignore[union-attr]
+                ref = rt.true if item else rt.false
             elif kind is bytes:
-                if cf is None:
-                    continue
                 ref = cf.CFDataCreate(_NULL, item, len(item))  # type: ignore[arg-type]
                 if ref == _NULL:
                     raise MemoryError("CoreFoundation could not create an object")
                 made.append(ref)
             elif kind is int and _INT64_MIN <= item <= _INT64_MAX:  # type: ignore[operator]
-                if cf is None:
-                    continue
                 ref = cf.CFNumberCreate(_NULL, kCFNumberSInt64Type, ffi.new("int64_t *", item))
                 if ref == _NULL:
                     raise MemoryError("CoreFoundation could not create an object")
                 made.append(ref)
             elif kind is float:
-                if cf is None:
-                    continue
                 ref = cf.CFNumberCreate(_NULL, kCFNumberFloat64Type, ffi.new("double *", item))
                 if ref == _NULL:
                     raise MemoryError("CoreFoundation could not create an object")
@@ -172,21 +182,14 @@ def _plain(value: dict[object, object], rt: Runtime | None) -> Any:
             else:
                 return None
             values.append(ref)
-        if cf is None:
-            return True
         ref = cf.CFDictionaryCreate(
-            _NULL,
-            keys,
-            values,
-            len(keys),
-            rt.key_callbacks,  # type: ignore[union-attr]
-            rt.value_callbacks,  # type: ignore[union-attr]
+            _NULL, keys, values, len(keys), rt.key_callbacks, rt.value_callbacks
         )
     except UnicodeEncodeError:  # a lone surrogate: the general path names the key
         return None
     finally:
         if made:
-            release = rt.CFRelease  # type: ignore[union-attr]
+            release = rt.CFRelease
             for made_ref in made:
                 release(made_ref)
     if ref == _NULL:
@@ -205,7 +208,7 @@ def _own_string(cf: Any, text: str, made: list[Any]) -> Any:
 
 def is_plain(value: object) -> bool:
     """True if ``value`` is a plain dictionary (pure Python; see :func:`_plain`)."""
-    return type(value) is dict and _plain(value, None) is not None
+    return type(value) is dict and _plain(value, _DRY_RUN) is not None
 
 
 def validate(value: object, path: str = "") -> None:
@@ -215,7 +218,7 @@ def validate(value: object, path: str = "") -> None:
     ``OverflowError`` for an int outside 64 bits and ``ValueError`` for a naive
     datetime, a lone surrogate, a recursive container or a closed CFObject.
     """
-    if type(value) is dict and _plain(value, None) is not None:
+    if type(value) is dict and _plain(value, _DRY_RUN) is not None:
         return  # the common case: checked without building key paths
     _validate(value, path, set())
 
@@ -227,29 +230,35 @@ def require_mapping(value: object, name: str) -> Mapping[object, object]:
     raise TypeError(f"{name}: expected a mapping (dict), got {type(value).__name__}")
 
 
-def dictionary(value: object, name: str) -> tuple[Runtime, Any, Builder | None]:
-    """``value`` as a new CFDictionary: (runtime, reference, owner); the path of
-    every SecItem call.
+def dictionary(value: object, name: str) -> tuple[Runtime, Any, Any]:
+    """``value`` as a new CFDictionary: (runtime, reference, release); the path of
+    every SecItem call.  Call ``release(reference)`` once, when done.
 
-    A plain dictionary is built in one pass (no owner: the caller holds the
-    +1 reference); anything else must be a mapping, is validated (naming a
-    bad key; before the library is loaded) and built by a :class:`Builder`,
-    its owner.  Pass the triple to :func:`release_dictionary`.
+    A plain dictionary is built in one pass, and ``release`` is CFRelease
+    itself; anything else must be a mapping, is validated (naming a bad key;
+    on the first call, before the library is loaded) and built by a
+    :class:`Builder`, whose :meth:`Builder.release_all` releases everything it made.
     """
     rt = _runtime.current
-    if rt is None:  # the first call: check before anything is loaded
-        validate(require_mapping(value, name))
-        rt = _runtime.runtime()
-    elif type(value) is not dict:
-        require_mapping(value, name)
-    if type(value) is dict:
+    if rt is not None and type(value) is dict:
         ref = _plain(value, rt)
         if ref is not None:
-            return rt, ref, None
-    _validate(value, "", set())
+            return rt, ref, rt.CFRelease
+    return _general_dictionary(value, name, rt)
+
+
+def _general_dictionary(value: object, name: str, rt: Runtime | None) -> tuple[Runtime, Any, Any]:
+    mapping = require_mapping(value, name)
+    _validate(mapping, "", set())  # before anything is loaded, if nothing is yet
+    if rt is None:
+        rt = _runtime.runtime()
+        if type(mapping) is dict:
+            ref = _plain(mapping, rt)
+            if ref is not None:
+                return rt, ref, rt.CFRelease
     owner = Builder(rt)
     try:
-        return rt, owner.build_mapping(value), owner  # type: ignore[arg-type]
+        return rt, owner.build_mapping(mapping), owner.release_all
     except BaseException:
         owner.release()
         raise
@@ -265,14 +274,6 @@ def flat(value: object) -> tuple[Runtime, Any] | None:
         return None
     ref = _plain(value, rt)
     return None if ref is None else (rt, ref)
-
-
-def release_dictionary(rt: Runtime, ref: Any, owner: Builder | None) -> None:
-    """Release what :func:`dictionary` made."""
-    if owner is None:
-        rt.CFRelease(ref)
-    else:
-        owner.release()
 
 
 # --------------------------------------------------------------------------
@@ -373,6 +374,10 @@ class Builder:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.owned: list[Any] = []
+
+    def release_all(self, ref: object = None) -> None:
+        """:meth:`release`, in the shape of ``CFRelease(ref)`` (see :func:`dictionary`)."""
+        self.release()
 
     def release(self) -> None:
         owned, self.owned = self.owned, []

@@ -37,7 +37,7 @@ from secitem._cfobjects import (
     Key,
     KeychainItemRef,
 )
-from secitem._convert import converted, dictionary, release_dictionary, require_mapping
+from secitem._convert import converted, dictionary, require_mapping
 from secitem._ffi import ffi
 from secitem._from_cf import from_cf
 from secitem._legacy import *  # noqa: F403  (SecKeychain*Password, SecKeychainItem*: macOS only)
@@ -111,15 +111,15 @@ def SecItemAdd(attributes: Mapping[Any, object]) -> object | None:
     item's reference) is released.  Raises :class:`secitem.DuplicateItemError`
     if an item with the same primary key exists.
     """
-    query = require_mapping(attributes, "attributes")
+    query = attributes if type(attributes) is dict else require_mapping(attributes, "attributes")
     wanted = _asks_for_result(query)
-    rt, ref, owner = dictionary(query, "attributes")
+    rt, ref, release = dictionary(query, "attributes")
     out = ffi.new(_RESULT_TYPE)  # NULL: Apple may leave it untouched
     try:
         with _call_lock:
             status = rt.sec.SecItemAdd(ref, out)
     finally:
-        release_dictionary(rt, ref, owner)
+        release(ref)
     return _finish(rt, status, out[0], wanted)
 
 
@@ -132,13 +132,13 @@ def SecItemCopyMatching(query: Mapping[Any, object]) -> object:
     kSecReturn* key on the data-protection keychain).  Raises
     :class:`secitem.ItemNotFoundError` when nothing matches.
     """
-    rt, ref, owner = dictionary(query, "query")
+    rt, ref, release = dictionary(query, "query")
     out = ffi.new(_RESULT_TYPE)  # NULL: Apple may leave it untouched
     try:
         with _call_lock:
             status = rt.sec.SecItemCopyMatching(ref, out)
     finally:
-        release_dictionary(rt, ref, owner)
+        release(ref)
     return _finish(rt, status, out[0], True)
 
 
@@ -148,19 +148,20 @@ def SecItemUpdate(query: Mapping[Any, object], attributes_to_update: Mapping[Any
     Raises :class:`secitem.ItemNotFoundError` when nothing matches and
     :class:`secitem.DuplicateItemError` when the change would collide.
     """
-    require_mapping(query, "query")
-    require_mapping(attributes_to_update, "attributes_to_update")
-    # The changes first: a bad one is named before the query is built.
-    rt, changes_ref, changes_owner = dictionary(attributes_to_update, "attributes_to_update")
+    if type(query) is not dict:  # (a dict needs no call to say so)
+        require_mapping(query, "query")
+    # The changes first (``dictionary`` checks they are a mapping): a bad one
+    # is named before the query is built.
+    rt, changes_ref, release_changes = dictionary(attributes_to_update, "attributes_to_update")
     try:
-        _, query_ref, query_owner = dictionary(query, "query")
+        _, query_ref, release_query = dictionary(query, "query")
         try:
             with _call_lock:
                 status = rt.sec.SecItemUpdate(query_ref, changes_ref)
         finally:
-            release_dictionary(rt, query_ref, query_owner)
+            release_query(query_ref)
     finally:
-        release_dictionary(rt, changes_ref, changes_owner)
+        release_changes(changes_ref)
     check(status)
 
 
@@ -170,12 +171,12 @@ def SecItemDelete(query: Mapping[Any, object]) -> None:
 
     Raises :class:`secitem.ItemNotFoundError` when nothing matches.
     """
-    rt, ref, owner = dictionary(query, "query")
+    rt, ref, release = dictionary(query, "query")
     try:
         with _call_lock:
             status = rt.sec.SecItemDelete(ref)
     finally:
-        release_dictionary(rt, ref, owner)
+        release(ref)
     check(status)
 
 
