@@ -299,15 +299,24 @@ def _refuse(path: str, value: object) -> TypeError:
     )
 
 
+#: How deep containers may nest (SecItem dictionaries are one or two levels
+#: deep).  Deeper values, and containers that change shape between the check
+#: and the build, are a ValueError instead of Python's RecursionError.
+MAX_DEPTH: Final = 64
+
+
 def _validate(value: object, path: str, active: set[int]) -> None:
     if isinstance(value, str):
         if not isinstance(value, SecConstant):
             try:
-                value.encode("utf-8")
+                str.encode(value, "utf-8")  # unbound: a subclass cannot answer for itself
+                valid = True
             except UnicodeEncodeError:
+                valid = False  # raised below: no __context__ holding the text (a secret?)
+            if not valid:
                 raise ValueError(
                     f"{path or 'value'}: string contains a lone surrogate (not valid Unicode)"
-                ) from None
+                )
     elif isinstance(value, (bool, float, bytes, bytearray, memoryview)):
         pass
     elif isinstance(value, int):
@@ -342,6 +351,8 @@ def _validate(value: object, path: str, active: set[int]) -> None:
 def _enter(container: object, path: str, active: set[int]) -> None:
     if id(container) in active:
         raise ValueError(f"{path or 'value'}: recursive container")
+    if len(active) >= MAX_DEPTH:
+        raise ValueError(f"{path or 'value'}: containers nested more than {MAX_DEPTH} deep")
     active.add(id(container))
 
 
@@ -369,11 +380,22 @@ def new_string(cf: Any, text: str) -> Any:
 class Builder:
     """Creates CF objects for one validated value; owns what it creates."""
 
-    __slots__ = ("owned", "rt")
+    __slots__ = ("depth", "owned", "rt")
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.owned: list[Any] = []
+        #: Containers being built around the current value: a container that
+        #: turned recursive after validate() ends here, not in RecursionError.
+        self.depth = 0
+
+    def _deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ValueError(
+                f"value: containers nested more than {MAX_DEPTH} deep (did a container "
+                "change while it was converted?)"
+            )
 
     def release_all(self, ref: object = None) -> None:
         """:meth:`release`, in the shape of ``CFRelease(ref)`` (see :func:`dictionary`)."""
@@ -447,7 +469,9 @@ class Builder:
             # The count is what iteration yielded, never ``len()`` of a
             # subclass (a longer one would hand CFArrayCreate NULL slots).
             start = len(self.owned)
+            self._deeper()
             values = [self.build(item) for item in value]
+            self.depth -= 1
             ref = cf.CFArrayCreate(_NULL, values, len(values), rt.array_callbacks)
             self._release_from(start)
             return self._own(ref)
@@ -462,10 +486,12 @@ class Builder:
         start = len(self.owned)
         build = self.build
         index = count
+        self._deeper()
         for key, item in items:
             refs[index - count] = build(key)
             refs[index] = build(item)
             index += 1
+        self.depth -= 1
         ref = rt.cf.CFDictionaryCreate(
             _NULL, refs, refs + count, count, rt.key_callbacks, rt.value_callbacks
         )
