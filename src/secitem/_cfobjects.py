@@ -6,7 +6,10 @@ runtime in the import graph (:mod:`secitem._runtime` maps type IDs to them);
 the runtime binds itself here when it loads (:func:`bind`), and an object can
 only exist once a native call has made it, so the methods always find it.
 Re-exported by :mod:`secitem.security` (``CFObject``, ``AccessControl``,
-``Key``, ``Certificate``, ``Identity``, ``KeychainItemRef``).
+``SecKey``, ``SecCertificate``, ``SecIdentity``, ``KeychainItemRef``).  ``Key``,
+``Certificate`` and ``Identity`` are deprecated aliases of the three ``Sec*``
+classes (they clashed with the typed :class:`secitem.Key` and friends); they
+will be removed in the next release.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ __all__ = [
     "Identity",
     "Key",
     "KeychainItemRef",
+    "SecCertificate",
+    "SecIdentity",
+    "SecKey",
     "TrustedApplication",
     "bind",
     "close_all",
@@ -171,25 +177,32 @@ class AccessControl(CFObject):
     cf_type_name = "SecAccessControl"
 
 
-class Key(CFObject):
+class SecKey(CFObject):
     """A SecKeyRef (kSecReturnRef on kSecClassKey items)."""
 
     __slots__ = ()
     cf_type_name = "SecKey"
 
 
-class Certificate(CFObject):
+class SecCertificate(CFObject):
     """A SecCertificateRef (kSecReturnRef on kSecClassCertificate items)."""
 
     __slots__ = ()
     cf_type_name = "SecCertificate"
 
 
-class Identity(CFObject):
+class SecIdentity(CFObject):
     """A SecIdentityRef (kSecReturnRef on kSecClassIdentity items)."""
 
     __slots__ = ()
     cf_type_name = "SecIdentity"
+
+
+#: Deprecated aliases (one release): the names clashed with the typed
+#: :class:`secitem.Key`, :class:`secitem.Certificate` and :class:`secitem.Identity`.
+Key = SecKey
+Certificate = SecCertificate
+Identity = SecIdentity
 
 
 class KeychainItemRef(CFObject):
@@ -232,9 +245,9 @@ _CLOSE_LOCK: Final = threading.Lock()
 #: The *GetTypeID function of each Security type and the class that wraps it.
 OPAQUE_TYPES: Final[tuple[tuple[str, type[CFObject]], ...]] = (
     ("SecAccessControlGetTypeID", AccessControl),
-    ("SecKeyGetTypeID", Key),
-    ("SecCertificateGetTypeID", Certificate),
-    ("SecIdentityGetTypeID", Identity),
+    ("SecKeyGetTypeID", SecKey),
+    ("SecCertificateGetTypeID", SecCertificate),
+    ("SecIdentityGetTypeID", SecIdentity),
     ("SecKeychainItemGetTypeID", KeychainItemRef),  # macOS only
     ("SecAccessGetTypeID", Access),  # macOS only, as the three below
     ("SecACLGetTypeID", ACL),

@@ -2,15 +2,15 @@
 
 Re-exported by :mod:`secitem.security`; see ``docs/binding.md``.  Each
 function takes and returns Python values: keys, certificates and identities
-are :class:`~secitem._cfobjects.Key`, :class:`~secitem._cfobjects.Certificate` and
-:class:`~secitem._cfobjects.Identity` objects (close them, or use ``with``), data is
+are :class:`~secitem._cfobjects.SecKey`, :class:`~secitem._cfobjects.SecCertificate` and
+:class:`~secitem._cfobjects.SecIdentity` objects (close them, or use ``with``), data is
 ``bytes``, dictionaries are ``dict``.  A ``CFErrorRef`` out-parameter becomes
 the same typed exception as an OSStatus (:class:`secitem.KeychainError` or
 the subclass for its code, carrying the CFError's description); a function
 that fails without an error raises :class:`secitem.ParamError`.
 
 Everything is checked in Python before the native call: a key argument must
-be a :class:`Key`, data must be bytes-like, an algorithm must be a ``str``
+be a :class:`SecKey`, data must be bytes-like, an algorithm must be a ``str``
 (one of the ``kSecKeyAlgorithm*`` constants below, or the same characters).
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from secitem._cfobjects import Certificate, CFObject, Identity, Key
+from secitem._cfobjects import CFObject, SecCertificate, SecIdentity, SecKey
 from secitem._convert import converted, validate
 from secitem._ffi import ffi
 from secitem._from_cf import data_out, from_cf, string_out
@@ -284,7 +284,7 @@ class _Args:
 # SecKey
 
 
-def SecKeyCreateRandomKey(parameters: Mapping[Any, object]) -> Key:
+def SecKeyCreateRandomKey(parameters: Mapping[Any, object]) -> SecKey:
     """Generate a key pair; return the private key.
 
     ``parameters`` holds kSecAttrKeyType, kSecAttrKeySizeInBits and optionally
@@ -303,21 +303,21 @@ def SecKeyCreateRandomKey(parameters: Mapping[Any, object]) -> Key:
         if key == _NULL:
             _raise_error(args.rt, error[0])
         _release_error(args.rt, error[0])
-        return Key._adopt(key)
+        return SecKey._adopt(key)
 
 
-def SecKeyCopyPublicKey(key: Key) -> Key | None:
+def SecKeyCopyPublicKey(key: SecKey) -> SecKey | None:
     """The public key of ``key`` (a public key gives an equal key); ``None`` if there is none."""
     with _Args() as args:
-        ref = args.rt.sec.SecKeyCopyPublicKey(args.obj(key, Key, "key"))
-        return None if ref == _NULL else Key._adopt(ref)
+        ref = args.rt.sec.SecKeyCopyPublicKey(args.obj(key, SecKey, "key"))
+        return None if ref == _NULL else SecKey._adopt(ref)
 
 
-def SecKeyCopyAttributes(key: Key) -> dict[object, object] | None:
+def SecKeyCopyAttributes(key: SecKey) -> dict[object, object] | None:
     """The key's attribute dictionary (kSecAttrKeyClass, kSecAttrApplicationLabel ...)."""
     with _Args() as args:
         rt = args.rt
-        ref = rt.sec.SecKeyCopyAttributes(args.obj(key, Key, "key"))
+        ref = rt.sec.SecKeyCopyAttributes(args.obj(key, SecKey, "key"))
         if ref == _NULL:
             return None
         try:
@@ -328,15 +328,15 @@ def SecKeyCopyAttributes(key: Key) -> dict[object, object] | None:
         return result
 
 
-def SecKeyCopyExternalRepresentation(key: Key) -> bytes:
+def SecKeyCopyExternalRepresentation(key: SecKey) -> bytes:
     """The key's bytes: X9.63 ``04||X||Y[||K]`` for EC keys, PKCS#1 DER for RSA keys."""
     with _Args() as args:
         error = ffi.new("CFErrorRef *")
-        ref = args.rt.sec.SecKeyCopyExternalRepresentation(args.obj(key, Key, "key"), error)
+        ref = args.rt.sec.SecKeyCopyExternalRepresentation(args.obj(key, SecKey, "key"), error)
         return _data_result(args.rt, ref, error)
 
 
-def SecKeyCreateWithData(key_data: bytes, attributes: Mapping[Any, object]) -> Key:
+def SecKeyCreateWithData(key_data: bytes, attributes: Mapping[Any, object]) -> SecKey:
     """A key from its external representation; ``attributes`` gives kSecAttrKeyType
     and kSecAttrKeyClass (never touches a keychain)."""
     data = _bytes(key_data, "key_data")
@@ -350,22 +350,27 @@ def SecKeyCreateWithData(key_data: bytes, attributes: Mapping[Any, object]) -> K
         if ref == _NULL:
             _raise_error(args.rt, error[0])
         _release_error(args.rt, error[0])
-        return Key._adopt(ref)
+        return SecKey._adopt(ref)
 
 
-def SecKeyCreateSignature(key: Key, algorithm: str, data: bytes) -> bytes:
+def SecKeyCreateSignature(key: SecKey, algorithm: str, data: bytes) -> bytes:
     """Sign ``data`` (a message or a digest, as ``algorithm`` says) with a private key."""
     payload = _bytes(data, "data")
     name = _algorithm(algorithm)
     with _Args() as args:
         error = ffi.new("CFErrorRef *")
         ref = args.rt.sec.SecKeyCreateSignature(
-            args.obj(key, Key, "key"), args.cf(name, "algorithm"), args.cf(payload, "data"), error
+            args.obj(key, SecKey, "key"),
+            args.cf(name, "algorithm"),
+            args.cf(payload, "data"),
+            error,
         )
         return _data_result(args.rt, ref, error)
 
 
-def SecKeyVerifySignature(key: Key, algorithm: str, signed_data: bytes, signature: bytes) -> bool:
+def SecKeyVerifySignature(
+    key: SecKey, algorithm: str, signed_data: bytes, signature: bytes
+) -> bool:
     """``True`` if ``signature`` is valid for ``signed_data``; ``False`` if it is not
     (errSecVerifyFailed, -67808).  Any other failure (an algorithm the key does not
     support, a digest of the wrong size ...) raises."""
@@ -376,7 +381,7 @@ def SecKeyVerifySignature(key: Key, algorithm: str, signed_data: bytes, signatur
         rt = args.rt
         error = ffi.new("CFErrorRef *")
         ok = rt.sec.SecKeyVerifySignature(
-            args.obj(key, Key, "key"),
+            args.obj(key, SecKey, "key"),
             args.cf(name, "algorithm"),
             args.cf(signed, "signed_data"),
             args.cf(sig, "signature"),
@@ -391,26 +396,29 @@ def SecKeyVerifySignature(key: Key, algorithm: str, signed_data: bytes, signatur
         _raise_error(rt, error[0])
 
 
-def SecKeyCreateEncryptedData(key: Key, algorithm: str, plaintext: bytes) -> bytes:
+def SecKeyCreateEncryptedData(key: SecKey, algorithm: str, plaintext: bytes) -> bytes:
     """Encrypt ``plaintext`` with a public key (RSA padding modes, ECIES ...)."""
     data = _bytes(plaintext, "plaintext")
     name = _algorithm(algorithm)
     with _Args() as args:
         error = ffi.new("CFErrorRef *")
         ref = args.rt.sec.SecKeyCreateEncryptedData(
-            args.obj(key, Key, "key"), args.cf(name, "algorithm"), args.cf(data, "plaintext"), error
+            args.obj(key, SecKey, "key"),
+            args.cf(name, "algorithm"),
+            args.cf(data, "plaintext"),
+            error,
         )
         return _data_result(args.rt, ref, error)
 
 
-def SecKeyCreateDecryptedData(key: Key, algorithm: str, ciphertext: bytes) -> bytes:
+def SecKeyCreateDecryptedData(key: SecKey, algorithm: str, ciphertext: bytes) -> bytes:
     """Decrypt ``ciphertext`` with a private key."""
     data = _bytes(ciphertext, "ciphertext")
     name = _algorithm(algorithm)
     with _Args() as args:
         error = ffi.new("CFErrorRef *")
         ref = args.rt.sec.SecKeyCreateDecryptedData(
-            args.obj(key, Key, "key"),
+            args.obj(key, SecKey, "key"),
             args.cf(name, "algorithm"),
             args.cf(data, "ciphertext"),
             error,
@@ -419,9 +427,9 @@ def SecKeyCreateDecryptedData(key: Key, algorithm: str, ciphertext: bytes) -> by
 
 
 def SecKeyCopyKeyExchangeResult(
-    private_key: Key,
+    private_key: SecKey,
     algorithm: str,
-    public_key: Key,
+    public_key: SecKey,
     parameters: Mapping[Any, object] | None = None,
 ) -> bytes:
     """ECDH between ``private_key`` and ``public_key``.
@@ -437,16 +445,16 @@ def SecKeyCopyKeyExchangeResult(
     with _Args() as args:
         error = ffi.new("CFErrorRef *")
         ref = args.rt.sec.SecKeyCopyKeyExchangeResult(
-            args.obj(private_key, Key, "private_key"),
+            args.obj(private_key, SecKey, "private_key"),
             args.cf(name, "algorithm"),
-            args.obj(public_key, Key, "public_key"),
+            args.obj(public_key, SecKey, "public_key"),
             args.cf(params, "parameters"),
             error,
         )
         return _data_result(args.rt, ref, error)
 
 
-def SecKeyIsAlgorithmSupported(key: Key, operation: int, algorithm: str) -> bool:
+def SecKeyIsAlgorithmSupported(key: SecKey, operation: int, algorithm: str) -> bool:
     """Whether ``key`` can run ``algorithm`` for ``operation`` (kSecKeyOperationType*)."""
     if isinstance(operation, bool) or not isinstance(operation, int):
         raise TypeError(f"operation: expected an int, got {type(operation).__name__}")
@@ -456,22 +464,22 @@ def SecKeyIsAlgorithmSupported(key: Key, operation: int, algorithm: str) -> bool
     with _Args() as args:
         return bool(
             args.rt.sec.SecKeyIsAlgorithmSupported(
-                args.obj(key, Key, "key"), operation, args.cf(name, "algorithm")
+                args.obj(key, SecKey, "key"), operation, args.cf(name, "algorithm")
             )
         )
 
 
-def SecKeyGetBlockSize(key: Key) -> int:
+def SecKeyGetBlockSize(key: SecKey) -> int:
     """RSA: the modulus size in bytes; EC: the field size in bytes (66 for P-521)."""
     with _Args() as args:
-        return int(args.rt.sec.SecKeyGetBlockSize(args.obj(key, Key, "key")))
+        return int(args.rt.sec.SecKeyGetBlockSize(args.obj(key, SecKey, "key")))
 
 
 # --------------------------------------------------------------------------
 # SecCertificate, SecIdentity, SecPKCS12Import
 
 
-def SecCertificateCreateWithData(data: bytes) -> Certificate:
+def SecCertificateCreateWithData(data: bytes) -> SecCertificate:
     """A certificate from its DER bytes; :class:`secitem.ParamError` if they are not
     a DER X.509 certificate (Apple returns NULL; PEM is refused)."""
     der = _bytes(data, "data")
@@ -482,14 +490,14 @@ def SecCertificateCreateWithData(data: bytes) -> Certificate:
             raise type(exc)(
                 errSecParam, "SecCertificateCreateWithData: not a DER X.509 certificate"
             )
-        return Certificate._adopt(ref)
+        return SecCertificate._adopt(ref)
 
 
-def SecCertificateCopyData(certificate: Certificate) -> bytes:
+def SecCertificateCopyData(certificate: SecCertificate) -> bytes:
     """The certificate's DER bytes (as parsed: bytes trailing it are not kept)."""
     with _Args() as args:
         rt = args.rt
-        ref = rt.sec.SecCertificateCopyData(args.obj(certificate, Certificate, "certificate"))
+        ref = rt.sec.SecCertificateCopyData(args.obj(certificate, SecCertificate, "certificate"))
         if ref == _NULL:
             raise error_for_status(errSecParam)
         try:
@@ -498,12 +506,12 @@ def SecCertificateCopyData(certificate: Certificate) -> bytes:
             rt.CFRelease(ref)
 
 
-def SecCertificateCopySubjectSummary(certificate: Certificate) -> str | None:
+def SecCertificateCopySubjectSummary(certificate: SecCertificate) -> str | None:
     """A human-readable summary of the subject (the common name, usually)."""
     with _Args() as args:
         rt = args.rt
         ref = rt.sec.SecCertificateCopySubjectSummary(
-            args.obj(certificate, Certificate, "certificate")
+            args.obj(certificate, SecCertificate, "certificate")
         )
         if ref == _NULL:
             return None
@@ -513,13 +521,13 @@ def SecCertificateCopySubjectSummary(certificate: Certificate) -> str | None:
             rt.CFRelease(ref)
 
 
-def SecCertificateCopyCommonName(certificate: Certificate) -> str:
+def SecCertificateCopyCommonName(certificate: SecCertificate) -> str:
     """The last common name of the subject; errSecInternal (-26276) if there is none."""
     with _Args() as args:
         rt = args.rt
         out = ffi.new("CFStringRef *")
         status = rt.sec.SecCertificateCopyCommonName(
-            args.obj(certificate, Certificate, "certificate"), out
+            args.obj(certificate, SecCertificate, "certificate"), out
         )
         if out[0] == _NULL:
             check(status or errSecParam)
@@ -530,41 +538,43 @@ def SecCertificateCopyCommonName(certificate: Certificate) -> str:
             rt.CFRelease(out[0])
 
 
-def SecCertificateCopyKey(certificate: Certificate) -> Key | None:
+def SecCertificateCopyKey(certificate: SecCertificate) -> SecKey | None:
     """The certificate's public key (RSA and EC only; ``None`` otherwise)."""
     with _Args() as args:
-        ref = args.rt.sec.SecCertificateCopyKey(args.obj(certificate, Certificate, "certificate"))
-        return None if ref == _NULL else Key._adopt(ref)
+        ref = args.rt.sec.SecCertificateCopyKey(
+            args.obj(certificate, SecCertificate, "certificate")
+        )
+        return None if ref == _NULL else SecKey._adopt(ref)
 
 
-def SecIdentityCopyCertificate(identity: Identity) -> Certificate:
+def SecIdentityCopyCertificate(identity: SecIdentity) -> SecCertificate:
     """The identity's certificate."""
     with _Args() as args:
         out = ffi.new("SecCertificateRef *")
         status = args.rt.sec.SecIdentityCopyCertificate(
-            args.obj(identity, Identity, "identity"), out
+            args.obj(identity, SecIdentity, "identity"), out
         )
         if out[0] == _NULL:
             check(status or errSecParam)
         if status:
             args.rt.CFRelease(out[0])
             check(status)
-        return Certificate._adopt(out[0])
+        return SecCertificate._adopt(out[0])
 
 
-def SecIdentityCopyPrivateKey(identity: Identity) -> Key:
+def SecIdentityCopyPrivateKey(identity: SecIdentity) -> SecKey:
     """The identity's private key."""
     with _Args() as args:
         out = ffi.new("SecKeyRef *")
         status = args.rt.sec.SecIdentityCopyPrivateKey(
-            args.obj(identity, Identity, "identity"), out
+            args.obj(identity, SecIdentity, "identity"), out
         )
         if out[0] == _NULL:
             check(status or errSecParam)
         if status:
             args.rt.CFRelease(out[0])
             check(status)
-        return Key._adopt(out[0])
+        return SecKey._adopt(out[0])
 
 
 def SecPKCS12Import(

@@ -10,7 +10,9 @@ Dictionaries are ``Mapping`` objects keyed by the constants below (or plain
 strings with the same characters).  Values convert as documented in
 :mod:`secitem._convert`: ``str``, ``bytes``, ``bool``, ``int``, ``float``, aware
 ``datetime``, ``list``/``tuple``, ``dict`` and the opaque objects this module
-returns (:class:`AccessControl` and friends).  A value of any other type is a
+returns (:class:`AccessControl`, :class:`SecKey`, :class:`SecCertificate`,
+:class:`SecIdentity` and friends; ``Key``, ``Certificate`` and ``Identity`` are
+deprecated aliases of those three, kept for one release).  A value of any other type is a
 ``TypeError`` naming its key, raised before any native call.  Failures raise
 :class:`secitem.KeychainError` or a subclass carrying the OSStatus; a status
 is never returned.
@@ -31,11 +33,14 @@ from collections.abc import Mapping
 from secitem import _deadline, _legacy, _secaccess, _seckey, constants
 from secitem._cfobjects import (
     AccessControl,
-    Certificate,
+    Certificate,  # deprecated alias of SecCertificate (one release)
     CFObject,
-    Identity,
-    Key,
+    Identity,  # deprecated alias of SecIdentity (one release)
+    Key,  # deprecated alias of SecKey (one release)
     KeychainItemRef,
+    SecCertificate,
+    SecIdentity,
+    SecKey,
 )
 from secitem._convert import converted, dictionary, require_mapping
 from secitem._ffi import ffi
@@ -60,10 +65,13 @@ __all__ = [
     "Key",
     "KeychainItemRef",
     "SecAccessControlCreateWithFlags",
+    "SecCertificate",
+    "SecIdentity",
     "SecItemAdd",
     "SecItemCopyMatching",
     "SecItemDelete",
     "SecItemUpdate",
+    "SecKey",
 ]
 __all__ += constants.__all__
 __all__ += _seckey.__all__

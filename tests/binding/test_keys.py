@@ -203,7 +203,7 @@ def test_4_5_secure_enclave_errors_are_typed(sim: Any) -> None:
 
 def test_errors_before_any_native_call() -> None:
     """Validation: wrong argument types are TypeErrors naming the argument."""
-    with pytest.raises(TypeError, match="key: expected a Key"):
+    with pytest.raises(TypeError, match="key: expected a SecKey"):
         SecKeyCreateSignature(b"not a key", kSecKeyAlgorithmECDSASignatureMessageX962SHA256, b"x")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="algorithm"):
         SecKeyIsAlgorithmSupported(None, kSecKeyOperationTypeSign, 5)  # type: ignore[arg-type]
