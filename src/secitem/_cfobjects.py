@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 
 from secitem._ffi import ffi
+from secitem._plain import PLAIN_TYPES
 
 # typing is only needed by type checkers: keep it off the import path.
 TYPE_CHECKING = False
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACL",
     "OPAQUE_TYPES",
+    "PLAIN_TYPES",
     "Access",
     "AccessControl",
     "CFObject",
@@ -257,7 +259,12 @@ OPAQUE_TYPES: Final[tuple[tuple[str, type[CFObject]], ...]] = (
 
 
 def close_all(value: object) -> None:
-    """Close every :class:`CFObject` inside a (partly) converted result."""
+    """Close every :class:`CFObject` inside a (partly) converted result.
+
+    Values of the :data:`~secitem._plain.PLAIN_TYPES` hold no CF object: skipped.
+    """
+    if type(value) in PLAIN_TYPES:
+        return
     if isinstance(value, CFObject):
         value.close()
     elif isinstance(value, list):

@@ -32,6 +32,7 @@ from secitem._ffi import (
     kCFStringEncodingUTF8,
     kCFStringEncodingUTF16LE,
 )
+from secitem._plain import PLAIN_TYPES
 from secitem.constants import key_for
 
 # typing is only needed by type checkers: keep it off the import path.
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
     from secitem._runtime import Runtime
 
-__all__ = ["converters", "data_out", "dictionary_out", "from_cf", "string_out"]
+__all__ = ["PLAIN_TYPES", "converters", "data_out", "dictionary_out", "from_cf", "string_out"]
 
 _EPOCH: Final = datetime(2001, 1, 1, tzinfo=UTC)
 _EXACT_LIMIT: Final = float(2**52)  # |microseconds| below which a double's ulp is <= 0.5

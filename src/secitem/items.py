@@ -54,6 +54,7 @@ from secitem._enums import (
     Synchronizable,
 )
 from secitem._enums import Protocol as Protocol  # the former name of InternetProtocol
+from secitem._plain import PLAIN_TYPES as _PLAIN_TYPES
 from secitem.errors import (
     DataNotFetchedError,
     InvalidQueryError,
@@ -1018,8 +1019,6 @@ def description_class(
 #: its secret*, returned next to those attributes: with them, a short password
 #: can be found by brute force, so it is treated as secret (docs/emulator.md).
 _HIDDEN: Final = frozenset({_kSecValueData, _kSecValuePersistentRef, _kSecValueRef, "sha1"})
-#: Value types that cannot be opaque objects (no ``close`` to look for).
-_PLAIN_TYPES: Final = frozenset({str, bytes, bool, int, float, datetime, _constants.SecConstant})
 
 
 def item_from_result(
