@@ -1,0 +1,73 @@
+"""What every ``secitem`` command shares: the program name, the usage error,
+terminal-safe text, the version, and telling the emulator from Apple's library.
+
+No native code is loaded here; :mod:`secitem.cli`, :mod:`secitem._cli_doctor`
+and :mod:`secitem._cli_demo` import it (and it imports none of them).
+"""
+
+from __future__ import annotations
+
+from secitem.errors import SecitemError
+
+__all__ = [
+    "EXIT_USAGE",
+    "PROG",
+    "UsageError",
+    "cell",
+    "escape_unprintable",
+    "is_emulator",
+    "version",
+]
+
+PROG = "secitem"
+
+#: Exit status of a usage error (bad flags or values), as argparse uses.
+EXIT_USAGE = 2
+
+
+class UsageError(SecitemError):
+    """Bad command-line input: reported in one line, exit status 2."""
+
+
+def escape_unprintable(text: str, keep: str = "") -> str:
+    """Escape every character that is not printable (controls, C1, bidi, line and
+    paragraph separators) as ``\\uXXXX``, except those in ``keep``.
+
+    Used on JSON text, where the escape is valid, and on table cells, so an
+    attribute holding escape sequences or newlines cannot clear the screen or
+    forge a row.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in keep else _escape_char(ch) for ch in text)
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if code > 0xFFFF:  # JSON spells these as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def cell(value: object) -> str:
+    """A table cell: the text with backslashes doubled and unprintables escaped."""
+    return escape_unprintable(str(value).replace("\\", "\\\\"))
+
+
+def version() -> str:
+    try:
+        from importlib import metadata
+
+        return metadata.version("secitem")
+    except Exception:  # not installed (running from a source tree)
+        return "(version unknown)"
+
+
+def is_emulator(path: str) -> bool:
+    import ctypes
+
+    try:
+        return hasattr(ctypes.CDLL(path), "secsim_live_objects")
+    except OSError:
+        return False
