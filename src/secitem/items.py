@@ -32,9 +32,8 @@ values and conflicting fields raise :class:`InvalidQueryError` (a
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -292,9 +291,159 @@ class _Kind(enum.Enum):
     POLICY = "policy"
 
 
+# One small handler per field kind: ``check`` (validate, errors name ``where``,
+# return the normal form), ``to_cf`` (the value as it goes into a SecItem
+# dictionary) and ``from_cf`` (a returned value in the field's Python type, or
+# None if unusable).  ``enum_type`` is the field's enum (ENUM fields only).
+
+
+def _check_str(enum_type: type[enum.Enum] | None, where: str, value: object) -> object:
+    return _check.text(value, where)
+
+
+def _check_bytes(enum_type: type[enum.Enum] | None, where: str, value: object) -> object:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        hint = "; encode text first, e.g. value.encode()" if isinstance(value, str) else ""
+        raise QueryTypeError(where, f"expected bytes, got {type(value).__name__}{hint}")
+    # Through the buffer: never a subclass's __bytes__ or __len__.
+    return value if type(value) is bytes else memoryview(value).tobytes()
+
+
+def _check_bool(enum_type: type[enum.Enum] | None, where: str, value: object) -> object:
+    if not isinstance(value, bool):
+        raise QueryTypeError(where, f"expected bool, got {type(value).__name__}")
+    return value
+
+
+def _check_fourcc(enum_type: type[enum.Enum] | None, where: str, value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return fourcc(value)
+        except InvalidQueryError:
+            raise InvalidQueryError(
+                where,
+                f"{value!r} is not a four-character code (four Mac OS Roman "
+                "characters, e.g. 'aapl', or an int)",
+            ) from None
+    return _check_int(where, value, 0, 0xFFFFFFFF)
+
+
+def _check_port(enum_type: type[enum.Enum] | None, where: str, value: object) -> object:
+    return _check_int(where, value, 0, 65535)
+
+
+def _check_uint(enum_type: type[enum.Enum] | None, where: str, value: object) -> object:
+    return _check_int(where, value, 0, 2**63 - 1)
+
+
+def _check_enum(enum_type: type[enum.Enum] | None, where: str, value: object) -> object:
+    assert enum_type is not None
+    return _to_enum(enum_type, value, where)
+
+
+def _check_sync(enum_type: type[enum.Enum] | None, where: str, value: object) -> object:
+    if isinstance(value, bool):
+        return Synchronizable(value)
+    return _to_enum(Synchronizable, value, where)
+
+
+def _check_policy_field(enum_type: type[enum.Enum] | None, where: str, value: object) -> object:
+    if not isinstance(value, AccessPolicy):
+        hint = "; wrap flags as AccessPolicy(flags, protection)" if isinstance(value, int) else ""
+        raise QueryTypeError(where, f"expected AccessPolicy, got {type(value).__name__}{hint}")
+    return value
+
+
+def _to_cf_any(value: object) -> object:
+    if isinstance(value, Synchronizable):
+        return value.value
+    if isinstance(value, enum.Enum):
+        return _k_value(value)
+    return value
+
+
+def _from_cf_str(enum_type: type[enum.Enum] | None, value: object) -> object:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def _from_cf_bytes(enum_type: type[enum.Enum] | None, value: object) -> object:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return None
+
+
+def _from_cf_bool(enum_type: type[enum.Enum] | None, value: object) -> object:
+    if isinstance(value, (bool, int)):
+        return bool(value)
+    return None
+
+
+def _from_cf_int(enum_type: type[enum.Enum] | None, value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _from_cf_enum(enum_type: type[enum.Enum] | None, value: object) -> object:
+    assert enum_type is not None
+    if isinstance(value, int) and not isinstance(value, bool):
+        # The data-protection keychain stores numeric strings ("0",
+        # "42") as numbers; a 0 there means "not set" (protocol).
+        value = str(value)
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        return enum_type(value)
+    except ValueError:
+        return None
+
+
+def _from_cf_sync(enum_type: type[enum.Enum] | None, value: object) -> object:
+    if isinstance(value, (bool, int)):
+        return Synchronizable(bool(value))
+    return None
+
+
+def _from_cf_none(enum_type: type[enum.Enum] | None, value: object) -> object:
+    return None  # an access control cannot be read back as a policy
+
+
+# (as strings: nothing to build at import time)
+_Check: TypeAlias = "Callable[[type[enum.Enum] | None, str, object], object]"
+_ToCF: TypeAlias = "Callable[[object], object]"
+_FromCF: TypeAlias = "Callable[[type[enum.Enum] | None, object], object]"
+
+#: ``_Kind`` -> (check, to_cf, from_cf).
+_HANDLERS: Final[dict[_Kind, tuple[_Check, _ToCF, _FromCF]]] = {
+    _Kind.STR: (_check_str, _to_cf_any, _from_cf_str),
+    _Kind.BYTES: (_check_bytes, _to_cf_any, _from_cf_bytes),
+    _Kind.BOOL: (_check_bool, _to_cf_any, _from_cf_bool),
+    _Kind.FOURCC: (_check_fourcc, _to_cf_any, _from_cf_int),
+    _Kind.PORT: (_check_port, _to_cf_any, _from_cf_int),
+    _Kind.UINT: (_check_uint, _to_cf_any, _from_cf_int),
+    _Kind.ENUM: (_check_enum, _to_cf_any, _from_cf_enum),
+    _Kind.SYNC: (_check_sync, _to_cf_any, _from_cf_sync),
+    _Kind.POLICY: (_check_policy_field, _to_cf_any, _from_cf_none),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class _Spec:
-    """How one description field maps to a kSec attribute."""
+    """How one description field maps to a kSec attribute (handlers: :data:`_HANDLERS`)."""
 
     name: str
     key: str
@@ -305,110 +454,15 @@ class _Spec:
 
     def check(self, where: str, value: object) -> object:
         """Validate ``value`` (errors name ``where``) and return its normal form (never None)."""
-        kind = self.kind
-        if kind is _Kind.STR:
-            return _check.text(value, where)
-        if kind is _Kind.BYTES:
-            if not isinstance(value, (bytes, bytearray, memoryview)):
-                hint = "; encode text first, e.g. value.encode()" if isinstance(value, str) else ""
-                raise QueryTypeError(where, f"expected bytes, got {type(value).__name__}{hint}")
-            # Through the buffer: never a subclass's __bytes__ or __len__.
-            return value if type(value) is bytes else memoryview(value).tobytes()
-        if kind is _Kind.BOOL:
-            if not isinstance(value, bool):
-                raise QueryTypeError(where, f"expected bool, got {type(value).__name__}")
-            return value
-        if kind is _Kind.FOURCC:
-            if isinstance(value, str):
-                try:
-                    return fourcc(value)
-                except InvalidQueryError:
-                    raise InvalidQueryError(
-                        where,
-                        f"{value!r} is not a four-character code (four Mac OS Roman "
-                        "characters, e.g. 'aapl', or an int)",
-                    ) from None
-            return _check_int(where, value, 0, 0xFFFFFFFF)
-        if kind is _Kind.PORT:
-            return _check_int(where, value, 0, 65535)
-        if kind is _Kind.UINT:
-            return _check_int(where, value, 0, 2**63 - 1)
-        if kind is _Kind.ENUM:
-            assert self.enum is not None
-            return _to_enum(self.enum, value, where)
-        if kind is _Kind.SYNC:
-            if isinstance(value, bool):
-                return Synchronizable(value)
-            return _to_enum(Synchronizable, value, where)
-        if kind is _Kind.POLICY:
-            if not isinstance(value, AccessPolicy):
-                hint = (
-                    "; wrap flags as AccessPolicy(flags, protection)"
-                    if isinstance(value, int)
-                    else ""
-                )
-                raise QueryTypeError(
-                    where, f"expected AccessPolicy, got {type(value).__name__}{hint}"
-                )
-            return value
-        raise AssertionError(kind)  # pragma: no cover
+        return _HANDLERS[self.kind][0](self.enum, where, value)
 
     def to_cf(self, value: object) -> object:
         """The value as it goes into a SecItem dictionary."""
-        if isinstance(value, Synchronizable):
-            return value.value
-        if isinstance(value, enum.Enum):
-            return _k_value(value)
-        return value
+        return _HANDLERS[self.kind][1](value)
 
     def from_cf(self, value: object) -> object:
         """A returned value in this field's Python type, or None if unusable."""
-        kind = self.kind
-        if kind is _Kind.STR:
-            if isinstance(value, str):
-                return value
-            if isinstance(value, bytes):
-                try:
-                    return value.decode("utf-8")
-                except UnicodeDecodeError:
-                    return None
-            return None
-        if kind is _Kind.BYTES:
-            if isinstance(value, bytes):
-                return value
-            if isinstance(value, str):
-                return value.encode("utf-8")
-            return None
-        if kind is _Kind.BOOL:
-            if isinstance(value, (bool, int)):
-                return bool(value)
-            return None
-        if kind in (_Kind.FOURCC, _Kind.PORT, _Kind.UINT):
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
-            if isinstance(value, str) and value.isdigit():
-                return int(value)
-            return None
-        if kind is _Kind.ENUM:
-            assert self.enum is not None
-            if isinstance(value, int) and not isinstance(value, bool):
-                # The data-protection keychain stores numeric strings ("0",
-                # "42") as numbers; a 0 there means "not set" (protocol).
-                value = str(value)
-            if isinstance(value, bytes):
-                try:
-                    value = value.decode("utf-8")
-                except UnicodeDecodeError:
-                    return None
-            try:
-                return self.enum(value)
-            except ValueError:
-                return None
-        if kind is _Kind.SYNC:
-            if isinstance(value, (bool, int)):
-                return Synchronizable(bool(value))
-            return None
-        return None
+        return _HANDLERS[self.kind][2](self.enum, value)
 
 
 def _k_value(member: enum.Enum) -> object:
@@ -469,6 +523,8 @@ class ItemDescription:
     item_class: ClassVar[ItemClass]
     #: Whether :meth:`Keychain.add` / ``update`` / ``upsert`` support the class.
     writable: ClassVar[bool] = False
+    #: False where the shared field groups' primary-key marks do not apply (Identity).
+    _group_identity: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self._validate(_check.attribute(type(self).__name__))
@@ -648,8 +704,10 @@ def _specs(cls: type[ItemDescription]) -> tuple[_Spec, ...]:
     cached = _SPEC_CACHE.get(cls)
     if cached is None:
         specs = []
+        group_identity = cls._group_identity
         for f in dataclasses.fields(cls):
             key, kind, enum_type, identity, default = f.metadata[_FIELD_SPEC]
+            identity = identity and group_identity
             specs.append(_Spec(f.name, key, kind, enum_type, identity, default))
         cached = _SPEC_CACHE[cls] = tuple(specs)
     return cached
@@ -759,17 +817,19 @@ class InternetPassword(ItemDescription):
     access_control: AccessPolicy | None = _attr("kSecAttrAccessControl", _Kind.POLICY)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class Certificate(ItemDescription):
-    """A certificate (``kSecClassCertificate``): search, read, delete.
+# The field groups that Certificate, Key and Identity share ("this class shares
+# attributes of both", Apple says of identities).  Each group is a fieldless
+# base (``__slots__ = ()``); the slots are made by the concrete class.  Field
+# order is the bases' in reverse MRO order, then the class's own.  A group's
+# ``identity=True`` marks hold for Certificate and Key; Identity has no
+# primary-key attributes of its own (``_group_identity = False``).
 
-    Its identity is ``certificate_type`` + ``issuer`` + ``serial_number``.
-    ``subject``, ``issuer``, ``serial_number``, ``subject_key_id`` and
-    ``public_key_hash`` are DER / raw bytes.  ``accessible`` and
-    ``access_group`` apply on iOS (and the macOS data-protection keychain).
-    """
 
-    item_class: ClassVar[ItemClass] = ItemClass.CERTIFICATE
+@dataclass(frozen=True, init=False, repr=False, eq=False, match_args=False, kw_only=True)
+class _CertificateFields(ItemDescription):
+    """The certificate attributes (Certificate, Identity)."""
+
+    __slots__ = ()
 
     certificate_type: int | None = _attr("kSecAttrCertificateType", _Kind.UINT, identity=True)
     issuer: bytes | None = _attr("kSecAttrIssuer", _BYTES, identity=True)
@@ -778,23 +838,13 @@ class Certificate(ItemDescription):
     subject: bytes | None = _attr("kSecAttrSubject", _BYTES)
     subject_key_id: bytes | None = _attr("kSecAttrSubjectKeyID", _BYTES)
     public_key_hash: bytes | None = _attr("kSecAttrPublicKeyHash", _BYTES)
-    label: str | None = _attr("kSecAttrLabel", _STR)
-    access_group: str | None = _attr("kSecAttrAccessGroup", _STR)
-    synchronizable: Synchronizable | bool | None = _attr("kSecAttrSynchronizable", _Kind.SYNC)
-    accessible: Accessible | None = _attr("kSecAttrAccessible", _Kind.ENUM, enum_type=Accessible)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class Key(ItemDescription):
-    """A cryptographic key (``kSecClassKey``): search, read, delete.
+@dataclass(frozen=True, init=False, repr=False, eq=False, match_args=False, kw_only=True)
+class _KeyFields(ItemDescription):
+    """The key attributes, label and usage flags (Key, Identity)."""
 
-    ``application_tag`` is your own label (bytes) for finding the key;
-    ``application_label`` is Apple's (usually the public key's hash).
-    ``prf``, ``salt`` and ``rounds`` exist only in the macOS file-based
-    keychain (a query using them goes there only).
-    """
-
-    item_class: ClassVar[ItemClass] = ItemClass.KEY
+    __slots__ = ()
 
     key_class: KeyClass | None = _attr(
         "kSecAttrKeyClass", _Kind.ENUM, enum_type=KeyClass, identity=True
@@ -817,6 +867,38 @@ class Key(ItemDescription):
     can_verify: bool | None = _attr("kSecAttrCanVerify", _BOOL)
     can_wrap: bool | None = _attr("kSecAttrCanWrap", _BOOL)
     can_unwrap: bool | None = _attr("kSecAttrCanUnwrap", _BOOL)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Certificate(_CertificateFields):
+    """A certificate (``kSecClassCertificate``): search, read, delete.
+
+    Its identity is ``certificate_type`` + ``issuer`` + ``serial_number``.
+    ``subject``, ``issuer``, ``serial_number``, ``subject_key_id`` and
+    ``public_key_hash`` are DER / raw bytes.  ``accessible`` and
+    ``access_group`` apply on iOS (and the macOS data-protection keychain).
+    """
+
+    item_class: ClassVar[ItemClass] = ItemClass.CERTIFICATE
+
+    label: str | None = _attr("kSecAttrLabel", _STR)
+    access_group: str | None = _attr("kSecAttrAccessGroup", _STR)
+    synchronizable: Synchronizable | bool | None = _attr("kSecAttrSynchronizable", _Kind.SYNC)
+    accessible: Accessible | None = _attr("kSecAttrAccessible", _Kind.ENUM, enum_type=Accessible)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class Key(_KeyFields):
+    """A cryptographic key (``kSecClassKey``): search, read, delete.
+
+    ``application_tag`` is your own label (bytes) for finding the key;
+    ``application_label`` is Apple's (usually the public key's hash).
+    ``prf``, ``salt`` and ``rounds`` exist only in the macOS file-based
+    keychain (a query using them goes there only).
+    """
+
+    item_class: ClassVar[ItemClass] = ItemClass.KEY
+
     prf: PRF | None = _attr("kSecAttrPRF", _Kind.ENUM, enum_type=PRF)
     salt: bytes | None = _attr("kSecAttrSalt", _BYTES)
     rounds: int | None = _attr("kSecAttrRounds", _Kind.UINT)
@@ -827,7 +909,7 @@ class Key(ItemDescription):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class Identity(ItemDescription):
+class Identity(_KeyFields, _CertificateFields):
     """An identity (``kSecClassIdentity``): a certificate with its private key.
 
     It has the attributes of both (Apple: "this class shares attributes of
@@ -835,31 +917,8 @@ class Identity(ItemDescription):
     """
 
     item_class: ClassVar[ItemClass] = ItemClass.IDENTITY
+    _group_identity: ClassVar[bool] = False  # the groups' primary keys are not an identity's
 
-    certificate_type: int | None = _attr("kSecAttrCertificateType", _Kind.UINT)
-    issuer: bytes | None = _attr("kSecAttrIssuer", _BYTES)
-    serial_number: bytes | None = _attr("kSecAttrSerialNumber", _BYTES)
-    certificate_encoding: int | None = _attr("kSecAttrCertificateEncoding", _Kind.UINT)
-    subject: bytes | None = _attr("kSecAttrSubject", _BYTES)
-    subject_key_id: bytes | None = _attr("kSecAttrSubjectKeyID", _BYTES)
-    public_key_hash: bytes | None = _attr("kSecAttrPublicKeyHash", _BYTES)
-    key_class: KeyClass | None = _attr("kSecAttrKeyClass", _Kind.ENUM, enum_type=KeyClass)
-    application_label: bytes | None = _attr("kSecAttrApplicationLabel", _BYTES)
-    application_tag: bytes | None = _attr("kSecAttrApplicationTag", _BYTES)
-    key_type: KeyType | None = _attr("kSecAttrKeyType", _Kind.ENUM, enum_type=KeyType)
-    key_size_in_bits: int | None = _attr("kSecAttrKeySizeInBits", _Kind.UINT)
-    effective_key_size: int | None = _attr("kSecAttrEffectiveKeySize", _Kind.UINT)
-    label: str | None = _attr("kSecAttrLabel", _STR)
-    is_permanent: bool | None = _attr("kSecAttrIsPermanent", _BOOL)
-    is_sensitive: bool | None = _attr("kSecAttrIsSensitive", _BOOL)
-    is_extractable: bool | None = _attr("kSecAttrIsExtractable", _BOOL)
-    can_encrypt: bool | None = _attr("kSecAttrCanEncrypt", _BOOL)
-    can_decrypt: bool | None = _attr("kSecAttrCanDecrypt", _BOOL)
-    can_derive: bool | None = _attr("kSecAttrCanDerive", _BOOL)
-    can_sign: bool | None = _attr("kSecAttrCanSign", _BOOL)
-    can_verify: bool | None = _attr("kSecAttrCanVerify", _BOOL)
-    can_wrap: bool | None = _attr("kSecAttrCanWrap", _BOOL)
-    can_unwrap: bool | None = _attr("kSecAttrCanUnwrap", _BOOL)
     token_id: str | None = _attr("kSecAttrTokenID", _STR)
     access_group: str | None = _attr("kSecAttrAccessGroup", _STR)
     synchronizable: Synchronizable | bool | None = _attr("kSecAttrSynchronizable", _Kind.SYNC)
@@ -894,6 +953,8 @@ def changes_for(
             continue
         if name in _READ_ONLY:
             raise InvalidQueryError(f"{where}({name}=...)", _READ_ONLY[name])
+        import difflib  # only on this error path: keeps ~1 ms off ``import secitem.items``
+
         close = difflib.get_close_matches(name, names, n=1)
         tip = f"; did you mean {close[0]!r}?" if close else ""
         raise InvalidQueryError(
