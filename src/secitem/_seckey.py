@@ -353,19 +353,25 @@ def SecKeyCreateWithData(key_data: bytes, attributes: Mapping[Any, object]) -> S
         return SecKey._adopt(ref)
 
 
-def SecKeyCreateSignature(key: SecKey, algorithm: str, data: bytes) -> bytes:
-    """Sign ``data`` (a message or a digest, as ``algorithm`` says) with a private key."""
-    payload = _bytes(data, "data")
+def _key_transform(function: str, key: SecKey, algorithm: str, data: bytes, field: str) -> bytes:
+    """``function(key, algorithm, data, &error)`` for the SecKey calls of that shape
+    (sign, encrypt, decrypt): new CFData out, CFError turned into the typed error."""
+    payload = _bytes(data, field)
     name = _algorithm(algorithm)
     with _Args() as args:
         error = ffi.new("CFErrorRef *")
-        ref = args.rt.sec.SecKeyCreateSignature(
+        ref = getattr(args.rt.sec, function)(
             args.obj(key, SecKey, "key"),
             args.cf(name, "algorithm"),
-            args.cf(payload, "data"),
+            args.cf(payload, field),
             error,
         )
         return _data_result(args.rt, ref, error)
+
+
+def SecKeyCreateSignature(key: SecKey, algorithm: str, data: bytes) -> bytes:
+    """Sign ``data`` (a message or a digest, as ``algorithm`` says) with a private key."""
+    return _key_transform("SecKeyCreateSignature", key, algorithm, data, "data")
 
 
 def SecKeyVerifySignature(
@@ -398,32 +404,12 @@ def SecKeyVerifySignature(
 
 def SecKeyCreateEncryptedData(key: SecKey, algorithm: str, plaintext: bytes) -> bytes:
     """Encrypt ``plaintext`` with a public key (RSA padding modes, ECIES ...)."""
-    data = _bytes(plaintext, "plaintext")
-    name = _algorithm(algorithm)
-    with _Args() as args:
-        error = ffi.new("CFErrorRef *")
-        ref = args.rt.sec.SecKeyCreateEncryptedData(
-            args.obj(key, SecKey, "key"),
-            args.cf(name, "algorithm"),
-            args.cf(data, "plaintext"),
-            error,
-        )
-        return _data_result(args.rt, ref, error)
+    return _key_transform("SecKeyCreateEncryptedData", key, algorithm, plaintext, "plaintext")
 
 
 def SecKeyCreateDecryptedData(key: SecKey, algorithm: str, ciphertext: bytes) -> bytes:
     """Decrypt ``ciphertext`` with a private key."""
-    data = _bytes(ciphertext, "ciphertext")
-    name = _algorithm(algorithm)
-    with _Args() as args:
-        error = ffi.new("CFErrorRef *")
-        ref = args.rt.sec.SecKeyCreateDecryptedData(
-            args.obj(key, SecKey, "key"),
-            args.cf(name, "algorithm"),
-            args.cf(data, "ciphertext"),
-            error,
-        )
-        return _data_result(args.rt, ref, error)
+    return _key_transform("SecKeyCreateDecryptedData", key, algorithm, ciphertext, "ciphertext")
 
 
 def SecKeyCopyKeyExchangeResult(
