@@ -533,34 +533,29 @@ def SecCertificateCopyKey(certificate: SecCertificate) -> SecKey | None:
         return None if ref == _NULL else SecKey._adopt(ref)
 
 
-def SecIdentityCopyCertificate(identity: SecIdentity) -> SecCertificate:
-    """The identity's certificate."""
+def _identity_part(identity: SecIdentity, function: str, out_type: str) -> Any:
+    """``function(identity, &out)``: the new (+1) reference it copies out, checked."""
     with _Args() as args:
-        out = ffi.new("SecCertificateRef *")
-        status = args.rt.sec.SecIdentityCopyCertificate(
-            args.obj(identity, SecIdentity, "identity"), out
-        )
+        out = ffi.new(out_type)
+        status = getattr(args.rt.sec, function)(args.obj(identity, SecIdentity, "identity"), out)
         if out[0] == _NULL:
             check(status or errSecParam)
         if status:
             args.rt.CFRelease(out[0])
             check(status)
-        return SecCertificate._adopt(out[0])
+        return out[0]
+
+
+def SecIdentityCopyCertificate(identity: SecIdentity) -> SecCertificate:
+    """The identity's certificate."""
+    return SecCertificate._adopt(
+        _identity_part(identity, "SecIdentityCopyCertificate", "SecCertificateRef *")
+    )
 
 
 def SecIdentityCopyPrivateKey(identity: SecIdentity) -> SecKey:
     """The identity's private key."""
-    with _Args() as args:
-        out = ffi.new("SecKeyRef *")
-        status = args.rt.sec.SecIdentityCopyPrivateKey(
-            args.obj(identity, SecIdentity, "identity"), out
-        )
-        if out[0] == _NULL:
-            check(status or errSecParam)
-        if status:
-            args.rt.CFRelease(out[0])
-            check(status)
-        return SecKey._adopt(out[0])
+    return SecKey._adopt(_identity_part(identity, "SecIdentityCopyPrivateKey", "SecKeyRef *"))
 
 
 def SecPKCS12Import(
