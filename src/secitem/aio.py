@@ -270,8 +270,9 @@ class AsyncKeychain:
         *,
         trusted_applications: Sequence[str] | None = None,
         any_application: bool = False,
+        select: Callable[[list[Mapping[str, object]]], list[Mapping[str, object]]] | None = None,
     ) -> bool:
-        """:meth:`secitem.Keychain.upsert`."""
+        """:meth:`secitem.Keychain.upsert` (``select`` runs on the worker thread)."""
         return await self._call(
             "upsert",
             self._keychain.upsert,
@@ -279,6 +280,7 @@ class AsyncKeychain:
             data,
             trusted_applications=trusted_applications,
             any_application=any_application,
+            select=select,
         )
 
 

@@ -581,6 +581,7 @@ class Keychain:
         *,
         trusted_applications: Sequence[str] | None = None,
         any_application: bool = False,
+        select: Callable[[list[Mapping[str, object]]], list[Mapping[str, object]]] | None = None,
     ) -> bool:
         """Add ``item``, or update the stored one with the same identity.
 
@@ -605,24 +606,25 @@ class Keychain:
         ``trusted_applications`` / ``any_application`` (see :meth:`add`) apply
         when the item is added; an update never replaces the stored item's
         access list (it is updated in place).
+
+        ``select`` decides which stored items an update may touch, for code
+        that shares an identity with other writers (``CredentialStore`` uses
+        it to update only the items it marked as its own).  It is called only
+        when the add found a duplicate, with the attributes of the stored
+        items that have ``item``'s identity (dictionaries keyed by Apple's
+        attribute names, e.g. :data:`secitem.constants.kSecAttrCreator`, as
+        :func:`secitem.security.SecItemCopyMatching` returns them; never the
+        secret), and returns the ones to update; it may raise to refuse the
+        update (the keychain is then unchanged).  Default: all of them.  With
+        ``select`` it is called even when the update would change nothing, so
+        it can still refuse.
         """
         access = _access_list.options(trusted_applications, any_application, "upsert")
-        return self._upsert(item, data, None, access=access)
-
-    def _upsert(
-        self,
-        item: ItemDescription,
-        data: bytes | str | None,
-        select: Callable[[list[Mapping[str, object]]], list[Mapping[str, object]]] | None,
-        *,
-        access: _access_list.AccessOptions | None = None,
-    ) -> bool:
-        """:meth:`upsert`; ``select`` picks the stored items to update among those
-        with ``item``'s identity (it may raise to refuse), default all of them;
-        ``access``: the access list of an added item (never of an update)."""
+        if select is not None and not callable(select):
+            raise QueryTypeError(
+                "upsert(select=...)", f"expected a callable or None, got {type(select).__name__}"
+            )
         attrs = self._add_attributes(item, data)  # validates before any call
-        if access is None:
-            access = _access_list.AccessOptions(None, False)
         _access_list.refuse_data_protection(access, attrs, self._data_protection, "upsert")
         changes = item.non_identity_changes()
         if data is not None:
@@ -689,7 +691,7 @@ class Keychain:
                 if isinstance(row, Mapping) and item.has_identity_of(row)
             ]
             if select is not None and rows:
-                rows = select(rows)
+                rows = _selected(select, rows)
         finally:
             _close_all(found)
         groups = {
@@ -833,19 +835,42 @@ class Keychain:
         dp_ref = isinstance(ref, bytes) and len(ref) in (12, 20) and ref[:4] in _DP_REF_PREFIXES
         return not dp_ref
 
+    def check_attributes(
+        self,
+        item: ItemDescription,
+        *,
+        add: bool = False,
+        name: Callable[[str], str] | None = None,
+    ) -> None:
+        """Refuse, before any native call, attributes this keychain would silently ignore.
+
+        On macOS without ``data_protection``, an add or query can go to the
+        file-based keychain, which ignores ``access_group``, ``accessible``
+        and ``access_control`` without an error.  :meth:`add`, :meth:`upsert`
+        and every query check their item this way; call it to check an item
+        you will use later (``CredentialStore`` checks its templates once).
+        ``add=True`` checks ``item`` as an item to add, else as a query.
+        Raises :class:`~secitem.items.InvalidQueryError` naming the field:
+        ``name(field)`` when ``name`` is given (e.g. to name your own
+        argument), else ``Class.field``.
+        """
+        if not isinstance(item, ItemDescription) or type(item) is ItemDescription:
+            raise QueryTypeError(
+                "check_attributes(item)",
+                f"expected an item description, got {type(item).__name__}",
+            )
+        sent = item.to_attributes() if add else item.to_query()
+        self._refuse_file_keychain_ignores(item, sent, "add" if add else "query", name)
+
     def _refuse_file_keychain_ignores(
         self,
         item: ItemDescription,
         sent: Mapping[str, object],
         call: str,
-        name: _check.Naming | None = None,
+        name: Callable[[str], str] | None = None,
     ) -> None:
-        """Refuse attributes the file-based keychain would silently ignore.
-
-        ``sent`` is the add (``call="add"``) or query (``"query"``)
-        dictionary built from ``item``, before any return or match key;
-        ``name`` names the field in the error (default ``Class.field``).
-        """
+        """:meth:`check_attributes` of the dictionary ``sent`` already built from
+        ``item`` (the add or query dictionary, before any return or match key)."""
         if not self._may_reach_file_keychain(sent):
             return
         for key, field in _FILE_KEYCHAIN_IGNORES:
@@ -899,6 +924,39 @@ class Keychain:
         if data is not None:
             attrs[C.kSecValueData] = _check.secret(data, "data")
         return attrs
+
+
+def _selected(
+    select: Callable[[list[Mapping[str, object]]], list[Mapping[str, object]]],
+    rows: list[Mapping[str, object]],
+) -> list[Mapping[str, object]]:
+    """The rows ``select`` picks for :meth:`Keychain.upsert` to update.
+
+    ``select`` sees copies without ``"sha1"`` (a digest over the secret, see
+    secitem.items) and must return some of the very dictionaries it was given
+    (checked by identity, so a forged row cannot point the update at another
+    item); none of them is a refusal.
+    """
+    shown = [{k: v for k, v in row.items() if k != "sha1"} for row in rows]
+    chosen = select(list(shown))
+    if not isinstance(chosen, list):
+        raise QueryTypeError(
+            "upsert(select=...)", f"must return a list of rows, got {type(chosen).__name__}"
+        )
+    picked: dict[int, Mapping[str, object]] = {}
+    for row in chosen:
+        index = next((i for i, given in enumerate(shown) if given is row), None)
+        if index is None:
+            raise QueryTypeError(
+                "upsert(select=...)", "must return rows from the list it was given, not new ones"
+            )
+        picked[index] = rows[index]
+    if not picked:
+        raise DuplicateItemError(
+            hint=f"upsert(select=...) chose none of the {len(rows)} stored item(s) with this "
+            "identity, so none was updated; the keychain is unchanged"
+        )
+    return list(picked.values())
 
 
 def _ignored_message(name: str, call: str) -> str:

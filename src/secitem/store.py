@@ -306,9 +306,9 @@ class CredentialStore:
         )
         # Options the macOS file-based keychain would silently ignore
         # (access_group, accessible) are refused now, naming the option.
-        keychain._refuse_file_keychain_ignores(self._add_template, add, "add", arg)
+        keychain.check_attributes(self._add_template, add=True, name=arg)
         query = self._query_template
-        keychain._refuse_file_keychain_ignores(query, query.to_query(), "query", arg)
+        keychain.check_attributes(query, name=arg)
         self._keychain = keychain
         # get(account): the secret-only query is prepared once, here.
         self._read_secret = keychain.secret_reader(query, field="get(account=...)")
@@ -401,11 +401,12 @@ class CredentialStore:
             raise QueryTypeError(
                 "save(credential)", f"expected a Credential, got {type(credential).__name__}"
             )
-        added = self._keychain._upsert(
+        added = self._keychain.upsert(
             _with_account(self._add_template, credential.account),
             credential.password,
-            self._owned_rows,
-            access=self._access,
+            trusted_applications=self._access.trusted_applications,
+            any_application=self._access.any_application,
+            select=self._owned_rows,
         )
         _log.debug("credential %s (%s=%r)", "added" if added else "updated", self._kind, self._name)
 
