@@ -267,7 +267,7 @@ def close_all(value: object) -> None:
         return
     if isinstance(value, CFObject):
         value.close()
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         for item in value:
             close_all(item)
     elif isinstance(value, dict):

@@ -450,18 +450,17 @@ def bounded(owner: str) -> Callable[[_F], _F]:
 
 
 def release(value: object) -> None:
-    """Close every CoreFoundation object in a late result (lists, tuples, dicts walked)."""
-    if isinstance(value, dict):
-        for item in value.values():
-            release(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            release(item)
-    elif not isinstance(value, str | bytes | int | float | type(None)):
-        from secitem._cfobjects import CFObject  # loaded already: a native call made the value
+    """Close every CoreFoundation object in a late result (lists, tuples, dicts walked).
 
-        if isinstance(value, CFObject):
-            value.close()
+    The one walker is :func:`secitem._cfobjects.close_all`, imported here and
+    not at the top: this module stays free of cffi, and a late result holding
+    a CF object exists only after a native call has loaded it.
+    """
+    if isinstance(value, str | bytes | int | float | type(None)):
+        return
+    from secitem._cfobjects import close_all
+
+    close_all(value)
 
 
 def threads() -> int:

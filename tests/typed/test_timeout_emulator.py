@@ -157,3 +157,14 @@ def test_the_controls_delay_method_drives_it(sim: Any) -> None:
     assert not thread.is_alive() and results == [errSecItemNotFound]
     with pytest.raises(InvalidQueryError, match="delay"):
         controls.delay("SecItemFrob", 1)
+
+
+def test_release_closes_every_cf_object_of_a_late_result(secitem_emulator: object) -> None:
+    """One walker (issue #13 item 4): _deadline.release is _cfobjects.close_all, which
+    reaches CF objects inside lists, tuples and dictionary values."""
+    from secitem import _deadline
+    from secitem.security import SecAccessControlCreateWithFlags
+
+    made = [SecAccessControlCreateWithFlags("ak", 0) for _ in range(3)]
+    _deadline.release({"a": [made[0], ("x", made[1])], "b": (made[2], b"secret", 1, None)})
+    assert [obj.closed for obj in made] == [True, True, True]
