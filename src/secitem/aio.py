@@ -35,7 +35,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 from secitem import _deadline
-from secitem.errors import LoginCancelled, LoginFailed
 from secitem.items import (
     AccessControlFlags,
     Accessible,
@@ -54,9 +53,8 @@ from secitem.store import (
     Credential,
     CredentialStore,
     PromptReason,
-    _check_account,
-    _credential,
-    _log,
+    _check_login,
+    _login_flow,
 )
 
 __all__ = ["AsyncCredentialStore", "AsyncKeychain"]
@@ -419,72 +417,27 @@ class AsyncCredentialStore:
         it checks with ``authenticate`` without prompting).  ``timeout``
         bounds each keychain step, never ``prompt`` or ``authenticate``.
         """
-        if not callable(prompt):
-            raise QueryTypeError(
-                "login(prompt)", f"expected a callable, got {type(prompt).__name__}"
-            )
-        if not callable(authenticate):
-            raise QueryTypeError(
-                "login(authenticate)", f"expected a callable, got {type(authenticate).__name__}"
-            )
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int):
-            raise QueryTypeError(
-                "login(max_attempts=...)", f"expected int, got {type(max_attempts).__name__}"
-            )
-        if max_attempts < 1:
-            raise InvalidQueryError("login(max_attempts=...)", f"{max_attempts} must be at least 1")
-        account = _check_account(account, "login")
+        account = _check_login(prompt, authenticate, account, max_attempts)
         store = self._store
         async with self._login_lock:
             stored = await self._call("login", store._stored_item, account, "login")
-            if stored is not None:
-                current = _credential(stored)
-                if await _accepted(authenticate, current):
-                    _log.debug("login: stored credential accepted (%r)", store)
-                    return current
-                _log.info("login: stored credential rejected (%r)", store)
-                reason = PromptReason.REJECTED
-            else:
-                reason = PromptReason.MISSING
-
-            attempts = 0
-            while attempts < max_attempts:
-                answer = prompt(reason)
-                if inspect.isawaitable(answer):
-                    answer = await answer
-                if answer is None:
-                    raise LoginCancelled(
-                        f"login cancelled: the user gave up ({reason.value}); "
-                        "the keychain is unchanged",
-                        reason=reason,
-                        attempts=attempts,
-                    )
-                if not isinstance(answer, Credential):
-                    raise QueryTypeError(
-                        "login(prompt)",
-                        f"prompt must return a Credential or None, got {type(answer).__name__}",
-                    )
-                attempts += 1
-                if await _accepted(authenticate, answer):
+            flow = _login_flow(store, stored, max_attempts)
+            reply: object = None
+            while True:
+                try:
+                    step, value = flow.send(reply)
+                except StopIteration as done:
+                    accepted: Credential = done.value
+                    return accepted
+                if step == "prompt":
+                    reply = prompt(value)
+                    if inspect.isawaitable(reply):
+                        reply = await reply
+                elif step == "check":
+                    reply = await _accepted(authenticate, value)
+                else:  # "write": one writer at a time, with save/delete/adopt
                     async with self._write_lock:
-                        if stored is None:
-                            await self._call("login", store.save, answer)
-                        else:
-                            await self._call("login", store._replace, stored, answer)
-                    _log.info("login: new credential accepted and stored (%r)", store)
-                    return answer
-                _log.info(
-                    "login: prompted credential rejected (attempt %d of %d)",
-                    attempts,
-                    max_attempts,
-                )
-                reason = PromptReason.RETRY
-            raise LoginFailed(
-                f"login failed: {attempts} credential(s) rejected by the server; "
-                "the keychain is unchanged",
-                reason=reason,
-                attempts=attempts,
-            )
+                        reply = await self._call("login", store._write_login, stored, value)
 
 
 async def _accepted(authenticate: Authenticate, credential: Credential) -> bool:

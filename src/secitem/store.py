@@ -39,7 +39,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, ParamSpec, TypeVar
 
@@ -246,18 +246,6 @@ class CredentialStore:
         self._access = _access_list.options(
             trusted_applications, any_application, "CredentialStore"
         )
-        if (server is None) == (service is None):
-            raise InvalidQueryError(
-                "CredentialStore(server=... | service=...)",
-                "pass exactly one: server= for internet passwords (a host name), "
-                "service= for generic passwords (e.g. 'com.example.app')",
-            )
-        cls: type[_Description] = InternetPassword if service is None else GenericPassword
-        self._kind = "server" if service is None else "service"
-        self._name = _check.text(
-            service if server is None else server, arg(self._kind), empty_ok=False
-        )
-        identity: dict[str, Any] = {self._kind: self._name, "access_group": access_group}
         internet = {
             "protocol": protocol,
             "port": port,
@@ -265,20 +253,10 @@ class CredentialStore:
             "security_domain": security_domain,
             "authentication_type": authentication_type,
         }
-        for name, value in internet.items():
-            if value is not None and service is not None:
-                raise InvalidQueryError(
-                    arg(name),
-                    "applies to internet passwords only; use server=... instead of service=...",
-                )
-            if server is not None:
-                identity[name] = value
-        if synchronizable is not None and not isinstance(synchronizable, bool):
-            raise QueryTypeError(
-                arg("synchronizable"), f"expected bool or None, got {type(synchronizable).__name__}"
-            )
-        if synchronizable:
-            identity["synchronizable"] = Synchronizable.YES
+        self._kind, self._name, identity = _identity(
+            arg, server, service, internet, access_group, synchronizable
+        )
+        cls: type[_Description] = InternetPassword if self._kind == "server" else GenericPassword
         checked = _deadline.check_timeout(timeout, arg("timeout"))
         keychain = _keychain(keychain, data_protection, checked)
         # The store's deadline covers each store operation as a whole (the
@@ -505,68 +483,22 @@ class CredentialStore:
         stays; call :meth:`delete` to drop it).  Exceptions from ``prompt``
         or ``authenticate`` propagate and change nothing.
         """
-        if not callable(prompt):
-            raise QueryTypeError(
-                "login(prompt)", f"expected a callable, got {type(prompt).__name__}"
-            )
-        if not callable(authenticate):
-            raise QueryTypeError(
-                "login(authenticate)", f"expected a callable, got {type(authenticate).__name__}"
-            )
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int):
-            raise QueryTypeError(
-                "login(max_attempts=...)", f"expected int, got {type(max_attempts).__name__}"
-            )
-        if max_attempts < 1:
-            raise InvalidQueryError("login(max_attempts=...)", f"{max_attempts} must be at least 1")
-        account = _check_account(account, "login")
-
+        account = _check_login(prompt, authenticate, account, max_attempts)
         stored = self._step(self._stored_item, account, "login")
-        if stored is not None:
-            current = _credential(stored)
-            if _accepted(authenticate, current):
-                _log.debug("login: stored credential accepted (%s=%r)", self._kind, self._name)
-                return current
-            _log.info("login: stored credential rejected (%s=%r)", self._kind, self._name)
-            reason = PromptReason.REJECTED
-        else:
-            reason = PromptReason.MISSING
-
-        attempts = 0
-        while attempts < max_attempts:
-            answer = prompt(reason)
-            if answer is None:
-                raise LoginCancelled(
-                    f"login cancelled: the user gave up ({reason.value}); "
-                    "the keychain is unchanged",
-                    reason=reason,
-                    attempts=attempts,
-                )
-            if not isinstance(answer, Credential):
-                raise QueryTypeError(
-                    "login(prompt)",
-                    f"prompt must return a Credential or None, got {type(answer).__name__}",
-                )
-            attempts += 1
-            if _accepted(authenticate, answer):
-                if stored is None:
-                    self._step(self.save, answer)
-                else:
-                    self._step(self._replace, stored, answer)
-                _log.info(
-                    "login: new credential accepted and stored (%s=%r)", self._kind, self._name
-                )
-                return answer
-            _log.info(
-                "login: prompted credential rejected (attempt %d of %d)", attempts, max_attempts
-            )
-            reason = PromptReason.RETRY
-        raise LoginFailed(
-            f"login failed: {attempts} credential(s) rejected by the server; "
-            "the keychain is unchanged",
-            reason=reason,
-            attempts=attempts,
-        )
+        flow = _login_flow(self, stored, max_attempts)
+        reply: object = None
+        while True:
+            try:
+                step, value = flow.send(reply)
+            except StopIteration as done:
+                accepted: Credential = done.value
+                return accepted
+            if step == "prompt":
+                reply = prompt(value)
+            elif step == "check":
+                reply = _accepted(authenticate, value)
+            else:  # "write"
+                reply = self._step(self._write_login, stored, value)
 
     # -- helpers -----------------------------------------------------------------
 
@@ -595,6 +527,13 @@ class CredentialStore:
             return self._keychain.get(found[0])
         except ItemNotFoundError:  # deleted by someone else in between
             return None
+
+    def _write_login(self, stored: Item[Any] | None, accepted: Credential) -> None:
+        """Store the credential a login accepted: added, or written over ``stored``."""
+        if stored is None:
+            self.save(accepted)
+        else:
+            self._replace(stored, accepted)
 
     def _replace(self, stored: Item[Any], new: Credential) -> None:
         """Write ``new`` over the rejected ``stored`` item, in place."""
@@ -653,6 +592,82 @@ class CredentialStore:
 # --------------------------------------------------------------------------
 
 
+#: One step :func:`_login_flow` asks its driver to take, and what the driver sends back:
+#: ``("prompt", PromptReason)`` -> the prompt's answer; ``("check", Credential)`` ->
+#: whether the server accepts it (bool); ``("write", Credential)`` -> ``None`` once
+#: the accepted credential is stored.
+_LoginStep = tuple[str, Any]
+
+
+def _login_flow(
+    store: CredentialStore, stored: Item[Any] | None, max_attempts: int
+) -> Generator[_LoginStep, object, Credential]:
+    """The decisions of :meth:`CredentialStore.login`, without doing any I/O.
+
+    A generator: it yields the steps (:data:`_LoginStep`) and returns the
+    accepted credential, or raises :class:`LoginCancelled`,
+    :class:`LoginFailed` or a ``QueryTypeError`` for a bad answer.  The
+    blocking ``login`` and ``secitem.aio``'s ``login`` drive this one flow,
+    each with its own way of calling the callbacks and the keychain.
+    ``stored``: the stored item (with its secret) or ``None``.
+    """
+    where = f"{store._kind}={store._name!r}"
+    if stored is not None:
+        current = _credential(stored)
+        if (yield ("check", current)) is True:
+            _log.debug("login: stored credential accepted (%s)", where)
+            return current
+        _log.info("login: stored credential rejected (%s)", where)
+        reason = PromptReason.REJECTED
+    else:
+        reason = PromptReason.MISSING
+    attempts = 0
+    while attempts < max_attempts:
+        answer = yield ("prompt", reason)
+        if answer is None:
+            raise LoginCancelled(
+                f"login cancelled: the user gave up ({reason.value}); the keychain is unchanged",
+                reason=reason,
+                attempts=attempts,
+            )
+        if not isinstance(answer, Credential):
+            raise QueryTypeError(
+                "login(prompt)",
+                f"prompt must return a Credential or None, got {type(answer).__name__}",
+            )
+        attempts += 1
+        if (yield ("check", answer)) is True:
+            yield ("write", answer)
+            _log.info("login: new credential accepted and stored (%s)", where)
+            return answer
+        _log.info("login: prompted credential rejected (attempt %d of %d)", attempts, max_attempts)
+        reason = PromptReason.RETRY
+    raise LoginFailed(
+        f"login failed: {attempts} credential(s) rejected by the server; the keychain is unchanged",
+        reason=reason,
+        attempts=attempts,
+    )
+
+
+def _check_login(
+    prompt: object, authenticate: object, account: object, max_attempts: object
+) -> str | None:
+    """Check :meth:`CredentialStore.login`'s arguments (both logins); the account."""
+    if not callable(prompt):
+        raise QueryTypeError("login(prompt)", f"expected a callable, got {type(prompt).__name__}")
+    if not callable(authenticate):
+        raise QueryTypeError(
+            "login(authenticate)", f"expected a callable, got {type(authenticate).__name__}"
+        )
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int):
+        raise QueryTypeError(
+            "login(max_attempts=...)", f"expected int, got {type(max_attempts).__name__}"
+        )
+    if max_attempts < 1:
+        raise InvalidQueryError("login(max_attempts=...)", f"{max_attempts} must be at least 1")
+    return _check_account(account, "login")
+
+
 def _accepted(authenticate: Callable[[Credential], bool], credential: Credential) -> bool:
     result = authenticate(credential)
     if not isinstance(result, bool):
@@ -698,6 +713,42 @@ def _check_creator(creator: object) -> int:
             "0 means 'no mark'; use a non-zero four-character code such as 'MyAp'",
         )
     return int(mark)
+
+
+def _identity(
+    arg: _check.Naming,
+    server: str | None,
+    service: str | None,
+    internet: Mapping[str, object],
+    access_group: str | None,
+    synchronizable: bool | None,
+) -> tuple[str, str, dict[str, Any]]:
+    """The store's kind (``"server"``/``"service"``), name, and identity fields,
+    checked in the order the arguments are documented (errors name them)."""
+    if (server is None) == (service is None):
+        raise InvalidQueryError(
+            "CredentialStore(server=... | service=...)",
+            "pass exactly one: server= for internet passwords (a host name), "
+            "service= for generic passwords (e.g. 'com.example.app')",
+        )
+    kind = "server" if service is None else "service"
+    name = _check.text(service if server is None else server, arg(kind), empty_ok=False)
+    identity: dict[str, Any] = {kind: name, "access_group": access_group}
+    for option, value in internet.items():
+        if value is not None and service is not None:
+            raise InvalidQueryError(
+                arg(option),
+                "applies to internet passwords only; use server=... instead of service=...",
+            )
+        if server is not None:
+            identity[option] = value
+    if synchronizable is not None and not isinstance(synchronizable, bool):
+        raise QueryTypeError(
+            arg("synchronizable"), f"expected bool or None, got {type(synchronizable).__name__}"
+        )
+    if synchronizable:
+        identity["synchronizable"] = Synchronizable.YES
+    return kind, name, identity
 
 
 def _check_account(account: object, where: str) -> str | None:
