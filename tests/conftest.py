@@ -17,13 +17,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 import simlib
+
+if TYPE_CHECKING:
+    from secitem.keychain import Keychain
 
 REAL_FRAMEWORK = sys.platform in ("darwin", "ios") and not os.environ.get("SECITEM_LIBRARY")
 
@@ -100,3 +103,11 @@ def profile(request: pytest.FixtureRequest) -> str:
         return name
     s.lib.secsim_set_profile(name.encode())
     return name
+
+
+@pytest.fixture
+def kc(profile: str) -> Keychain:
+    """A ``Keychain`` for the profile under test (both profiles, via ``profile``)."""
+    from secitem.keychain import Keychain
+
+    return Keychain(platform=profile)  # type: ignore[arg-type]

@@ -35,11 +35,6 @@ SVC = "org.example.store"
 
 
 @pytest.fixture
-def kc(profile: str) -> Keychain:
-    return Keychain(platform=profile)  # type: ignore[arg-type]
-
-
-@pytest.fixture
 def no_native(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test if any SecItem function is called."""
 
