@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -47,6 +47,11 @@ class Sim:
         return getattr(self.lib, name)
 
 
+#: How long ``hang`` makes a function sleep, and the functions it can hang.
+HANG_MS = 5000
+SEC_ITEM_FUNCTIONS = (b"SecItemAdd", b"SecItemCopyMatching", b"SecItemUpdate", b"SecItemDelete")
+
+
 def _sim_or_none() -> Sim | None:
     if REAL_FRAMEWORK:
         return None
@@ -72,6 +77,26 @@ def sim() -> Sim:
     if s is None:
         pytest.skip("needs the emulator's control functions")
     return s
+
+
+@pytest.fixture
+def hang(sim: Sim) -> Iterator[Callable[..., None]]:
+    """``hang("SecItemAdd")``: that function hangs 5 s (``hang(name, 0)`` ends it).
+
+    At the end every delay is cleared and every late call has finished, so the
+    leak check counts the objects once the hangs are over.
+    """
+    from secitem import _deadline
+
+    def set_hang(function: str, ms: int = HANG_MS) -> None:
+        sim.lib.secsim_set_delay(function.encode(), ms)
+
+    try:
+        yield set_hang
+    finally:
+        for name in SEC_ITEM_FUNCTIONS:
+            sim.lib.secsim_set_delay(name, 0)
+        assert _deadline.wait_idle(30), "a late keychain call did not finish"
 
 
 @pytest.fixture(autouse=True)
