@@ -16,8 +16,6 @@ import pytest
 from . import test_rules_helpers as _helpers
 from .test_rules_helpers import APP_GROUP, DUPLICATE, KC, NOT_FOUND, OK, PARAM, genp, inet
 
-kc = _helpers.kc
-
 UNIMPLEMENTED = -4
 INVALID_ITEM_REF = -25304
 NO_SUCH_ATTR = -25303

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
 from .test_rules_helpers import (  # noqa: F401
     APP_GROUP,
     AUTH_FAILED,
@@ -29,9 +28,6 @@ from .test_rules_helpers import (  # noqa: F401
     dp,
     genp,
 )
-
-kc = _helpers.kc
-dpkc = _helpers.dpkc
 
 BIOMETRY_ANY = 2
 

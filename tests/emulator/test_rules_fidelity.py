@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
 from .test_rules_helpers import (
     APP_GROUP,
     DUPLICATE,
@@ -33,9 +32,6 @@ from .test_rules_helpers import (
     genp,
     inet,
 )
-
-kc = _helpers.kc
-dpkc = _helpers.dpkc
 
 ALL = "m_LimitAll"
 

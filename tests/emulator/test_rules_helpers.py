@@ -1,5 +1,7 @@
 """Helpers shared by the SecItem rule tests (test_rules_*.py); no tests here.
 
+The ``kc`` and ``dpkc`` fixtures built on ``KC`` are in conftest.py.
+
 ``KC(sim)`` drives the emulator's four SecItem functions with plain Python
 dictionaries (converted with simlib.to_cf) and hands results back as Python
 values (simlib.from_cf), releasing every CF object it creates.  Keys may be
@@ -206,25 +208,3 @@ def dp(d: dict[str, Any], profile: str) -> dict[str, Any]:
     if profile == "macos":
         out["nleg"] = True
     return out
-
-
-# fixtures (imported by the test modules) -------------------------------------
-
-import pytest  # noqa: E402
-
-
-@pytest.fixture
-def kc(sim: Any) -> Any:
-    """A KC front end; every object it kept is released at the end."""
-    k = KC(sim)
-    yield k
-    k.close()
-
-
-@pytest.fixture
-def dpkc(kc: KC, profile: str) -> KC:
-    """KC whose process holds the app group in both profiles, so the
-    data-protection keychain is usable (macos: a signed app)."""
-    if profile == "macos":
-        kc.lib.secsim_set_access_groups(APP_GROUP.encode())
-    return kc

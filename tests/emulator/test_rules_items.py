@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
 from .test_rules_helpers import (  # noqa: F401
     APP_GROUP,
     DUPLICATE,
@@ -26,9 +25,6 @@ from .test_rules_helpers import (  # noqa: F401
     genp,
     inet,
 )
-
-kc = _helpers.kc
-dpkc = _helpers.dpkc
 
 # 5.4 uniqueness ------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
 from .test_rules_helpers import (  # noqa: F401
     APP_GROUP,
     DUPLICATE,
@@ -22,9 +21,6 @@ from .test_rules_helpers import (  # noqa: F401
     dp,
     genp,
 )
-
-kc = _helpers.kc
-dpkc = _helpers.dpkc
 
 
 @pytest.fixture

@@ -14,10 +14,7 @@ from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
 from .test_rules_helpers import APP_GROUP, KC, OK, genp
-
-kc = _helpers.kc
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -26,8 +26,6 @@ from .test_rules_helpers import KC, NOT_FOUND, OK, genp
 from .test_store import PRELUDE, TESTS_DIR, _env, run
 from .test_store_format import ACCC, STR, build, parse
 
-kc = _helpers.kc
-
 IO_ERROR = -36
 ALL_CALLS = """
 print(copy({"class": "genp", "m_Limit": "m_LimitAll", "r_Attributes": True})[0],
