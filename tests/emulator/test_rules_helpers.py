@@ -163,6 +163,18 @@ class KC:
         finally:
             self.lib.CFRelease(q)
 
+    def status(self, op: str, query: Mapping[Any, Any]) -> int:
+        """The status of one call named by ``op``: "add", "copy", "update" (of
+        the label) or "delete"; any result is released."""
+        if op == "add":
+            return self.add(query)[0]
+        if op == "copy":
+            return self.copy(query)[0]
+        if op == "update":
+            return self.update(query, {"labl": "x"})
+        assert op == "delete", op
+        return self.delete(query)
+
     def count(self, query: Mapping[Any, Any]) -> int:
         """Number of items matching (attributes query, limit all)."""
         q = dict(query)
