@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +98,31 @@ def hang(sim: Sim) -> Iterator[Callable[..., None]]:
         for name in SEC_ITEM_FUNCTIONS:
             sim.lib.secsim_set_delay(name, 0)
         assert _deadline.wait_idle(30), "a late keychain call did not finish"
+
+
+def _run_threads(worker: Callable[[int], object], count: int = 4) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def guarded(n: int) -> None:
+        try:
+            worker(n)
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.fixture
+def run_threads() -> Callable[..., list[BaseException]]:
+    """``run_threads(worker, count=4)``: ``worker(n)`` on ``count`` threads at once
+    (n = 0 .. count-1), all joined; returns what they raised (a worker stops at
+    its first exception), for the test to assert on."""
+    return _run_threads
 
 
 @pytest.fixture(autouse=True)

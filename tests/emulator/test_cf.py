@@ -16,7 +16,6 @@ import struct
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -1134,13 +1133,13 @@ def test_copy_description_every_type(cf: CF) -> None:
 # threads
 
 
-def test_concurrent_retain_release(cf: CF) -> None:
+def test_concurrent_retain_release(cf: CF, run_threads: Any) -> None:
     """Retain counts and the live count stay exact with several threads at once."""
     ffi, lib = cf
     shared = cf_string(ffi, lib, "shared")
     start = live_objects(lib) if cf.is_emulator else 0
 
-    def work() -> None:
+    def work(_n: int) -> None:
         for _ in range(2000):
             lib.CFRetain(shared)
         for i in range(2000):
@@ -1148,11 +1147,7 @@ def test_concurrent_retain_release(cf: CF) -> None:
             with cf_value(ffi, lib, {"i": i}):
                 pass
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert run_threads(work, 4) == []
     assert retain_count(lib, shared) == 1
     if cf.is_emulator:  # Apple's CF has no live-object counter
         assert live_objects(lib) == start

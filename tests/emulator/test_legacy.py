@@ -7,7 +7,6 @@ and errSecUnimplemented on the ios profile."""
 from __future__ import annotations
 
 import struct
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -520,31 +519,23 @@ def test_6_3_persistence_both_directions(tmp_path: Path) -> None:
     assert out == "0 secitem pw"
 
 
-def test_6_thread_safety(leg: Legacy, kc: KC) -> None:
+def test_6_thread_safety(leg: Legacy, kc: KC, run_threads: Any) -> None:
     """The legacy calls hold the emulator's lock: concurrent adds, finds and
     SecItem calls from several threads stay consistent."""
-    errors: list[BaseException] = []
 
     def worker(n: int) -> None:
-        try:
-            for i in range(40):
-                acct = f"t{n}-{i}".encode()
-                st, ref = leg.add_generic(b"svc", acct, acct, want_ref=True)
-                assert st == OK
-                st, password, _ = leg.find_generic(b"svc", acct)
-                assert (st, password) == (OK, acct)
-                if i % 2:
-                    assert leg.modify(ref.ptr, acct + b"!") == OK
-                if i % 3 == 0:
-                    assert leg.delete(ref.ptr) == OK
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for i in range(40):
+            acct = f"t{n}-{i}".encode()
+            st, ref = leg.add_generic(b"svc", acct, acct, want_ref=True)
+            assert st == OK
+            st, password, _ = leg.find_generic(b"svc", acct)
+            assert (st, password) == (OK, acct)
+            if i % 2:
+                assert leg.modify(ref.ptr, acct + b"!") == OK
+            if i % 3 == 0:
+                assert leg.delete(ref.ptr) == OK
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_threads(worker, 4)
     assert not errors, errors
     expected = sum(1 for _n in range(4) for i in range(40) if i % 3)
     assert kc.count(genp(svce="svc")) == expected

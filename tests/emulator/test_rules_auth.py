@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from typing import Any
 
 import pytest
@@ -348,28 +347,20 @@ def test_unknown_fail_next_function_aborts() -> None:
     assert r.returncode != 0 and "SecItemFrobnicate" in r.stderr
 
 
-def test_threads_are_serialized(dpkc: KC, profile: str) -> None:
+def test_threads_are_serialized(dpkc: KC, profile: str, run_threads: Any) -> None:
     """§6 T7: the four functions are safe to call from several threads at once."""
-    errors: list[Any] = []
 
     def worker(t: int) -> None:
-        try:
-            for i in range(40):
-                acct = f"t{t}-{i}"
-                st, _ = dpkc.add(dp(genp(acct=acct, v_Data=acct.encode()), profile))
-                assert st == OK
-                st, data = dpkc.copy(dp(genp(acct=acct, r_Data=True), profile))
-                assert (st, data) == (OK, acct.encode())
-                assert dpkc.update(dp(genp(acct=acct), profile), {"labl": "x"}) == OK
-                if i % 2:
-                    assert dpkc.delete(dp(genp(acct=acct), profile)) == OK
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for i in range(40):
+            acct = f"t{t}-{i}"
+            st, _ = dpkc.add(dp(genp(acct=acct, v_Data=acct.encode()), profile))
+            assert st == OK
+            st, data = dpkc.copy(dp(genp(acct=acct, r_Data=True), profile))
+            assert (st, data) == (OK, acct.encode())
+            assert dpkc.update(dp(genp(acct=acct), profile), {"labl": "x"}) == OK
+            if i % 2:
+                assert dpkc.delete(dp(genp(acct=acct), profile)) == OK
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    errors = run_threads(worker, 4)
     assert not errors, errors
     assert dpkc.count(dp(genp(), profile)) == 4 * 20
