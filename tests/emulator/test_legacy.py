@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
 from .test_rules_helpers import APP_GROUP, DUPLICATE, KC, NOT_FOUND, OK, PARAM, genp, inet
 
 UNIMPLEMENTED = -4
@@ -59,7 +58,7 @@ class Legacy:
         p = self.ffi.NULL if password is None else self.ffi.new("char[]", password + b"!")
         ref = self.ffi.new("SecKeychainItemRef *") if want_ref else self.ffi.NULL
         st = self.lib.SecKeychainAddGenericPassword(self.ffi.NULL, sl, s, al, a, pl, p, ref)
-        return st, (self.kc_ref(ref[0]) if want_ref and ref[0] != self.ffi.NULL else None)
+        return st, (self.kc.keep(ref[0]) if want_ref and ref[0] != self.ffi.NULL else None)
 
     def find_generic(
         self,
@@ -98,7 +97,7 @@ class Legacy:
             )
         elif want_length and st == OK:
             password = ("length", n[0])
-        ref = self.kc_ref(r[0]) if want_ref and r[0] != ffi.NULL else None
+        ref = self.kc.keep(r[0]) if want_ref and r[0] != ffi.NULL else None
         return st, password, ref
 
     def add_internet(
@@ -136,7 +135,7 @@ class Legacy:
             password,
             ref,
         )
-        return st, (self.kc_ref(ref[0]) if want_ref and ref[0] != self.ffi.NULL else None)
+        return st, (self.kc.keep(ref[0]) if want_ref and ref[0] != self.ffi.NULL else None)
 
     def find_internet(
         self,
@@ -165,11 +164,6 @@ class Legacy:
             True,
             want_ref,
         )
-
-    def kc_ref(self, ptr: Any) -> _helpers.Ref:
-        ref = _helpers.Ref(self.kc, ptr)
-        self.kc._refs.append(ref)
-        return ref
 
     def modify(
         self, ref: Any, data: bytes | None, attrs: list[tuple[int, bytes]] | None = None

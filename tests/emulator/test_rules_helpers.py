@@ -81,8 +81,7 @@ class KC:
         something inside it, is an opaque object and keep_refs is set)."""
         value = simlib.from_cf(self.ffi, self.lib, ref)
         if keep_refs:
-            holder = Ref(self, ref)
-            self._refs.append(holder)
+            self.keep(ref)
             return value
         value = self._detach(value)
         self.lib.CFRelease(ref)
@@ -139,9 +138,7 @@ class KC:
             st = function(d, out)
             if out[0] == self.ffi.NULL:
                 return st, None
-            ref = Ref(self, out[0])
-            self._refs.append(ref)
-            return st, ref
+            return st, self.keep(out[0])
         finally:
             self.lib.CFRelease(d)
 
@@ -194,7 +191,11 @@ class KC:
         finally:
             self.lib.CFRelease(p)
         assert ac != self.ffi.NULL
-        ref = Ref(self, ac)
+        return self.keep(ac)
+
+    def keep(self, ptr: Any) -> Ref:
+        """Track a +1 object the test holds; released by ``close``."""
+        ref = Ref(self, ptr)
         self._refs.append(ref)
         return ref
 
