@@ -77,12 +77,6 @@ import certs
 DP = {kSecUseDataProtectionKeychain: True}
 
 
-@pytest.fixture
-def entitled(sim: Any, profile: str) -> str:
-    sim.lib.secsim_set_access_groups(b"SECSIMTEAM.org.secitem.app")
-    return profile
-
-
 def private_key_der(key: certs.PrivateKey) -> bytes:
     if isinstance(key, rsa.RSAPrivateKey):
         return key.private_bytes(
