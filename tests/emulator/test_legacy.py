@@ -12,11 +12,20 @@ from typing import Any
 
 import pytest
 
-from .test_rules_helpers import APP_GROUP, DUPLICATE, KC, NOT_FOUND, OK, PARAM, genp, inet
+from .test_rules_helpers import (
+    APP_GROUP,
+    DUPLICATE,
+    INVALID_ITEM_REF,
+    KC,
+    NO_SUCH_ATTR,
+    NOT_FOUND,
+    OK,
+    PARAM,
+    UNIMPLEMENTED,
+    genp,
+    inet,
+)
 
-UNIMPLEMENTED = -4
-INVALID_ITEM_REF = -25304
-NO_SUCH_ATTR = -25303
 AAPL = 0x6161706C
 HTPS = 0x68747073  # kSecProtocolTypeHTTPS: 'htps', big-endian packing
 FTP = 0x66747020  # 'ftp '

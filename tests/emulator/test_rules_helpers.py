@@ -19,6 +19,7 @@ import simlib
 # OSStatus values (facts section 3)
 OK = 0
 UNIMPLEMENTED = -4
+IO_ERROR = -36  # errSecIO: a store file that does not load
 PARAM = -50
 USER_CANCELED = -128
 MISSING_ENTITLEMENT = -34018

@@ -22,11 +22,10 @@ from typing import Any
 import pytest
 
 from . import test_rules_helpers as _helpers
-from .test_rules_helpers import KC, NOT_FOUND, OK, genp
+from .test_rules_helpers import IO_ERROR, KC, NOT_FOUND, OK, genp
 from .test_store import PRELUDE, TESTS_DIR, _env, run
 from .test_store_format import ACCC, STR, build, parse
 
-IO_ERROR = -36
 ALL_CALLS = """
 print(copy({"class": "genp", "m_Limit": "m_LimitAll", "r_Attributes": True})[0],
       add({"class": "genp", "acct": "new"}),

@@ -25,13 +25,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .test_rules_helpers import APP_GROUP
+from .test_rules_helpers import APP_GROUP, IO_ERROR
 from .test_store import TESTS_DIR
 
 CASES = 1000
 SEED = 20240611
 
-IO_ERROR = -36
 # What a call may answer on a file that loaded (or on the valid seed).
 ANSWERS = {
     "copy": {0, -25300},
