@@ -11,14 +11,12 @@ from typing import Any
 
 import pytest
 
-from .test_rules_helpers import (  # noqa: F401
+from .test_rules_helpers import (
     APP_GROUP,
     AUTH_FAILED,
-    DUPLICATE,
     INTERACTION_NOT_ALLOWED,
     KC,
     MISSING_ENTITLEMENT,
-    NO_RESULT,
     NO_SUCH_ATTR,
     NOT_FOUND,
     OK,

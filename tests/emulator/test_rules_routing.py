@@ -7,13 +7,11 @@ from typing import Any
 
 import pytest
 
-from .test_rules_helpers import (  # noqa: F401
+from .test_rules_helpers import (
     APP_GROUP,
     DUPLICATE,
     KC,
     MISSING_ENTITLEMENT,
-    NO_RESULT,
-    NO_SUCH_ATTR,
     NO_SUCH_CLASS,
     NOT_FOUND,
     OK,
