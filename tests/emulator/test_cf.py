@@ -13,9 +13,7 @@ import math
 import os
 import signal
 import struct
-import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +24,8 @@ from hypothesis import strategies as st
 import applecf
 import simlib
 from simlib import cf_string, cf_value, describe, from_cf, live_objects, to_cf
+
+from .test_store import child
 
 UTF8 = 0x08000100
 ASCII = 0x0600
@@ -1238,27 +1238,6 @@ def test_random_strings_lengths_and_bytes(cf: CF, text: str) -> None:
 # ---------------------------------------------------------------------------
 # misuse aborts (each in its own process)
 
-_PRELUDE = """
-import os, sys
-sys.path.insert(0, {tests!r})
-import simlib
-ffi, lib = simlib.load(os.environ["SECITEM_LIBRARY"])
-"""
-
-
-def run_aborting(code: str) -> subprocess.CompletedProcess[str]:
-    tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    script = _PRELUDE.format(tests=tests_dir) + textwrap.dedent(code)
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=dict(os.environ),
-    )
-
-
 MISUSE = [
     ("lib.CFRelease(ffi.NULL)", "CFRelease() called with NULL"),
     (
@@ -1296,7 +1275,7 @@ MISUSE = [
 @pytest.mark.parametrize(("code", "message"), MISUSE, ids=[m for _, m in MISUSE])
 def test_misuse_aborts_with_message(sim: Any, code: str, message: str) -> None:
     """Architecture guide: misuse (NULL, double release, wrong type) aborts with a message."""
-    proc = run_aborting(code)
+    proc = child(code)
     assert proc.returncode == -signal.SIGABRT, (proc.returncode, proc.stderr)
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("secsim: ")]
     assert len(lines) == 1, proc.stderr
