@@ -48,9 +48,10 @@ class Sim:
         return getattr(self.lib, name)
 
 
-#: How long ``hang`` makes a function sleep, and the functions it can hang.
+#: The four SecItem functions (``hang`` can delay them, ``no_native`` refuses them).
+SEC_ITEM_FUNCTIONS = ("SecItemAdd", "SecItemCopyMatching", "SecItemUpdate", "SecItemDelete")
+#: How long ``hang`` makes a function sleep.
 HANG_MS = 5000
-SEC_ITEM_FUNCTIONS = (b"SecItemAdd", b"SecItemCopyMatching", b"SecItemUpdate", b"SecItemDelete")
 
 
 def _sim_or_none() -> Sim | None:
@@ -96,8 +97,20 @@ def hang(sim: Sim) -> Iterator[Callable[..., None]]:
         yield set_hang
     finally:
         for name in SEC_ITEM_FUNCTIONS:
-            sim.lib.secsim_set_delay(name, 0)
+            sim.lib.secsim_set_delay(name.encode(), 0)
         assert _deadline.wait_idle(30), "a late keychain call did not finish"
+
+
+@pytest.fixture
+def no_native(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if any SecItem function of ``secitem.security`` is called."""
+    from secitem import security
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a native call was made before validation")
+
+    for name in SEC_ITEM_FUNCTIONS:
+        monkeypatch.setattr(security, name, refuse)
 
 
 def _run_threads(worker: Callable[[int], object], count: int = 4) -> list[BaseException]:
