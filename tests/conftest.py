@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 import simlib
+
+if TYPE_CHECKING:
+    from secitem.keychain import Keychain
 
 REAL_FRAMEWORK = sys.platform in ("darwin", "ios") and not os.environ.get("SECITEM_LIBRARY")
 
@@ -42,6 +46,12 @@ class Sim:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.lib, name)
+
+
+#: The four SecItem functions (``hang`` can delay them, ``no_native`` refuses them).
+SEC_ITEM_FUNCTIONS = ("SecItemAdd", "SecItemCopyMatching", "SecItemUpdate", "SecItemDelete")
+#: How long ``hang`` makes a function sleep.
+HANG_MS = 5000
 
 
 def _sim_or_none() -> Sim | None:
@@ -69,6 +79,63 @@ def sim() -> Sim:
     if s is None:
         pytest.skip("needs the emulator's control functions")
     return s
+
+
+@pytest.fixture
+def hang(sim: Sim) -> Iterator[Callable[..., None]]:
+    """``hang("SecItemAdd")``: that function hangs 5 s (``hang(name, 0)`` ends it).
+
+    At the end every delay is cleared and every late call has finished, so the
+    leak check counts the objects once the hangs are over.
+    """
+    from secitem import _deadline
+
+    def set_hang(function: str, ms: int = HANG_MS) -> None:
+        sim.lib.secsim_set_delay(function.encode(), ms)
+
+    try:
+        yield set_hang
+    finally:
+        for name in SEC_ITEM_FUNCTIONS:
+            sim.lib.secsim_set_delay(name.encode(), 0)
+        assert _deadline.wait_idle(30), "a late keychain call did not finish"
+
+
+@pytest.fixture
+def no_native(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if any SecItem function of ``secitem.security`` is called."""
+    from secitem import security
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a native call was made before validation")
+
+    for name in SEC_ITEM_FUNCTIONS:
+        monkeypatch.setattr(security, name, refuse)
+
+
+def _run_threads(worker: Callable[[int], object], count: int = 4) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def guarded(n: int) -> None:
+        try:
+            worker(n)
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.fixture
+def run_threads() -> Callable[..., list[BaseException]]:
+    """``run_threads(worker, count=4)``: ``worker(n)`` on ``count`` threads at once
+    (n = 0 .. count-1), all joined; returns what they raised (a worker stops at
+    its first exception), for the test to assert on."""
+    return _run_threads
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +167,11 @@ def profile(request: pytest.FixtureRequest) -> str:
         return name
     s.lib.secsim_set_profile(name.encode())
     return name
+
+
+@pytest.fixture
+def kc(profile: str) -> Keychain:
+    """A ``Keychain`` for the profile under test (both profiles, via ``profile``)."""
+    from secitem.keychain import Keychain
+
+    return Keychain(platform=profile)  # type: ignore[arg-type]

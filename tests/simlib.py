@@ -293,3 +293,56 @@ def describe(ffi: Any, lib: Any, ref: Any) -> str:
     """CFCopyDescription as a Python str (the description is released)."""
     with owned(lib, lib.CFCopyDescription(ref)) as d:
         return string_from_cf(ffi, lib, d)
+
+
+def store_seed_items(ffi: Any, lib: Any) -> tuple[list[dict[str, Any]], Any]:
+    """The items of a valid store for the store-loader fuzzes, and the access control they use.
+
+    Every class, on both keychains (file-based first, then data-protection
+    items with ``nleg``), with every value type: text (non-ASCII too), data,
+    integers (a negative one), booleans, a date, a port and an access control.
+    The first item alone holds every value type of a file-based password.
+    The access control is a +1 reference: release it once the items are added.
+    Used by tests/emulator/test_store_fuzz.py and tests/fuzz/make_store_corpus.py.
+    """
+    with cf_value(ffi, lib, "ck") as protection:
+        ac = lib.SecAccessControlCreateWithFlags(ffi.NULL, protection, 2, ffi.NULL)
+    items: list[dict[str, Any]] = [
+        {
+            "class": "genp",
+            "acct": "fb",
+            "svce": "s",
+            "v_Data": b"seed-secret",
+            "labl": "L\u00e9",
+            "crtr": 7,
+            "type": -1,
+            "invi": True,
+            "nega": False,
+            "gena": b"\x00\x01",
+            "desc": "d",
+            "icmt": "c",
+        },
+        {
+            "class": "inet",
+            "acct": "fbi",
+            "srvr": "h",
+            "ptcl": "htps",
+            "port": 8443,
+            "atyp": "dflt",
+            "path": "/p",
+            "v_Data": b"pw",
+        },
+        {"class": "genp", "acct": "dp", "nleg": True, "accc": ac, "v_Data": b"x", "labl": "\u00e9"},
+        {"class": "inet", "acct": "dpi", "nleg": True, "srvr": "h2", "port": 1, "pdmn": "ak"},
+        {"class": "cert", "nleg": True, "ctyp": 1, "issr": b"i", "slnr": b"s", "v_Data": b"der"},
+        {
+            "class": "keys",
+            "nleg": True,
+            "kcls": 1,
+            "atag": b"t",
+            "bsiz": 256,
+            "v_Data": b"key",
+            "sdat": _dt.datetime(2020, 1, 1, tzinfo=_dt.UTC),
+        },
+    ]
+    return items, ac

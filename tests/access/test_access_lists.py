@@ -9,10 +9,12 @@ interpreter), its signature SECSIM_CODE_SIGNING; tests switch programs with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +57,24 @@ def add(kc: Keychain, **options: Any) -> None:
     kc.add(GenericPassword(service=SVC, account="alice"), b"pw", **options)
 
 
-def test_creator_reads_without_asking(sim: Any, apps: dict[str, str]) -> None:
-    run_as(sim, apps["python3.12"])
+def added_by(sim: Any, path: str, signing: str = "unsigned", **options: Any) -> Keychain:
+    """Run as ``path`` and add alice's item there; the Keychain that added it."""
+    run_as(sim, path, signing)
     kc = Keychain()
-    add(kc)
+    add(kc, **options)
+    return kc
+
+
+@pytest.fixture
+def upgraded(sim: Any, apps: dict[str, str]) -> Keychain:
+    """alice's item added by python3.12; the program running now is python3.13 (an upgrade)."""
+    kc = added_by(sim, apps["python3.12"])
+    run_as(sim, apps["python3.13"])
+    return kc
+
+
+def test_creator_reads_without_asking(sim: Any, apps: dict[str, str]) -> None:
+    kc = added_by(sim, apps["python3.12"])
     sim.secsim_set_user_response(1)  # a dialog would be cancelled
     assert read(kc) == b"pw"
 
@@ -69,13 +85,10 @@ def test_creator_reads_without_asking(sim: Any, apps: dict[str, str]) -> None:
     ids=["approved", "cancelled", "denied"],
 )
 def test_another_interpreter_is_asked(
-    sim: Any, apps: dict[str, str], response: int, outcome: Any
+    sim: Any, upgraded: Keychain, response: int, outcome: Any
 ) -> None:
     """Created by python3.12, read by python3.13 (an upgrade): the dialog."""
-    run_as(sim, apps["python3.12"])
-    kc = Keychain()
-    add(kc)
-    run_as(sim, apps["python3.13"])
+    kc = upgraded
     sim.secsim_set_user_response(response)
     if isinstance(outcome, bytes):
         assert read(kc) == outcome
@@ -88,11 +101,8 @@ def test_another_interpreter_is_asked(
             read(kc)
 
 
-def test_interaction_not_allowed(sim: Any, apps: dict[str, str]) -> None:
-    run_as(sim, apps["python3.12"])
-    kc = Keychain()
-    add(kc)
-    run_as(sim, apps["python3.13"])
+def test_interaction_not_allowed(sim: Any, upgraded: Keychain) -> None:
+    kc = upgraded
     q = {
         S.kSecClass: S.kSecClassGenericPassword,
         S.kSecAttrService: SVC,
@@ -106,11 +116,8 @@ def test_interaction_not_allowed(sim: Any, apps: dict[str, str]) -> None:
         read(kc)
 
 
-def test_attribute_reads_never_ask(sim: Any, apps: dict[str, str]) -> None:
-    run_as(sim, apps["python3.12"])
-    kc = Keychain()
-    add(kc)
-    run_as(sim, apps["python3.13"])
+def test_attribute_reads_never_ask(sim: Any, upgraded: Keychain) -> None:
+    kc = upgraded
     sim.secsim_set_user_response(1)
     item = kc.get(GenericPassword(service=SVC, account="alice"), data=False)
     assert item.attributes.account == "alice"
@@ -118,9 +125,7 @@ def test_attribute_reads_never_ask(sim: Any, apps: dict[str, str]) -> None:
 
 
 def test_trusted_applications_with_two_paths(sim: Any, apps: dict[str, str]) -> None:
-    run_as(sim, apps["other"])
-    kc = Keychain()
-    add(kc, trusted_applications=[apps["python3.12"], apps["python3.13"]])
+    kc = added_by(sim, apps["other"], trusted_applications=[apps["python3.12"], apps["python3.13"]])
     sim.secsim_set_user_response(1)
     for name in ("python3.12", "python3.13"):
         run_as(sim, apps[name])
@@ -132,9 +137,7 @@ def test_trusted_applications_with_two_paths(sim: Any, apps: dict[str, str]) -> 
 
 
 def test_empty_trusted_list_asks_everyone(sim: Any, apps: dict[str, str]) -> None:
-    run_as(sim, apps["python3.12"])
-    kc = Keychain()
-    add(kc, trusted_applications=[])
+    kc = added_by(sim, apps["python3.12"], trusted_applications=[])
     sim.secsim_set_user_response(2)
     with pytest.raises(AuthFailedError):
         read(kc)
@@ -143,9 +146,9 @@ def test_empty_trusted_list_asks_everyone(sim: Any, apps: dict[str, str]) -> Non
 def test_any_application_passes_the_acl_but_not_the_partition(
     sim: Any, apps: dict[str, str]
 ) -> None:
-    run_as(sim, apps["python3.12"], "adhoc")
-    kc = Keychain()
-    add(kc, any_application=True, trusted_applications=[apps["other"]])
+    kc = added_by(
+        sim, apps["python3.12"], "adhoc", any_application=True, trusted_applications=[apps["other"]]
+    )
     sim.secsim_set_user_response(1)
     # Another unsigned program: same partition? no -- adhoc vs unsigned differ.
     run_as(sim, apps["python3.13"], "adhoc")  # a new ad-hoc build: a new cdhash
@@ -163,9 +166,9 @@ def test_any_application_passes_the_acl_but_not_the_partition(
 
 
 def test_update_keeps_the_access_list(sim: Any, apps: dict[str, str]) -> None:
-    run_as(sim, apps["python3.12"])
-    kc = Keychain()
-    add(kc, trusted_applications=[apps["python3.12"], apps["python3.13"]])
+    kc = added_by(
+        sim, apps["python3.12"], trusted_applications=[apps["python3.12"], apps["python3.13"]]
+    )
     before = kc.get(GenericPassword(service=SVC, account="alice"), data=False)
     assert kc.upsert(GenericPassword(service=SVC, account="alice", label="new"), b"pw2") is False
     after = kc.get(GenericPassword(service=SVC, account="alice"), data=False)
@@ -180,9 +183,7 @@ def test_update_keeps_the_access_list(sim: Any, apps: dict[str, str]) -> None:
 
 def test_rewrite_resets_the_partition_list(sim: Any, apps: dict[str, str]) -> None:
     """Item.cpp updateSSGroup: new data -> the writer's partition ID."""
-    run_as(sim, apps["python3.12"], "TEAMAAAAAA")
-    kc = Keychain()
-    add(kc, any_application=True)
+    kc = added_by(sim, apps["python3.12"], "TEAMAAAAAA", any_application=True)
     run_as(sim, apps["python3.13"], "TEAMBBBBBB")
     kc.upsert(GenericPassword(service=SVC, account="alice"), b"new")  # no dialog for writes
     assert partitions(kc) == ["teamid:TEAMBBBBBB"]
@@ -192,40 +193,37 @@ def test_rewrite_resets_the_partition_list(sim: Any, apps: dict[str, str]) -> No
         read(kc)
 
 
-def partitions(kc: Keychain) -> list[str]:
+@contextlib.contextmanager
+def partition_acl() -> Iterator[tuple[Any, Any, Any]]:
+    """The item of SVC, its access and the access's partition-ID ACL (all closed after)."""
     ref = S.SecItemCopyMatching(
         {S.kSecClass: S.kSecClassGenericPassword, S.kSecAttrService: SVC, S.kSecReturnRef: True}
     )
     with ref, S.SecKeychainItemCopyAccess(ref) as access:
         acls = S.SecAccessCopyMatchingACLList(access, S.kSecACLAuthorizationPartitionID)
         try:
-            return S.partition_list_from_description(S.SecACLCopyContents(acls[0])[1])
+            yield ref, access, acls[0]
         finally:
             for acl in acls:
                 acl.close()
+
+
+def partitions(kc: Keychain) -> list[str]:
+    with partition_acl() as (_ref, _access, acl):
+        return S.partition_list_from_description(S.SecACLCopyContents(acl)[1])
 
 
 def set_partitions(parts: list[str], password: bytes) -> None:
-    ref = S.SecItemCopyMatching(
-        {S.kSecClass: S.kSecClassGenericPassword, S.kSecAttrService: SVC, S.kSecReturnRef: True}
-    )
-    with ref, S.SecKeychainItemCopyAccess(ref) as access:
-        acls = S.SecAccessCopyMatchingACLList(access, S.kSecACLAuthorizationPartitionID)
-        try:
-            S.SecACLSetContents(acls[0], None, S.partition_list_to_description(parts), 0)
-            S.SecKeychainItemSetAccessWithPassword(ref, access, password)
-        finally:
-            for acl in acls:
-                acl.close()
+    with partition_acl() as (ref, access, acl):
+        S.SecACLSetContents(acl, None, S.partition_list_to_description(parts), 0)
+        S.SecKeychainItemSetAccessWithPassword(ref, access, password)
 
 
 def test_partition_list_changes(sim: Any, apps: dict[str, str]) -> None:
     """set-generic-password-partition-list: the list is replaced, with the
     keychain password (wrong password: AuthFailedError, nothing changes)."""
     sim.secsim_set_keychain_password(b"kc-pass")
-    run_as(sim, apps["python3.12"], "adhoc")
-    kc = Keychain()
-    add(kc, any_application=True)
+    kc = added_by(sim, apps["python3.12"], "adhoc", any_application=True)
     assert partitions(kc)[0].startswith("cdhash:")
     with pytest.raises(AuthFailedError):
         set_partitions(["unsigned:"], b"wrong")

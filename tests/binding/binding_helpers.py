@@ -1,7 +1,11 @@
-"""Shared helpers for the binding tests (unique names, self-cleaning items)."""
+"""Shared helpers for the binding tests (unique names, self-cleaning items, child processes)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 import uuid
 import warnings
 from collections.abc import Mapping
@@ -123,3 +127,27 @@ def close_all(value: object) -> None:
     elif isinstance(value, list):
         for item in value:
             close_all(item)
+
+
+def run_python(
+    code: str, *, timeout: float = 120, **env: str | None
+) -> subprocess.CompletedProcess[str]:
+    """``code`` (dedented) in a new Python, with this environment changed by ``env``
+    (a value of None removes the variable); output captured as text, any exit status.
+
+    For what could crash the process or must start from a fresh interpreter.
+    """
+    environment = dict(os.environ)
+    for key, value in env.items():
+        if value is None:
+            environment.pop(key, None)
+        else:
+            environment[key] = value
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+        timeout=timeout,
+    )

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 import pytest
+from binding_helpers import close_all
 
 import secitem
 from secitem.security import (
@@ -74,23 +75,6 @@ from cryptography.x509.oid import NameOID
 import certs
 
 DP = {kSecUseDataProtectionKeychain: True}
-
-
-@pytest.fixture
-def entitled(sim: Any, profile: str) -> str:
-    sim.lib.secsim_set_access_groups(b"SECSIMTEAM.org.secitem.app")
-    return profile
-
-
-def close_all(value: object) -> None:
-    if isinstance(value, secitem.security.CFObject):
-        value.close()
-    elif isinstance(value, list):
-        for item in value:
-            close_all(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            close_all(item)
 
 
 def private_key_der(key: certs.PrivateKey) -> bytes:

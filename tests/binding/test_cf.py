@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from binding_helpers import run_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -427,12 +428,7 @@ def test_opaque_object_copy_and_pickle(sim: Any) -> None:
 def test_wrappers_keep_the_library_loaded(sim: Any) -> None:
     """A wrapper outliving the module globals (interpreter exit) still has a
     mapped library to release into: no crash at exit."""
-    import os
-    import subprocess
-    import sys
-    import textwrap
-
-    code = textwrap.dedent("""
+    code = """
         import gc
         import secitem._runtime as loader
         from secitem.security import SecAccessControlCreateWithFlags, kSecAttrAccessibleWhenUnlocked
@@ -446,13 +442,6 @@ def test_wrappers_keep_the_library_loaded(sim: Any) -> None:
         assert "libsecsim" in maps
         del keep
         import sys
-    """).replace("import gc", "import gc, sys")
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        check=False,
-        timeout=60,
-    )
+    """.replace("import gc", "import gc, sys")
+    result = run_python(code)
     assert result.returncode == 0, result.stderr

@@ -10,14 +10,10 @@ regression fails the test instead of killing the run.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from typing import Any
 
 import pytest
-from binding_helpers import unique
+from binding_helpers import run_python, unique
 
 from secitem.security import (
     SecItemAdd,
@@ -32,17 +28,6 @@ from secitem.security import (
     kSecReturnData,
     kSecValueData,
 )
-
-
-def _run(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ),
-        check=False,
-    )
 
 
 class LyingBytes(bytes):
@@ -105,7 +90,7 @@ def test_bytes_subclass_with_lying_len_stores_its_real_bytes(container: type) ->
 
 def test_bytes_subclass_claiming_16_gib_does_not_crash_the_process() -> None:
     """Issue #11 item 1: with __len__ = 1 << 34 the process segfaulted."""
-    result = _run(
+    result = run_python(
         """
         from secitem.security import *
         class B(bytes):
@@ -126,7 +111,7 @@ def test_bytes_subclass_claiming_16_gib_does_not_crash_the_process() -> None:
 def test_array_subclass_with_lying_len_is_built_from_its_items(kind: str) -> None:
     """Issue #11 item 2: a list whose __len__ said 5 for one element aborted the process
     ("CFRetain() called with NULL") when used as a kSecMatchSearchList value."""
-    result = _run(
+    result = run_python(
         f"""
         from secitem.security import *
         from secitem import KeychainError

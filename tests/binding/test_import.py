@@ -6,11 +6,11 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from binding_helpers import run_python
 
 import secitem
 from secitem import KeychainError, KeychainUnavailableError, _cfobjects, _convert, _ffi, _runtime
@@ -20,21 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(code: str, **env: str | None) -> subprocess.CompletedProcess[str]:
-    environment = dict(os.environ)
-    for key, value in env.items():
-        if value is None:
-            environment.pop(key, None)
-        else:
-            environment[key] = value
-    environment["PYTHONPATH"] = str(ROOT / "src")
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        check=False,
-        timeout=60,
-    )
+    """``run_python`` with this checkout's src/ as the only PYTHONPATH."""
+    return run_python(code, **env, PYTHONPATH=str(ROOT / "src"))
 
 
 def _load_tool(name: str) -> Any:

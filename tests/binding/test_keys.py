@@ -63,13 +63,6 @@ EC256 = {kSecAttrKeyType: kSecAttrKeyTypeECSECPrimeRandom, kSecAttrKeySizeInBits
 RSA2048 = {kSecAttrKeyType: kSecAttrKeyTypeRSA, kSecAttrKeySizeInBits: 2048}
 
 
-@pytest.fixture
-def entitled(sim: Any, profile: str) -> str:
-    """Both profiles, with keychain access groups (a signed app)."""
-    sim.lib.secsim_set_access_groups(b"SECSIMTEAM.org.secitem.app")
-    return profile
-
-
 def test_2_1_every_algorithm_constant_is_exported_by_name() -> None:
     """2.1: the 87 public kSecKeyAlgorithm* names, each a str with Apple's characters."""
     assert len(sec.KEY_ALGORITHMS) == 87

@@ -13,10 +13,7 @@ import math
 import os
 import signal
 import struct
-import subprocess
 import sys
-import textwrap
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +24,8 @@ from hypothesis import strategies as st
 import applecf
 import simlib
 from simlib import cf_string, cf_value, describe, from_cf, live_objects, to_cf
+
+from .test_store import child
 
 UTF8 = 0x08000100
 ASCII = 0x0600
@@ -1134,13 +1133,13 @@ def test_copy_description_every_type(cf: CF) -> None:
 # threads
 
 
-def test_concurrent_retain_release(cf: CF) -> None:
+def test_concurrent_retain_release(cf: CF, run_threads: Any) -> None:
     """Retain counts and the live count stay exact with several threads at once."""
     ffi, lib = cf
     shared = cf_string(ffi, lib, "shared")
     start = live_objects(lib) if cf.is_emulator else 0
 
-    def work() -> None:
+    def work(_n: int) -> None:
         for _ in range(2000):
             lib.CFRetain(shared)
         for i in range(2000):
@@ -1148,11 +1147,7 @@ def test_concurrent_retain_release(cf: CF) -> None:
             with cf_value(ffi, lib, {"i": i}):
                 pass
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert run_threads(work, 4) == []
     assert retain_count(lib, shared) == 1
     if cf.is_emulator:  # Apple's CF has no live-object counter
         assert live_objects(lib) == start
@@ -1243,27 +1238,6 @@ def test_random_strings_lengths_and_bytes(cf: CF, text: str) -> None:
 # ---------------------------------------------------------------------------
 # misuse aborts (each in its own process)
 
-_PRELUDE = """
-import os, sys
-sys.path.insert(0, {tests!r})
-import simlib
-ffi, lib = simlib.load(os.environ["SECITEM_LIBRARY"])
-"""
-
-
-def run_aborting(code: str) -> subprocess.CompletedProcess[str]:
-    tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    script = _PRELUDE.format(tests=tests_dir) + textwrap.dedent(code)
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=dict(os.environ),
-    )
-
-
 MISUSE = [
     ("lib.CFRelease(ffi.NULL)", "CFRelease() called with NULL"),
     (
@@ -1301,7 +1275,7 @@ MISUSE = [
 @pytest.mark.parametrize(("code", "message"), MISUSE, ids=[m for _, m in MISUSE])
 def test_misuse_aborts_with_message(sim: Any, code: str, message: str) -> None:
     """Architecture guide: misuse (NULL, double release, wrong type) aborts with a message."""
-    proc = run_aborting(code)
+    proc = child(code)
     assert proc.returncode == -signal.SIGABRT, (proc.returncode, proc.stderr)
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("secsim: ")]
     assert len(lines) == 1, proc.stderr

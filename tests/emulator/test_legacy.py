@@ -7,20 +7,25 @@ and errSecUnimplemented on the ios profile."""
 from __future__ import annotations
 
 import struct
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
-from .test_rules_helpers import APP_GROUP, DUPLICATE, KC, NOT_FOUND, OK, PARAM, genp, inet
+from .test_rules_helpers import (
+    APP_GROUP,
+    DUPLICATE,
+    INVALID_ITEM_REF,
+    KC,
+    NO_SUCH_ATTR,
+    NOT_FOUND,
+    OK,
+    PARAM,
+    UNIMPLEMENTED,
+    genp,
+    inet,
+)
 
-kc = _helpers.kc
-
-UNIMPLEMENTED = -4
-INVALID_ITEM_REF = -25304
-NO_SUCH_ATTR = -25303
 AAPL = 0x6161706C
 HTPS = 0x68747073  # kSecProtocolTypeHTTPS: 'htps', big-endian packing
 FTP = 0x66747020  # 'ftp '
@@ -62,7 +67,7 @@ class Legacy:
         p = self.ffi.NULL if password is None else self.ffi.new("char[]", password + b"!")
         ref = self.ffi.new("SecKeychainItemRef *") if want_ref else self.ffi.NULL
         st = self.lib.SecKeychainAddGenericPassword(self.ffi.NULL, sl, s, al, a, pl, p, ref)
-        return st, (self.kc_ref(ref[0]) if want_ref and ref[0] != self.ffi.NULL else None)
+        return st, (self.kc.keep(ref[0]) if want_ref and ref[0] != self.ffi.NULL else None)
 
     def find_generic(
         self,
@@ -101,7 +106,7 @@ class Legacy:
             )
         elif want_length and st == OK:
             password = ("length", n[0])
-        ref = self.kc_ref(r[0]) if want_ref and r[0] != ffi.NULL else None
+        ref = self.kc.keep(r[0]) if want_ref and r[0] != ffi.NULL else None
         return st, password, ref
 
     def add_internet(
@@ -139,7 +144,7 @@ class Legacy:
             password,
             ref,
         )
-        return st, (self.kc_ref(ref[0]) if want_ref and ref[0] != self.ffi.NULL else None)
+        return st, (self.kc.keep(ref[0]) if want_ref and ref[0] != self.ffi.NULL else None)
 
     def find_internet(
         self,
@@ -168,11 +173,6 @@ class Legacy:
             True,
             want_ref,
         )
-
-    def kc_ref(self, ptr: Any) -> _helpers.Ref:
-        ref = _helpers.Ref(self.kc, ptr)
-        self.kc._refs.append(ref)
-        return ref
 
     def modify(
         self, ref: Any, data: bytes | None, attrs: list[tuple[int, bytes]] | None = None
@@ -522,31 +522,23 @@ def test_6_3_persistence_both_directions(tmp_path: Path) -> None:
     assert out == "0 secitem pw"
 
 
-def test_6_thread_safety(leg: Legacy, kc: KC) -> None:
+def test_6_thread_safety(leg: Legacy, kc: KC, run_threads: Any) -> None:
     """The legacy calls hold the emulator's lock: concurrent adds, finds and
     SecItem calls from several threads stay consistent."""
-    errors: list[BaseException] = []
 
     def worker(n: int) -> None:
-        try:
-            for i in range(40):
-                acct = f"t{n}-{i}".encode()
-                st, ref = leg.add_generic(b"svc", acct, acct, want_ref=True)
-                assert st == OK
-                st, password, _ = leg.find_generic(b"svc", acct)
-                assert (st, password) == (OK, acct)
-                if i % 2:
-                    assert leg.modify(ref.ptr, acct + b"!") == OK
-                if i % 3 == 0:
-                    assert leg.delete(ref.ptr) == OK
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for i in range(40):
+            acct = f"t{n}-{i}".encode()
+            st, ref = leg.add_generic(b"svc", acct, acct, want_ref=True)
+            assert st == OK
+            st, password, _ = leg.find_generic(b"svc", acct)
+            assert (st, password) == (OK, acct)
+            if i % 2:
+                assert leg.modify(ref.ptr, acct + b"!") == OK
+            if i % 3 == 0:
+                assert leg.delete(ref.ptr) == OK
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_threads(worker, 4)
     assert not errors, errors
     expected = sum(1 for _n in range(4) for i in range(40) if i % 3)
     assert kc.count(genp(svce="svc")) == expected

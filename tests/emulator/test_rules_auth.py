@@ -3,24 +3,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
-import threading
 from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
-from .test_rules_helpers import (  # noqa: F401
+from .test_rules_helpers import (
     APP_GROUP,
     AUTH_FAILED,
-    DUPLICATE,
     INTERACTION_NOT_ALLOWED,
     KC,
     MISSING_ENTITLEMENT,
-    NO_RESULT,
     NO_SUCH_ATTR,
     NOT_FOUND,
     OK,
@@ -29,9 +21,7 @@ from .test_rules_helpers import (  # noqa: F401
     dp,
     genp,
 )
-
-kc = _helpers.kc
-dpkc = _helpers.dpkc
+from .test_store import child
 
 BIOMETRY_ANY = 2
 
@@ -288,49 +278,23 @@ def test_ios_profile_has_no_file_based_keychain(kc: KC) -> None:
     assert "agrp" in a and "class" not in a
 
 
-def _run(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    full_env = dict(os.environ, **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=here,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-PRELUDE = """
-    import os, sys
-    sys.path.insert(0, ".")
-    import simlib
-    ffi, lib = simlib.load(os.environ["SECITEM_LIBRARY"])
-    def cf(v): return simlib.to_cf(ffi, lib, v)
-"""
-
-
 def test_environment_configuration() -> None:
     """SECSIM_PROFILE / SECSIM_ACCESS_GROUPS are read at load and by secsim_reset."""
-    code = (
-        PRELUDE
-        + """
+    code = """
     out = ffi.new("CFTypeRef *")
     q = cf({"class": "genp", "acct": "a", "r_Attributes": True})
     print(lib.SecItemAdd(q, ffi.NULL), lib.SecItemCopyMatching(q, out))
     print(simlib.from_cf(ffi, lib, out[0])["agrp"])
     """
-    )
-    r = _run(code, {"SECSIM_PROFILE": "ios", "SECSIM_ACCESS_GROUPS": "T1.g1, T1.g2"})
+    r = child(code, SECSIM_PROFILE="ios", SECSIM_ACCESS_GROUPS="T1.g1, T1.g2")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["0", "0", "T1.g1"]
 
 
 def test_non_dictionary_argument_aborts() -> None:
     """Misuse: a dictionary argument that is not a CFDictionary aborts with a message."""
-    r = _run(
-        PRELUDE
-        + """
+    r = child(
+        """
     s = cf("not a dict")
     lib.SecItemAdd(ffi.cast("CFDictionaryRef", s), ffi.NULL)
     print("survived")
@@ -342,9 +306,8 @@ def test_non_dictionary_argument_aborts() -> None:
 
 def test_unknown_fail_next_function_aborts() -> None:
     """secsim_fail_next with an unknown function name aborts (a test bug, not a status)."""
-    r = _run(
-        PRELUDE
-        + """
+    r = child(
+        """
     lib.secsim_fail_next(b"SecItemFrobnicate", -50)
     print("survived")
     """
@@ -352,28 +315,20 @@ def test_unknown_fail_next_function_aborts() -> None:
     assert r.returncode != 0 and "SecItemFrobnicate" in r.stderr
 
 
-def test_threads_are_serialized(dpkc: KC, profile: str) -> None:
+def test_threads_are_serialized(dpkc: KC, profile: str, run_threads: Any) -> None:
     """§6 T7: the four functions are safe to call from several threads at once."""
-    errors: list[Any] = []
 
     def worker(t: int) -> None:
-        try:
-            for i in range(40):
-                acct = f"t{t}-{i}"
-                st, _ = dpkc.add(dp(genp(acct=acct, v_Data=acct.encode()), profile))
-                assert st == OK
-                st, data = dpkc.copy(dp(genp(acct=acct, r_Data=True), profile))
-                assert (st, data) == (OK, acct.encode())
-                assert dpkc.update(dp(genp(acct=acct), profile), {"labl": "x"}) == OK
-                if i % 2:
-                    assert dpkc.delete(dp(genp(acct=acct), profile)) == OK
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for i in range(40):
+            acct = f"t{t}-{i}"
+            st, _ = dpkc.add(dp(genp(acct=acct, v_Data=acct.encode()), profile))
+            assert st == OK
+            st, data = dpkc.copy(dp(genp(acct=acct, r_Data=True), profile))
+            assert (st, data) == (OK, acct.encode())
+            assert dpkc.update(dp(genp(acct=acct), profile), {"labl": "x"}) == OK
+            if i % 2:
+                assert dpkc.delete(dp(genp(acct=acct), profile)) == OK
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    errors = run_threads(worker, 4)
     assert not errors, errors
     assert dpkc.count(dp(genp(), profile)) == 4 * 20

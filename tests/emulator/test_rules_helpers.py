@@ -1,5 +1,7 @@
 """Helpers shared by the SecItem rule tests (test_rules_*.py); no tests here.
 
+The ``kc`` and ``dpkc`` fixtures built on ``KC`` are in conftest.py.
+
 ``KC(sim)`` drives the emulator's four SecItem functions with plain Python
 dictionaries (converted with simlib.to_cf) and hands results back as Python
 values (simlib.from_cf), releasing every CF object it creates.  Keys may be
@@ -17,6 +19,7 @@ import simlib
 # OSStatus values (facts section 3)
 OK = 0
 UNIMPLEMENTED = -4
+IO_ERROR = -36  # errSecIO: a store file that does not load
 PARAM = -50
 USER_CANCELED = -128
 MISSING_ENTITLEMENT = -34018
@@ -79,8 +82,7 @@ class KC:
         something inside it, is an opaque object and keep_refs is set)."""
         value = simlib.from_cf(self.ffi, self.lib, ref)
         if keep_refs:
-            holder = Ref(self, ref)
-            self._refs.append(holder)
+            self.keep(ref)
             return value
         value = self._detach(value)
         self.lib.CFRelease(ref)
@@ -137,9 +139,7 @@ class KC:
             st = function(d, out)
             if out[0] == self.ffi.NULL:
                 return st, None
-            ref = Ref(self, out[0])
-            self._refs.append(ref)
-            return st, ref
+            return st, self.keep(out[0])
         finally:
             self.lib.CFRelease(d)
 
@@ -161,6 +161,18 @@ class KC:
         finally:
             self.lib.CFRelease(q)
 
+    def status(self, op: str, query: Mapping[Any, Any]) -> int:
+        """The status of one call named by ``op``: "add", "copy", "update" (of
+        the label) or "delete"; any result is released."""
+        if op == "add":
+            return self.add(query)[0]
+        if op == "copy":
+            return self.copy(query)[0]
+        if op == "update":
+            return self.update(query, {"labl": "x"})
+        assert op == "delete", op
+        return self.delete(query)
+
     def count(self, query: Mapping[Any, Any]) -> int:
         """Number of items matching (attributes query, limit all)."""
         q = dict(query)
@@ -180,7 +192,11 @@ class KC:
         finally:
             self.lib.CFRelease(p)
         assert ac != self.ffi.NULL
-        ref = Ref(self, ac)
+        return self.keep(ac)
+
+    def keep(self, ptr: Any) -> Ref:
+        """Track a +1 object the test holds; released by ``close``."""
+        ref = Ref(self, ptr)
         self._refs.append(ref)
         return ref
 
@@ -206,25 +222,3 @@ def dp(d: dict[str, Any], profile: str) -> dict[str, Any]:
     if profile == "macos":
         out["nleg"] = True
     return out
-
-
-# fixtures (imported by the test modules) -------------------------------------
-
-import pytest  # noqa: E402
-
-
-@pytest.fixture
-def kc(sim: Any) -> Any:
-    """A KC front end; every object it kept is released at the end."""
-    k = KC(sim)
-    yield k
-    k.close()
-
-
-@pytest.fixture
-def dpkc(kc: KC, profile: str) -> KC:
-    """KC whose process holds the app group in both profiles, so the
-    data-protection keychain is usable (macos: a signed app)."""
-    if profile == "macos":
-        kc.lib.secsim_set_access_groups(APP_GROUP.encode())
-    return kc

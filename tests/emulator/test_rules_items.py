@@ -10,14 +10,12 @@ from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
-from .test_rules_helpers import (  # noqa: F401
+from .test_rules_helpers import (
     APP_GROUP,
     DUPLICATE,
     INVALID_ITEM_REF,
     KC,
     MISSING_ENTITLEMENT,
-    NO_RESULT,
     NO_SUCH_ATTR,
     NOT_FOUND,
     OK,
@@ -26,9 +24,6 @@ from .test_rules_helpers import (  # noqa: F401
     genp,
     inet,
 )
-
-kc = _helpers.kc
-dpkc = _helpers.dpkc
 
 # 5.4 uniqueness ------------------------------------------------------------------
 

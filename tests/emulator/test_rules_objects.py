@@ -12,10 +12,7 @@ import pytest
 import simlib
 from secitem._tables import CONSTANTS
 
-from . import test_rules_helpers as _helpers
-from .test_rules_helpers import KC, OK, PARAM, genp  # noqa: F401
-
-kc = _helpers.kc
+from .test_rules_helpers import KC, OK, PARAM
 
 ERRORS_DEF = os.path.join(
     os.path.dirname(__file__), "..", "..", "src", "secitem", "testing", "csrc", "errors.def"

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
 from .test_rules_helpers import (
     APP_GROUP,
     KC,
@@ -21,9 +20,6 @@ from .test_rules_helpers import (
     genp,
     inet,
 )
-
-kc = _helpers.kc
-dpkc = _helpers.dpkc
 
 RETURN_KEYS = ["r_Data", "r_Attributes", "r_Ref", "r_PersistentRef"]
 

@@ -7,14 +7,11 @@ from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
-from .test_rules_helpers import (  # noqa: F401
+from .test_rules_helpers import (
     APP_GROUP,
     DUPLICATE,
     KC,
     MISSING_ENTITLEMENT,
-    NO_RESULT,
-    NO_SUCH_ATTR,
     NO_SUCH_CLASS,
     NOT_FOUND,
     OK,
@@ -22,9 +19,6 @@ from .test_rules_helpers import (  # noqa: F401
     dp,
     genp,
 )
-
-kc = _helpers.kc
-dpkc = _helpers.dpkc
 
 
 @pytest.fixture
@@ -283,15 +277,7 @@ def test_12_2_unsigned_macos_dp_flag_missing_entitlement(kc: KC, op: str) -> Non
     every write; a read runs with the implicit com.apple.token group and finds
     nothing (-25300; KeychainEntitlementsTest.m, test_rules_fidelity.py)."""
     q = genp(acct="a", nleg=True)
-    if op == "add":
-        st, _ = kc.add(q)
-    elif op == "copy":
-        st, _ = kc.copy(q)
-    elif op == "update":
-        st = kc.update(q, {"labl": "x"})
-    else:
-        st = kc.delete(q)
-    assert st == (NOT_FOUND if op == "copy" else MISSING_ENTITLEMENT)
+    assert kc.status(op, q) == (NOT_FOUND if op == "copy" else MISSING_ENTITLEMENT)
 
 
 def test_12_1_ios_default_group(kc: KC, profile: str) -> None:

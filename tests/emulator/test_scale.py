@@ -17,12 +17,8 @@ from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
 from .test_rules_helpers import APP_GROUP, DUPLICATE, KC, OK, dp, genp, inet
 from .test_store import run
-
-kc = _helpers.kc
-dpkc = _helpers.dpkc
 
 N = 5000
 

@@ -14,10 +14,7 @@ from typing import Any
 
 import pytest
 
-from . import test_rules_helpers as _helpers
 from .test_rules_helpers import APP_GROUP, KC, OK, genp
-
-kc = _helpers.kc
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -41,22 +38,32 @@ def delete(d):
 """
 
 
-def _env(store: Path, **extra: str) -> dict[str, str]:
+def _env(store: Path | None, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env["SECSIM_STORE"] = str(store)
+    if store is not None:
+        env["SECSIM_STORE"] = str(store)
     env.update(extra)
     return env
 
 
-def run(code: str, store: Path, **extra: str) -> str:
-    r = subprocess.run(
+def child(
+    code: str, store: Path | None = None, *, timeout: float = 120, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``PRELUDE`` + ``code`` (dedented) in a new Python started in tests/, with
+    SECSIM_STORE=``store`` (when given) and ``extra`` added to the environment."""
+    return subprocess.run(
         [sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
         cwd=TESTS_DIR,
         env=_env(store, **extra),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
+
+
+def run(code: str, store: Path, **extra: str) -> str:
+    """``child`` that must succeed; its output, stripped."""
+    r = child(code, store, **extra)
     assert r.returncode == 0, r.stderr
     return r.stdout.strip()
 

@@ -13,22 +13,16 @@ import os
 import signal
 import stat
 import struct
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from . import test_rules_helpers as _helpers
-from .test_rules_helpers import KC, NOT_FOUND, OK, genp
-from .test_store import PRELUDE, TESTS_DIR, _env, run
+from .test_rules_helpers import IO_ERROR, KC, NOT_FOUND, OK, genp
+from .test_store import child, run
 from .test_store_format import ACCC, STR, build, parse
 
-kc = _helpers.kc
-
-IO_ERROR = -36
 ALL_CALLS = """
 print(copy({"class": "genp", "m_Limit": "m_LimitAll", "r_Attributes": True})[0],
       add({"class": "genp", "acct": "new"}),
@@ -181,14 +175,7 @@ def test_store_path_that_is_a_fifo_is_io_error(tmp_path: Path) -> None:
     errSecIO (-36) at once."""
     store = tmp_path / "kc.bin"
     os.mkfifo(store)
-    r = subprocess.run(
-        [sys.executable, "-c", PRELUDE + textwrap.dedent(ALL_CALLS)],
-        cwd=TESTS_DIR,
-        env=_env(store),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    r = child(ALL_CALLS, store, timeout=60)  # a regression blocks in open()
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "-36 -36 -36 -36"
 
@@ -333,14 +320,7 @@ def test_temporary_of_a_killed_writer_is_removed_by_the_next_write(tmp_path: Pat
     secret stayed on disk).  The next write removes it; the store stays
     loadable and owner-only."""
     store = tmp_path / "kc.bin"
-    r = subprocess.run(
-        [sys.executable, "-c", PRELUDE + textwrap.dedent(KILLED_CHILD)],
-        cwd=TESTS_DIR,
-        env=_env(store, PYTHONDONTWRITEBYTECODE="1"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    r = child(KILLED_CHILD, store, PYTHONDONTWRITEBYTECODE="1")
     assert r.returncode == -signal.SIGXFSZ, r.stderr
     temps = _temps(store)
     assert len(temps) == 1 and temps[0].startswith("kc.bin.tmp."), temps

@@ -15,7 +15,6 @@ build) is tests/fuzz/, run by .ci/run; see docs/reliability.md.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import random
@@ -26,13 +25,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .test_rules_helpers import APP_GROUP
+from .test_rules_helpers import APP_GROUP, IO_ERROR
 from .test_store import TESTS_DIR
 
 CASES = 1000
 SEED = 20240611
 
-IO_ERROR = -36
 # What a call may answer on a file that loaded (or on the valid seed).
 ANSWERS = {
     "copy": {0, -25300},
@@ -41,46 +39,6 @@ ANSWERS = {
     "delete": {0, -25300},
 }
 CLASSES = ["genp", "inet", "cert", "keys", "idnt"]
-
-
-def _seed_items(lib: Any, ffi: Any, cf: Any) -> list[dict[str, Any]]:
-    ac = lib.SecAccessControlCreateWithFlags(ffi.NULL, cf("ck"), 2, ffi.NULL)
-    return [
-        {
-            "class": "genp",
-            "acct": "fb",
-            "svce": "s",
-            "v_Data": b"fuzz-secret-fb",
-            "labl": "L",
-            "crtr": 7,
-            "invi": True,
-            "gena": b"\x00\x01",
-            "desc": "d",
-            "icmt": "c",
-        },
-        {
-            "class": "inet",
-            "acct": "fbi",
-            "srvr": "h",
-            "ptcl": "htps",
-            "port": 8443,
-            "atyp": "dflt",
-            "path": "/p",
-            "v_Data": b"pw",
-        },
-        {"class": "genp", "acct": "dp", "nleg": True, "accc": ac, "v_Data": b"x", "labl": "é"},
-        {"class": "inet", "acct": "dpi", "nleg": True, "srvr": "h2", "port": 1, "pdmn": "ak"},
-        {"class": "cert", "nleg": True, "ctyp": 1, "issr": b"i", "slnr": b"s", "v_Data": b"der"},
-        {
-            "class": "keys",
-            "nleg": True,
-            "kcls": 1,
-            "atag": b"t",
-            "bsiz": 256,
-            "v_Data": b"key",
-            "sdat": _dt.datetime(2020, 1, 1, tzinfo=_dt.UTC),
-        },
-    ], ac
 
 
 def child_main(cases: int, seed: int) -> None:
@@ -178,7 +136,7 @@ def child_main(cases: int, seed: int) -> None:
         sts["delete"] = call(lib.SecItemDelete, {"class": "inet", "m_Limit": "m_LimitAll"})
         return sts
 
-    seed_items, ac = _seed_items(lib, ffi, cf)
+    seed_items, ac = simlib.store_seed_items(ffi, lib)
     for d in seed_items:
         assert call(lib.SecItemAdd, d, result=True) == 0, d
     lib.CFRelease(ac)

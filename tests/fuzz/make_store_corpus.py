@@ -12,7 +12,6 @@ format changes:
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 import tempfile
@@ -45,37 +44,8 @@ def main() -> int:
         lib.CFRelease(r)
         assert st == 0, (st, d)
 
-    fb_all_types = {
-        "class": "genp",
-        "acct": "fb",
-        "svce": "s",
-        "v_Data": b"seed-secret",
-        "labl": "L\u00e9",
-        "crtr": 7,
-        "type": -1,
-        "invi": True,
-        "nega": False,
-        "gena": b"\x00\x01",
-        "desc": "d",
-        "icmt": "c",
-    }
-    ac = lib.SecAccessControlCreateWithFlags(ffi.NULL, cf("ck"), 2, ffi.NULL)
-    both = [
-        fb_all_types,
-        {"class": "inet", "acct": "fbi", "srvr": "h", "ptcl": "htps", "port": 8443, "atyp": "dflt"},
-        {"class": "genp", "acct": "dp", "nleg": True, "accc": ac, "v_Data": b"x", "labl": "d"},
-        {"class": "inet", "acct": "dpi", "nleg": True, "srvr": "h2", "port": 1, "pdmn": "ak"},
-        {"class": "cert", "nleg": True, "ctyp": 1, "issr": b"i", "slnr": b"s", "v_Data": b"der"},
-        {
-            "class": "keys",
-            "nleg": True,
-            "kcls": 1,
-            "atag": b"t",
-            "bsiz": 256,
-            "v_Data": b"key",
-            "sdat": dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-        },
-    ]
+    both, ac = simlib.store_seed_items(ffi, lib)
+    fb_all_types = both[0]
     seeds: dict[str, list[dict[str, Any]]] = {
         "empty": [],
         "fb-all-types": [fb_all_types],

@@ -34,22 +34,6 @@ from secitem.store import (
 SVC = "org.example.store"
 
 
-@pytest.fixture
-def kc(profile: str) -> Keychain:
-    return Keychain(platform=profile)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def no_native(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail the test if any SecItem function is called."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a native call was made before validation")
-
-    for name in ("SecItemAdd", "SecItemCopyMatching", "SecItemUpdate", "SecItemDelete"):
-        monkeypatch.setattr(S, name, refuse)
-
-
 # -- Credential ---------------------------------------------------------------
 
 

@@ -59,11 +59,6 @@ class Server:
 
 
 @pytest.fixture
-def kc(profile: str) -> Keychain:
-    return Keychain(platform=profile)  # type: ignore[arg-type]
-
-
-@pytest.fixture
 def store(kc: Keychain) -> CredentialStore:
     return CredentialStore(server="api.example.com", keychain=kc)
 

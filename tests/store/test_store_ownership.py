@@ -16,11 +16,6 @@ HOST = "api.example.com"
 SVC = "com.example.app"
 
 
-@pytest.fixture
-def kc(profile: str) -> Keychain:
-    return Keychain(platform=profile)  # type: ignore[arg-type]
-
-
 def _browser_password(kc: Keychain, kind: str, account: str = "alice") -> Any:
     """What another app saves for the same host or service: no creator code."""
     if kind == "server":

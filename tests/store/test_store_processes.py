@@ -85,24 +85,16 @@ def test_two_processes_save_the_same_account(tmp_path: Path, profile: str) -> No
     assert state["password"] in {f"first-{rounds - 1}", f"second-{rounds - 1}"}
 
 
-def test_threads_save_the_same_account(profile: str, sim: Any) -> None:
+def test_threads_save_the_same_account(profile: str, sim: Any, run_threads: Any) -> None:
     store = CredentialStore(service="org.example.threads", keychain=Keychain(platform=profile))  # type: ignore[arg-type]
-    errors: list[BaseException] = []
     start = threading.Barrier(4)
 
     def writer(n: int) -> None:
-        try:
-            start.wait()
-            for i in range(30):
-                store.save(Credential("alice", f"{n}-{i}"))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        start.wait()
+        for i in range(30):
+            store.save(Credential("alice", f"{n}-{i}"))
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_threads(writer, 4)
     assert errors == []
     assert store.accounts() == ["alice"]
     assert len(store.keychain.find(store.query)) == 1

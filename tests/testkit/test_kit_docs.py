@@ -37,20 +37,26 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_the_examples_form_a_passing_project(tmp_path: Path) -> None:
-    files = _files()
-    assert "conftest.py" not in files
-    for name, code in files.items():
-        (tmp_path / name).write_text(code)
+def _python(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Python with ``args`` in ``project`` as a reader would run it; it must succeed."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", "--strict-markers"],
-        cwd=tmp_path,
-        env=_env(tmp_path),
+        [sys.executable, *args],
+        cwd=project,
+        env=_env(project),
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def test_the_examples_form_a_passing_project(tmp_path: Path) -> None:
+    files = _files()
+    assert "conftest.py" not in files
+    for name, code in files.items():
+        (tmp_path / name).write_text(code)
+    proc = _python(tmp_path, "-m", "pytest", "-p", "no:cacheprovider", "-rs", "--strict-markers")
     tests = sum(len(re.findall(r"^def test_", c, re.M)) for n, c in files.items())
     # test_on_a_mac.py is skipped: off macOS, and on a Mac because the other
     # tests' secitem_emulator has set SECITEM_LIBRARY (the page says so).
@@ -61,15 +67,7 @@ def test_the_examples_form_a_passing_project(tmp_path: Path) -> None:
 
 def test_the_script_without_pytest_runs(tmp_path: Path) -> None:
     (tmp_path / "check_keychain.py").write_text(_files()["check_keychain.py"])
-    proc = subprocess.run(
-        [sys.executable, "check_keychain.py"],
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = _python(tmp_path, "check_keychain.py")
     assert proc.stdout.splitlines() == [
         "locked device: InteractionNotAllowedError",
         "live CoreFoundation objects: 0",

@@ -43,29 +43,18 @@ def _check_round_trip(item: GenericPassword | InternetPassword, secret: str | by
 
 
 @pytest.mark.parametrize("profile", ["macos", "ios"])
-def test_generic_passwords_are_stored_unchanged(
-    secitem_emulator: EmulatorControls, profile: Any
+@pytest.mark.parametrize("strategy", ["generic_passwords", "internet_passwords"])
+def test_passwords_are_stored_unchanged(
+    secitem_emulator: EmulatorControls, strategy: str, profile: Any
 ) -> None:
+    """Every item of ``kst.generic_passwords`` / ``kst.internet_passwords`` for the
+    profile, with any secret, round-trips on a fresh keychain."""
     secitem_emulator.profile = profile
+    items = getattr(kst, strategy)(platform=profile)
 
     @MANY
-    @given(item=kst.generic_passwords(platform=profile), secret=kst.secrets())
-    def check(item: GenericPassword, secret: str | bytes) -> None:
-        secitem_emulator.reset()
-        _check_round_trip(item, secret)
-
-    check()
-
-
-@pytest.mark.parametrize("profile", ["macos", "ios"])
-def test_internet_passwords_are_stored_unchanged(
-    secitem_emulator: EmulatorControls, profile: Any
-) -> None:
-    secitem_emulator.profile = profile
-
-    @MANY
-    @given(item=kst.internet_passwords(platform=profile), secret=kst.secrets())
-    def check(item: InternetPassword, secret: str | bytes) -> None:
+    @given(item=items, secret=kst.secrets())
+    def check(item: GenericPassword | InternetPassword, secret: str | bytes) -> None:
         secitem_emulator.reset()
         _check_round_trip(item, secret)
 

@@ -33,15 +33,6 @@ SVC = "org.example.fb"
 GROUP = "T.shared"
 
 
-@pytest.fixture
-def no_native(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object) -> None:
-        raise AssertionError("a native call was made before validation")
-
-    for name in ("SecItemAdd", "SecItemCopyMatching", "SecItemUpdate", "SecItemDelete"):
-        monkeypatch.setattr(S, name, refuse)
-
-
 def _fb() -> Keychain:
     return Keychain(platform="macos")
 

@@ -36,11 +36,6 @@ from secitem.keychain import Keychain, current_platform
 SVC = "org.example.api"
 
 
-@pytest.fixture
-def kc(profile: str) -> Keychain:
-    return Keychain(platform=profile)  # type: ignore[arg-type]
-
-
 def test_generic_password_lifecycle(kc: Keychain) -> None:
     """add -> get -> update -> find -> delete, with typed attributes."""
     item = GenericPassword(service=SVC, account="alice", label="API", comment="token")

@@ -9,11 +9,6 @@ from secitem.items import GenericPassword, InternetPassword
 from secitem.keychain import Keychain
 
 
-@pytest.fixture
-def kc(profile: str) -> Keychain:
-    return Keychain(platform=profile)  # type: ignore[arg-type]
-
-
 def test_secret_reads_only_the_data(kc: Keychain) -> None:
     """secret() returns the bytes of the matching item, by description or reference."""
     ref = kc.add(GenericPassword(service="svc", account="alice"), "s3cret")

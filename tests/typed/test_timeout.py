@@ -13,7 +13,7 @@ import math
 import pickle
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,25 +34,6 @@ from secitem import security as S
 from secitem.items import InvalidQueryError, QueryTypeError
 
 pytestmark = pytest.mark.emulator_only
-
-HANG_MS = 5000
-FUNCTIONS = (b"SecItemAdd", b"SecItemCopyMatching", b"SecItemUpdate", b"SecItemDelete")
-
-
-@pytest.fixture
-def hang(sim: Any) -> Iterator[Callable[[str], None]]:
-    """``hang("SecItemAdd")``: that function hangs 5 s; cleared (and the late calls
-    finished) before the leak check runs."""
-
-    def set_hang(function: str, ms: int = HANG_MS) -> None:
-        sim.lib.secsim_set_delay(function.encode(), ms)
-
-    try:
-        yield set_hang
-    finally:
-        for name in FUNCTIONS:
-            sim.lib.secsim_set_delay(name, 0)
-        assert _deadline.wait_idle(30), "a late keychain call did not finish"
 
 
 def _kc(profile: str, timeout: float | None = 0.2) -> Keychain:
