@@ -14,18 +14,12 @@ from pathlib import Path
 import pytest
 
 from secitem import constants as C
-from secitem import security as S
 from secitem.errors import DuplicateItemError
 from secitem.items import GenericPassword, InvalidQueryError, QueryTypeError
 from secitem.keychain import Keychain
 
 SVC = "org.example.surface"
 SECRET = "correct horse battery"
-
-
-@pytest.fixture
-def kc(profile: str) -> Keychain:
-    return Keychain(platform=profile)  # type: ignore[arg-type]
 
 
 Rows = list[Mapping[str, object]]
@@ -117,25 +111,14 @@ def test_select_must_return_a_list(kc: Keychain, bad: object) -> None:
     assert _stored(kc) == b"old"
 
 
-def test_select_must_be_callable_checked_before_any_native_call(
-    kc: Keychain, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def refuse(*args: object) -> None:
-        raise AssertionError("native call before validation")
-
-    monkeypatch.setattr(S, "SecItemAdd", refuse)
+@pytest.mark.usefixtures("no_native")
+def test_select_must_be_callable_checked_before_any_native_call(kc: Keychain) -> None:
     with pytest.raises(QueryTypeError, match=r"upsert\(select=\.\.\.\)"):
         kc.upsert(GenericPassword(service=SVC, account="a"), "x", select="mine")  # type: ignore[arg-type]
 
 
-def test_check_attributes_names_the_field_and_makes_no_native_call(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def refuse(*args: object) -> None:
-        raise AssertionError("native call")
-
-    for name in ("SecItemAdd", "SecItemCopyMatching", "SecItemUpdate", "SecItemDelete"):
-        monkeypatch.setattr(S, name, refuse)
+@pytest.mark.usefixtures("no_native")
+def test_check_attributes_names_the_field_and_makes_no_native_call() -> None:
     fb = Keychain(platform="macos")
     item = GenericPassword(service=SVC, access_group="T.shared")
     with pytest.raises(InvalidQueryError, match=r"GenericPassword\.access_group"):
