@@ -1,11 +1,15 @@
 """What every ``secitem`` command shares: the program name, the usage error,
-terminal-safe text, the version, and telling the emulator from Apple's library.
+terminal-safe text and JSON, whether standard input is a terminal, the version,
+and telling the emulator from Apple's library.
 
 No native code is loaded here; :mod:`secitem.cli`, :mod:`secitem._cli_doctor`
 and :mod:`secitem._cli_demo` import it (and it imports none of them).
 """
 
 from __future__ import annotations
+
+import json
+import sys
 
 from secitem.errors import SecitemError
 
@@ -16,6 +20,8 @@ __all__ = [
     "cell",
     "escape_unprintable",
     "is_emulator",
+    "print_json",
+    "stdin_is_terminal",
     "version",
 ]
 
@@ -53,6 +59,20 @@ def _escape_char(ch: str) -> str:
 def cell(value: object) -> str:
     """A table cell: the text with backslashes doubled and unprintables escaped."""
     return escape_unprintable(str(value).replace("\\", "\\\\"))
+
+
+def print_json(value: object) -> None:
+    """Print ``value`` as indented JSON on standard output, safe for a terminal.
+
+    The only raw newlines are the indentation's: those inside strings, and
+    every other unprintable character, are escaped (:func:`escape_unprintable`).
+    """
+    print(escape_unprintable(json.dumps(value, indent=2, ensure_ascii=False), keep="\n"))
+
+
+def stdin_is_terminal() -> bool:
+    """Whether standard input is a terminal (where a hidden prompt can be shown)."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def version() -> str:

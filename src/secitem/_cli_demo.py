@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from secitem._cli_common import UsageError, is_emulator
+from secitem._cli_common import UsageError, is_emulator, stdin_is_terminal
 from secitem.store import Credential, CredentialStore, LoginError, PromptReason
 
 __all__ = ["add_parser", "run"]
@@ -162,7 +162,7 @@ class _TerminalUser:
     def __call__(self, reason: PromptReason) -> Credential | None:
         self.say.prompts += 1
         self.say(f"   [app] {_ASK[reason]} (prompt reason: {reason.name}; empty name = give up)")
-        interactive = sys.stdin is not None and sys.stdin.isatty()
+        interactive = stdin_is_terminal()
         try:
             if interactive:
                 account = input("   username: ").strip()

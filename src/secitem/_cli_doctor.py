@@ -8,14 +8,13 @@ the command runs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform as _platform
 import sys
 import uuid
 from typing import Any
 
-from secitem._cli_common import cell, escape_unprintable, is_emulator, version
+from secitem._cli_common import cell, is_emulator, print_json, stdin_is_terminal, version
 from secitem.errors import InteractionNotAllowedError, KeychainError, KeychainUnavailableError
 from secitem.items import Accessible, GenericPassword
 from secitem.keychain import Keychain, current_platform
@@ -44,8 +43,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     report = build_report()
     if args.json:
-        text = json.dumps(report, indent=2, ensure_ascii=False)
-        print(escape_unprintable(text, keep="\n"))
+        print_json(report)
     else:
         _print_doctor(report)
     return 0 if report["library"]["loaded"] else 1
@@ -317,7 +315,7 @@ def _describe_signature(sig: dict[str, Any]) -> str:
 
 def _session_facts() -> dict[str, Any]:
     return {
-        "terminal": sys.stdin is not None and sys.stdin.isatty(),
+        "terminal": stdin_is_terminal(),
         "ssh": bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY")),
         "ci": bool(os.environ.get("CI")),
         "graphic_access": None,

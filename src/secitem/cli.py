@@ -27,7 +27,6 @@ import argparse
 import datetime as _dt
 import enum
 import getpass
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -40,6 +39,8 @@ from secitem._cli_common import (
     UsageError,
     cell,
     escape_unprintable,
+    print_json,
+    stdin_is_terminal,
     version,
 )
 from secitem.errors import (
@@ -661,7 +662,7 @@ def _read_keychain_password() -> bytes:
     An empty password is allowed (a keychain may have one); one trailing
     newline is removed from standard input.
     """
-    if sys.stdin is not None and sys.stdin.isatty():
+    if stdin_is_terminal():
         try:
             return getpass.getpass("password to unlock the keychain: ").encode("utf-8")
         except EOFError:
@@ -685,7 +686,7 @@ def _cmd_find(args: argparse.Namespace) -> int:
         print(_secret_text(item.data or b""))
         return 0
     if args.json:
-        print(escape_unprintable(json.dumps(_row(item), indent=2, ensure_ascii=False), keep="\n"))
+        print_json(_row(item))
     else:
         _print_item(item, sys.stdout, _keychain_name(keychain))
     if args.show_password:
@@ -707,7 +708,7 @@ def _cmd_delete(args: argparse.Namespace) -> int:
 
 def _read_secret(what: str) -> bytes:
     """The new password: a hidden prompt on a terminal, else all of stdin."""
-    if sys.stdin is not None and sys.stdin.isatty():
+    if stdin_is_terminal():
         try:
             first = getpass.getpass(f"{what}: ")
             again = getpass.getpass("retype password: ")
@@ -915,8 +916,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         queries.append(InternetPassword(server=args.name, **common))
     rows = [_row(item) for query in queries for item in keychain.find(query)]
     if args.json:
-        # Raw newlines in the output are the indentation's: strings have theirs escaped.
-        print(escape_unprintable(json.dumps(rows, indent=2, ensure_ascii=False), keep="\n"))
+        print_json(rows)
         return 0
     if rows:
         table = [("CLASS", "SERVICE/SERVER", "ACCOUNT", "LABEL")]
