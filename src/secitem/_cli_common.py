@@ -2,8 +2,8 @@
 terminal-safe text and JSON, whether standard input is a terminal, the version,
 and telling the emulator from Apple's library.
 
-No native code is loaded here; :mod:`secitem.cli`, :mod:`secitem._cli_doctor`
-and :mod:`secitem._cli_demo` import it (and it imports none of them).
+No native code is loaded here; :mod:`secitem.cli` and its ``_cli_*`` modules
+import it (and it imports none of them).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from secitem import cli
+from secitem import _cli_output, cli
 from secitem.items import GenericPassword, InternetPassword, item_from_result
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +91,7 @@ def _utc(*parts: int) -> dt.datetime:
 
 def _printed(item: Any, keychain: str) -> str:
     out = io.StringIO()
-    cli._print_item(item, out, keychain)
+    _cli_output.print_item(item, out, keychain)
     return out.getvalue()
 
 
