@@ -24,14 +24,25 @@ only ``demo`` builds and uses the emulator by itself, and says so first.
 from __future__ import annotations
 
 import argparse
-import enum
 import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 
 from secitem import _cli_demo, _cli_doctor
+from secitem._cli_args import (
+    Commands,
+    Parser,
+    enum_arg,
+    fourcc_arg,
+    keychain_options,
+    open_keychain,
+    port_arg,
+    refuse_value_of_a_switch,
+    text_arg,
+    unexpected,
+)
 from secitem._cli_common import (
     EXIT_USAGE,
     PROG,
@@ -59,9 +70,7 @@ from secitem.items import (
     InvalidQueryError,
     ItemDescription,
     Protocol,
-    fourcc,
 )
-from secitem.keychain import Keychain
 from secitem.store import (
     AmbiguousAccountError,
     LoginError,
@@ -70,65 +79,7 @@ from secitem.store import (
 
 __all__ = ["main"]
 
-_E = TypeVar("_E", bound=enum.Enum)
-
-
-# --------------------------------------------------------------------------
-# Argument parsing
-# --------------------------------------------------------------------------
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser that raises instead of exiting, and never echoes extra words.
-
-    argparse's own message for unexpected words repeats them; someone who
-    typed a password on the command line (``-w s3cret``, as ``security``
-    allows) must not see it printed back, so those messages lose their
-    values.
-    """
-
-    def error(self, message: str) -> NoReturn:
-        head, sep, rest = message.partition(": invalid choice: ")
-        if sep:  # argparse quotes the word: it may be a password typed in the wrong place
-            choices = rest.rpartition(" (choose from ")[2].rstrip(")")
-            message = f"{head}: unknown command (choose from {choices}); the word is not shown"
-        elif "explicit argument" in message:
-            message = message.partition(": ignored explicit argument")[0] + ": takes no value"
-        command = self.prog.removeprefix(PROG).strip()
-        raise UsageError(f"{command}: {message}" if command else message)
-
-
-def _unexpected(extras: Sequence[str], command: str) -> str:
-    """The message for words no option takes, naming options but never other words.
-
-    An unknown option is named (``-x``; for ``-xVALUE`` or ``--name=VALUE``
-    only the option part), so the message is accurate; any other word is
-    only counted, since it may be a password typed on the command line.
-    """
-    options: list[str] = []
-    words = 0
-    for word in extras:
-        if word.startswith("--") and len(word) > 2:
-            options.append(word.partition("=")[0])
-        elif word.startswith("-") and len(word) > 1 and not word[1].isdigit():
-            options.append(word[:2])
-        else:
-            words += 1
-    parts = []
-    if options:
-        parts.append(f"unknown option{'s' if len(options) > 1 else ''} {', '.join(options)}")
-    if words:
-        parts.append(
-            f"{words} unexpected word{'s' if words > 1 else ''} (not shown, in case "
-            f"{'one is' if words > 1 else 'it is'} a password: a password is never taken "
-            "from the command line; add-* commands read it from a hidden prompt or stdin)"
-        )
-    message = "; ".join(parts)
-    return f"{command}: {message}" if command else message
-
-
-#: Options that take no value.
-_SWITCHES = frozenset("UgwhA")
+#: Every command's name: the only word a message about a switch may name.
 _COMMANDS = (
     frozenset(
         f"{verb}-{noun}-password"
@@ -140,92 +91,9 @@ _COMMANDS = (
 )
 
 
-def _refuse_value_of_a_switch(words: Sequence[str]) -> None:
-    """A switch given a value is an error naming the switch, never the value.
-
-    ``-U=VALUE``, and ``-wVALUE`` (how Apple's ``security`` takes a password:
-    ``-wPASSWORD``).  argparse would otherwise read the characters after the
-    switch as more clustered options, so ``-ws3cret`` became ``-w -s 3cret``
-    and stored most of the password as the item's service.  Only a cluster
-    made of switches alone (``-UA``) stays a cluster.
-    """
-    command = next((w for w in words if not w.startswith("-")), "")
-    if command not in _COMMANDS:  # an unknown word may be a password: never shown
-        command = ""
-    for word in words:
-        if word == "--":
-            return
-        if (
-            len(word) > 2
-            and word[0] == "-"
-            and word[1] in _SWITCHES
-            and (word[2] == "=" or not set(word[2:]) <= _SWITCHES)
-        ):
-            where = f"{command}: " if command else ""
-            hint = (
-                " (the password is never taken from the command line: it is read from a "
-                "hidden prompt or from standard input)"
-                if word[1] == "w"
-                else ""
-            )
-            raise UsageError(f"{where}argument -{word[1]}: takes no value{hint}")
-
-
-def _enum_arg(cls: type[_E], flag: str) -> Callable[[str], _E]:
-    """An argparse ``type=``: a member name (any case) or its four-character code."""
-
-    def parse(text: str) -> _E:
-        for member in cls:
-            if text.lower() == member.name.lower() or text == str(member.value).rstrip():
-                return member
-        names = ", ".join(m.name.lower() for m in cls)
-        raise argparse.ArgumentTypeError(f"not a {flag} value; use one of {names}")
-
-    parse.__name__ = cls.__name__
-    return parse
-
-
-def _text(text: str) -> str:
-    """An argparse ``type=`` for names: refuses bytes that are not valid in this locale.
-
-    Undecodable command-line bytes arrive as lone surrogates, which cannot be
-    stored as UTF-8; without this check they fail deep in the conversion.
-    """
-    from secitem import _check  # the one text check; argparse wants its own error type
-
-    try:
-        return _check.text(text, "argument", nul_ok=True)
-    except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(
-        "is not valid text in this locale's encoding (undecodable bytes)"
-    ) from None
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError("not a port number (0..65535)") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("out of range: a port is 0..65535")
-    return value
-
-
-def _fourcc(text: str) -> int:
-    """An argparse ``type=`` for creator and type codes: exactly four characters."""
-    try:
-        return fourcc(text)
-    except InvalidQueryError:
-        raise argparse.ArgumentTypeError(
-            "not a four-character code (exactly four characters, e.g. aapl; "
-            "pad a short one with spaces: 'ftp ')"
-        ) from None
-
-
 def _build_parser() -> argparse.ArgumentParser:
     """The whole parser: one small builder per command (or pair of commands)."""
-    parser = _Parser(
+    parser = Parser(
         prog=PROG,
         description="Apple Keychain Services from the command line (secitem).",
         epilog="Exit status 44 means the item was not found, as with Apple's security tool.",
@@ -236,9 +104,9 @@ def _build_parser() -> argparse.ArgumentParser:
         version=f"{PROG} {version()}",
         help="print the version of secitem and exit",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
-    keychain = _keychain_options()
+    keychain = keychain_options()
     for internet, noun in ((False, "generic"), (True, "internet")):
         _add_parser_add(commands, keychain, noun, internet)
         _add_parser_find(commands, keychain, noun, internet)
@@ -250,25 +118,8 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_Commands = Any  # argparse's subparsers action (its class is private to argparse)
-
-
-def _keychain_options() -> argparse.ArgumentParser:
-    """The options every item command and ``list`` share (a parent parser)."""
-    keychain = _Parser(add_help=False)
-    keychain.add_argument(
-        "--data-protection",
-        action="store_true",
-        help="macOS: use only the data-protection keychain (needs a signed, entitled process)",
-    )
-    keychain.add_argument(
-        "--access-group", metavar="GROUP", type=_text, help="keychain access group"
-    )
-    return keychain
-
-
 def _item_command(
-    commands: _Commands,
+    commands: Commands,
     keychain: argparse.ArgumentParser,
     name: str,
     help_text: str,
@@ -278,28 +129,30 @@ def _item_command(
     sub: argparse.ArgumentParser = commands.add_parser(
         name, parents=[keychain], help=help_text, description=help_text
     )
-    sub.add_argument("-a", dest="account", metavar="ACCOUNT", type=_text, help="account name")
+    sub.add_argument("-a", dest="account", metavar="ACCOUNT", type=text_arg, help="account name")
     if internet:
         _internet_options(sub)
     else:
-        sub.add_argument("-s", dest="service", metavar="SERVICE", type=_text, help="service name")
-    sub.add_argument("-l", dest="label", metavar="LABEL", type=_text, help="label")
+        sub.add_argument(
+            "-s", dest="service", metavar="SERVICE", type=text_arg, help="service name"
+        )
+    sub.add_argument("-l", dest="label", metavar="LABEL", type=text_arg, help="label")
     sub.add_argument(
-        "-D", dest="kind", metavar="KIND", type=_text, help="kind (the description attribute)"
+        "-D", dest="kind", metavar="KIND", type=text_arg, help="kind (the description attribute)"
     )
-    sub.add_argument("-j", dest="comment", metavar="COMMENT", type=_text, help="comment")
+    sub.add_argument("-j", dest="comment", metavar="COMMENT", type=text_arg, help="comment")
     sub.add_argument(
         "-c",
         dest="creator",
         metavar="CREATOR",
-        type=_fourcc,
+        type=fourcc_arg,
         help="creator (a four-character code)",
     )
     sub.add_argument(
         "-C",
         dest="type_code",
         metavar="TYPE",
-        type=_fourcc,
+        type=fourcc_arg,
         help="type (a four-character code)",
     )
     if not internet:
@@ -307,7 +160,7 @@ def _item_command(
             "-G",
             dest="generic",
             metavar="VALUE",
-            type=_text,
+            type=text_arg,
             help="generic attribute (its UTF-8 bytes)",
         )
     sub.set_defaults(internet=internet, generic=None)
@@ -316,30 +169,32 @@ def _item_command(
 
 def _internet_options(sub: argparse.ArgumentParser) -> None:
     """The flags only internet passwords have: server, protocol, port, path, domain, auth."""
-    sub.add_argument("-s", dest="server", metavar="SERVER", type=_text, help="server (host name)")
+    sub.add_argument(
+        "-s", dest="server", metavar="SERVER", type=text_arg, help="server (host name)"
+    )
     sub.add_argument(
         "-r",
         dest="protocol",
         metavar="PROTOCOL",
-        type=_enum_arg(Protocol, "protocol"),
+        type=enum_arg(Protocol, "protocol"),
         help="protocol: a name (https, ssh, ...) or Apple's code (htps, ssh, ...)",
     )
-    sub.add_argument("-P", dest="port", metavar="PORT", type=_port, help="port number")
-    sub.add_argument("-p", dest="path", metavar="PATH", type=_text, help="path (e.g. /login)")
+    sub.add_argument("-P", dest="port", metavar="PORT", type=port_arg, help="port number")
+    sub.add_argument("-p", dest="path", metavar="PATH", type=text_arg, help="path (e.g. /login)")
     sub.add_argument(
-        "-d", dest="security_domain", metavar="DOMAIN", type=_text, help="security domain"
+        "-d", dest="security_domain", metavar="DOMAIN", type=text_arg, help="security domain"
     )
     sub.add_argument(
         "-t",
         dest="authentication_type",
         metavar="AUTHTYPE",
-        type=_enum_arg(AuthenticationType, "authentication type"),
+        type=enum_arg(AuthenticationType, "authentication type"),
         help="authentication type: a name (html_form, http_basic, ...) or code (form, ...)",
     )
 
 
 def _add_parser_add(
-    commands: _Commands, keychain: argparse.ArgumentParser, noun: str, internet: bool
+    commands: Commands, keychain: argparse.ArgumentParser, noun: str, internet: bool
 ) -> None:
     add = _item_command(
         commands,
@@ -371,7 +226,7 @@ def _add_parser_add(
         dest="trusted_applications",
         metavar="PATH",
         action="append",
-        type=_text,
+        type=text_arg,
         help="an application that may read the password without a dialog (repeatable; "
         "as security -T, this replaces the default of trusting the creating program; "
         '-T "" trusts no application). File-based keychain only',
@@ -380,7 +235,7 @@ def _add_parser_add(
 
 
 def _add_parser_find(
-    commands: _Commands, keychain: argparse.ArgumentParser, noun: str, internet: bool
+    commands: Commands, keychain: argparse.ArgumentParser, noun: str, internet: bool
 ) -> None:
     find = _item_command(
         commands,
@@ -407,7 +262,7 @@ def _add_parser_find(
 
 
 def _add_parser_delete(
-    commands: _Commands, keychain: argparse.ArgumentParser, noun: str, internet: bool
+    commands: Commands, keychain: argparse.ArgumentParser, noun: str, internet: bool
 ) -> None:
     delete = _item_command(
         commands,
@@ -420,7 +275,7 @@ def _add_parser_delete(
 
 
 def _add_parser_partition_list(
-    commands: _Commands, keychain: argparse.ArgumentParser, noun: str, internet: bool
+    commands: Commands, keychain: argparse.ArgumentParser, noun: str, internet: bool
 ) -> None:
     part = _item_command(
         commands,
@@ -437,7 +292,7 @@ def _add_parser_partition_list(
         dest="partitions",
         metavar="LIST",
         required=True,
-        type=_text,
+        type=text_arg,
         help="comma-separated partition IDs, e.g. apple-tool:,teamid:ABCDE12345 "
         "(unsigned:, apple:, cdhash:HEX)",
     )
@@ -452,7 +307,7 @@ def _add_parser_partition_list(
     part.set_defaults(handler=_cmd_set_partition_list)
 
 
-def _add_parser_list(commands: _Commands, keychain: argparse.ArgumentParser) -> None:
+def _add_parser_list(commands: Commands, keychain: argparse.ArgumentParser) -> None:
     lst = commands.add_parser(
         "list",
         parents=[keychain],
@@ -467,9 +322,11 @@ def _add_parser_list(commands: _Commands, keychain: argparse.ArgumentParser) -> 
         help="which class of password to list (default: all)",
     )
     lst.add_argument(
-        "-s", dest="name", metavar="NAME", type=_text, help="only this service or server"
+        "-s", dest="name", metavar="NAME", type=text_arg, help="only this service or server"
     )
-    lst.add_argument("-a", dest="account", metavar="ACCOUNT", type=_text, help="only this account")
+    lst.add_argument(
+        "-a", dest="account", metavar="ACCOUNT", type=text_arg, help="only this account"
+    )
     lst.add_argument("--json", action="store_true", help="print a JSON array")
     lst.set_defaults(handler=_cmd_list)
 
@@ -484,10 +341,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
         words = list(sys.argv[1:] if argv is None else argv)
-        _refuse_value_of_a_switch(words)
+        refuse_value_of_a_switch(words, _COMMANDS)
         args, extras = parser.parse_known_args(words)
         if extras:
-            raise UsageError(_unexpected(extras, getattr(args, "command", None) or ""))
+            raise UsageError(unexpected(extras, getattr(args, "command", None) or ""))
     except UsageError as exc:
         _error(f"{exc} (see {PROG} --help)")
         return EXIT_USAGE
@@ -543,10 +400,6 @@ def _exit_status(exc: KeychainError) -> int:
 # --------------------------------------------------------------------------
 
 
-def _keychain(args: argparse.Namespace) -> Keychain:
-    return Keychain(data_protection=True if args.data_protection else None)
-
-
 def _description(args: argparse.Namespace, **extra: Any) -> GenericPassword | InternetPassword:
     common: dict[str, Any] = {
         "account": args.account,
@@ -577,7 +430,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
         raise UsageError(f"-s {'SERVER' if args.internet else 'SERVICE'} is required")
     access = _access_options(args)
     item = _description(args)
-    keychain = _keychain(args)  # validated before the password is asked for
+    keychain = open_keychain(args)  # validated before the password is asked for
     secret = _read_secret(f"password for {_name(item)}")
     if args.update:
         keychain.upsert(item, secret, **access)
@@ -635,7 +488,7 @@ def _cmd_set_partition_list(args: argparse.Namespace) -> int:
         )
     partitions = args.partitions.split(",")
     query = _description(args)
-    keychain = _keychain(args)
+    keychain = open_keychain(args)
     from secitem import _access_list
 
     try:  # checked before the password is asked for
@@ -678,7 +531,7 @@ def _read_keychain_password() -> bytes:
 def _cmd_find(args: argparse.Namespace) -> int:
     if args.password_only and args.json:
         raise UsageError("-w prints only the password and --json only the attributes: use one")
-    keychain = _keychain(args)
+    keychain = open_keychain(args)
     # As security does: the secret is read first (where a prompt may appear); if
     # that fails, nothing has been printed.
     item = keychain.get(_description(args), data=args.password_only or args.show_password)
@@ -696,7 +549,7 @@ def _cmd_find(args: argparse.Namespace) -> int:
 
 
 def _cmd_delete(args: argparse.Namespace) -> int:
-    keychain = _keychain(args)
+    keychain = open_keychain(args)
     found = keychain.find(_description(args), limit=1)
     if not found:
         raise ItemNotFoundError()
@@ -745,7 +598,7 @@ def _name(item: ItemDescription) -> str:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    keychain = _keychain(args)
+    keychain = open_keychain(args)
     queries: list[ItemDescription] = []
     common: dict[str, Any] = {"account": args.account, "access_group": args.access_group}
     if args.item_class in ("all", "generic"):
