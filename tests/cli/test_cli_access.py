@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from secitem import cli
+from secitem import _cli_items, cli
 
 CANARY = "canary-s3cret"
 KC_PASSWORD = "kc-pass"
@@ -293,7 +293,7 @@ def test_keychain_password_from_a_hidden_prompt(
         return KC_PASSWORD
 
     monkeypatch.setattr(sys, "stdin", _Tty())
-    monkeypatch.setattr(cli.getpass, "getpass", fake_getpass)
+    monkeypatch.setattr(_cli_items.getpass, "getpass", fake_getpass)
     assert cli.main(["set-generic-password-partition-list", "-s", "svc", "-S", "apple-tool:"]) == 0
     assert prompts == ["password to unlock the keychain: "]  # asked once, hidden
     assert Keychain().partition_list(GenericPassword(service="svc")) == ["apple-tool:"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from secitem import cli
+from secitem import _cli_items, cli
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -315,7 +315,7 @@ def test_add_prompts_twice_on_a_terminal(
         return next(answers)
 
     monkeypatch.setattr(sys, "stdin", _Tty())
-    monkeypatch.setattr(cli.getpass, "getpass", fake_getpass)
+    monkeypatch.setattr(_cli_items.getpass, "getpass", fake_getpass)
     assert cli.main(["add-generic-password", "-s", "svc", "-a", "alice"]) == 0
     assert prompts == ["password for alice@svc: ", "retype password: "]
     assert cli.main(["find-generic-password", "-s", "svc", "-w"]) == 0
