@@ -1,6 +1,6 @@
 """What every ``secitem`` command shares: the program name, the usage error,
 terminal-safe text and JSON, whether standard input is a terminal, the version,
-and telling the emulator from Apple's library.
+and which Security library is loaded (Apple's, the emulator, or another).
 
 No native code is loaded here; :mod:`secitem.cli` and its ``_cli_*`` modules
 import it (and it imports none of them).
@@ -9,17 +9,19 @@ import it (and it imports none of them).
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from secitem.errors import SecitemError
 
 __all__ = [
     "EXIT_USAGE",
+    "LIBRARY_NAMES",
     "PROG",
     "UsageError",
     "cell",
     "escape_unprintable",
-    "is_emulator",
+    "library_kind",
     "print_json",
     "stdin_is_terminal",
     "version",
@@ -84,7 +86,20 @@ def version() -> str:
         return "(version unknown)"
 
 
-def is_emulator(path: str) -> bool:
+def library_kind() -> str:
+    """Which Security library the commands load: ``apple`` when ``SECITEM_LIBRARY``
+    is not set, else for the library it names ``emulator`` or ``other``."""
+    override = os.environ.get("SECITEM_LIBRARY")
+    if not override:
+        return "apple"
+    return "emulator" if _is_emulator(override) else "other"
+
+
+#: How doctor and demo name a library that ``SECITEM_LIBRARY`` names, by its kind.
+LIBRARY_NAMES = {"emulator": "the secitem emulator", "other": "a library with Apple's C ABI"}
+
+
+def _is_emulator(path: str) -> bool:
     import ctypes
 
     try:

@@ -14,7 +14,14 @@ import sys
 import uuid
 from typing import Any, NamedTuple
 
-from secitem._cli_common import cell, is_emulator, print_json, stdin_is_terminal, version
+from secitem._cli_common import (
+    LIBRARY_NAMES,
+    cell,
+    library_kind,
+    print_json,
+    stdin_is_terminal,
+    version,
+)
 from secitem.errors import InteractionNotAllowedError, KeychainError, KeychainUnavailableError
 from secitem.items import Accessible, GenericPassword
 from secitem.keychain import Keychain, current_platform
@@ -125,7 +132,7 @@ def build_report() -> dict[str, Any]:
         report["library"]["error"] = str(exc)
         report["problems"].append(_problem("no-library"))
         return report
-    kind = _library_kind()
+    kind = library_kind()
     report["library"] = {
         "loaded": True,
         "paths": list(libraries.paths),
@@ -143,14 +150,6 @@ def build_report() -> dict[str, Any]:
     report["data_protection_keychain"] = _probe_data_protection(plat)
     report["problems"].extend(_problems_found(report))
     return report
-
-
-def _library_kind() -> str:
-    """``apple``, or for the library ``SECITEM_LIBRARY`` names ``emulator`` or ``other``."""
-    override = os.environ.get("SECITEM_LIBRARY")
-    if not override:
-        return "apple"
-    return "emulator" if is_emulator(override) else "other"
 
 
 def _emulator_facts() -> dict[str, Any]:
@@ -199,12 +198,7 @@ def _print_doctor(report: dict[str, Any]) -> None:
     if library["kind"] == "apple":
         print(f"library: {paths} (Apple's frameworks)")
     else:
-        what = (
-            "the secitem emulator"
-            if library["kind"] == "emulator"
-            else "a library with Apple's C ABI"
-        )
-        print(f"library: {paths} ({what}, from SECITEM_LIBRARY)")
+        print(f"library: {paths} ({LIBRARY_NAMES[library['kind']]}, from SECITEM_LIBRARY)")
     emulator = report["emulator"]
     if emulator is not None:
         groups = ", ".join(emulator["access_groups"])
