@@ -91,6 +91,49 @@ def _commands(noun: str, internet: bool) -> tuple[tuple[str, str, _Options, _Han
 # -- the attribute flags every item command has ---------------------------------------
 
 
+#: An attribute flag: (flag, dest, metavar, type=, help).
+_Flag = tuple[str, str, str, Callable[[str], Any], str]
+
+_ACCOUNT: _Flag = ("-a", "account", "ACCOUNT", text_arg, "account name")
+#: The flags after the service or server, in the order ``--help`` lists them.
+_SHARED: tuple[_Flag, ...] = (
+    ("-l", "label", "LABEL", text_arg, "label"),
+    ("-D", "kind", "KIND", text_arg, "kind (the description attribute)"),
+    ("-j", "comment", "COMMENT", text_arg, "comment"),
+    ("-c", "creator", "CREATOR", fourcc_arg, "creator (a four-character code)"),
+    ("-C", "type_code", "TYPE", fourcc_arg, "type (a four-character code)"),
+)
+_GENERIC_FLAGS: tuple[_Flag, ...] = (
+    _ACCOUNT,
+    ("-s", "service", "SERVICE", text_arg, "service name"),
+    *_SHARED,
+    ("-G", "generic", "VALUE", text_arg, "generic attribute (its UTF-8 bytes)"),
+)
+#: Internet passwords add server, protocol, port, path, domain and authentication type.
+_INTERNET_FLAGS: tuple[_Flag, ...] = (
+    _ACCOUNT,
+    ("-s", "server", "SERVER", text_arg, "server (host name)"),
+    (
+        "-r",
+        "protocol",
+        "PROTOCOL",
+        enum_arg(Protocol, "protocol"),
+        "protocol: a name (https, ssh, ...) or Apple's code (htps, ssh, ...)",
+    ),
+    ("-P", "port", "PORT", port_arg, "port number"),
+    ("-p", "path", "PATH", text_arg, "path (e.g. /login)"),
+    ("-d", "security_domain", "DOMAIN", text_arg, "security domain"),
+    (
+        "-t",
+        "authentication_type",
+        "AUTHTYPE",
+        enum_arg(AuthenticationType, "authentication type"),
+        "authentication type: a name (html_form, http_basic, ...) or code (form, ...)",
+    ),
+    *_SHARED,
+)
+
+
 def _item_parser(
     commands: Commands,
     keychain: argparse.ArgumentParser,
@@ -102,68 +145,10 @@ def _item_parser(
     sub: argparse.ArgumentParser = commands.add_parser(
         name, parents=[keychain], help=help_text, description=help_text
     )
-    sub.add_argument("-a", dest="account", metavar="ACCOUNT", type=text_arg, help="account name")
-    if internet:
-        _internet_options(sub)
-    else:
-        sub.add_argument(
-            "-s", dest="service", metavar="SERVICE", type=text_arg, help="service name"
-        )
-    sub.add_argument("-l", dest="label", metavar="LABEL", type=text_arg, help="label")
-    sub.add_argument(
-        "-D", dest="kind", metavar="KIND", type=text_arg, help="kind (the description attribute)"
-    )
-    sub.add_argument("-j", dest="comment", metavar="COMMENT", type=text_arg, help="comment")
-    sub.add_argument(
-        "-c",
-        dest="creator",
-        metavar="CREATOR",
-        type=fourcc_arg,
-        help="creator (a four-character code)",
-    )
-    sub.add_argument(
-        "-C",
-        dest="type_code",
-        metavar="TYPE",
-        type=fourcc_arg,
-        help="type (a four-character code)",
-    )
-    if not internet:
-        sub.add_argument(
-            "-G",
-            dest="generic",
-            metavar="VALUE",
-            type=text_arg,
-            help="generic attribute (its UTF-8 bytes)",
-        )
+    for flag, dest, metavar, kind, flag_help in _INTERNET_FLAGS if internet else _GENERIC_FLAGS:
+        sub.add_argument(flag, dest=dest, metavar=metavar, type=kind, help=flag_help)
     sub.set_defaults(internet=internet, generic=None)
     return sub
-
-
-def _internet_options(sub: argparse.ArgumentParser) -> None:
-    """The flags only internet passwords have: server, protocol, port, path, domain, auth."""
-    sub.add_argument(
-        "-s", dest="server", metavar="SERVER", type=text_arg, help="server (host name)"
-    )
-    sub.add_argument(
-        "-r",
-        dest="protocol",
-        metavar="PROTOCOL",
-        type=enum_arg(Protocol, "protocol"),
-        help="protocol: a name (https, ssh, ...) or Apple's code (htps, ssh, ...)",
-    )
-    sub.add_argument("-P", dest="port", metavar="PORT", type=port_arg, help="port number")
-    sub.add_argument("-p", dest="path", metavar="PATH", type=text_arg, help="path (e.g. /login)")
-    sub.add_argument(
-        "-d", dest="security_domain", metavar="DOMAIN", type=text_arg, help="security domain"
-    )
-    sub.add_argument(
-        "-t",
-        dest="authentication_type",
-        metavar="AUTHTYPE",
-        type=enum_arg(AuthenticationType, "authentication type"),
-        help="authentication type: a name (html_form, http_basic, ...) or code (form, ...)",
-    )
 
 
 def _description(args: argparse.Namespace) -> GenericPassword | InternetPassword:
