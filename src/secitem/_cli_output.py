@@ -48,47 +48,23 @@ def secret_text(data: bytes) -> str:
 # codes in order), with its stored format; an attribute the item does not have
 # prints as <NULL>.
 
-#: (attribute ID printed, format, key of the SecItem attribute dictionary)
-_GENP_SCHEMA: tuple[tuple[int | str, str, str], ...] = (
-    (7, "blob", "labl"),
-    (8, "blob", "alis"),
-    ("acct", "blob", "acct"),
-    ("cdat", "timedate", "cdat"),
-    ("crtr", "uint32", "crtr"),
-    ("cusi", "sint32", "cusi"),
-    ("desc", "blob", "desc"),
-    ("gena", "blob", "gena"),
-    ("icmt", "blob", "icmt"),
-    ("invi", "sint32", "invi"),
-    ("mdat", "timedate", "mdat"),
-    ("nega", "sint32", "nega"),
-    ("prot", "blob", "prot"),
-    ("scrp", "sint32", "scrp"),
-    ("svce", "blob", "svce"),
-    ("type", "uint32", "type"),
-)
-_INET_SCHEMA: tuple[tuple[int | str, str, str], ...] = (
-    (7, "blob", "labl"),
-    (8, "blob", "alis"),
-    ("acct", "blob", "acct"),
-    ("atyp", "blob", "atyp"),
-    ("cdat", "timedate", "cdat"),
-    ("crtr", "uint32", "crtr"),
-    ("cusi", "sint32", "cusi"),
-    ("desc", "blob", "desc"),
-    ("icmt", "blob", "icmt"),
-    ("invi", "sint32", "invi"),
-    ("mdat", "timedate", "mdat"),
-    ("nega", "sint32", "nega"),
-    ("path", "blob", "path"),
-    ("port", "uint32", "port"),
-    ("prot", "blob", "prot"),
-    ("ptcl", "uint32", "ptcl"),
-    ("scrp", "sint32", "scrp"),
-    ("sdmn", "blob", "sdmn"),
-    ("srvr", "blob", "srvr"),
-    ("type", "uint32", "type"),
-)
+#: Each attribute's stored format (the same in both classes), by its key in the
+#: SecItem attribute dictionary, which is also the code printed, except for
+#: label and alias: they print as their attribute IDs, 7 and 8.
+_FORMATS = {
+    **dict.fromkeys(("labl", "alis", "acct", "atyp", "desc", "gena", "icmt"), "blob"),
+    **dict.fromkeys(("path", "prot", "sdmn", "srvr", "svce"), "blob"),
+    **dict.fromkeys(("cdat", "mdat"), "timedate"),
+    **dict.fromkeys(("crtr", "port", "ptcl", "type"), "uint32"),
+    **dict.fromkeys(("cusi", "invi", "nega", "scrp"), "sint32"),
+}
+_NUMBERED = {"labl": 7, "alis": 8}
+#: Each class's attributes, in the order printed (ascending attribute ID).
+_ATTRIBUTES = {
+    "genp": "labl alis acct cdat crtr cusi desc gena icmt invi mdat nega prot scrp svce type",
+    "inet": "labl alis acct atyp cdat crtr cusi desc icmt invi mdat nega path port prot ptcl "
+    "scrp sdmn srvr type",
+}
 
 #: The ``version:`` line: the key blob version of a ``.keychain-db`` keychain
 #: (512, macOS 10.12 and later).  secitem cannot ask the keychain for it.
@@ -137,15 +113,15 @@ def keychain_name(keychain: Keychain) -> str:
 def print_item(item: Item[Any], out: TextIO, keychain: str) -> None:
     """Print an item as ``security find-*-password`` prints it (without ``-w``)."""
     code = str(item.item_class.value)
-    schema = _INET_SCHEMA if code == "inet" else _GENP_SCHEMA
     lines = [
         f"keychain: {apple_buffer(os.fsencode(keychain))}",
         f"version: {KEYCHAIN_VERSION}",
         f"class: {apple_buffer(code.encode('ascii'))}",
         "attributes:",
     ]
-    for attribute, form, key in schema:
-        name = _uint32(attribute if isinstance(attribute, int) else _code_bytes(attribute))
+    for key in _ATTRIBUTES["inet" if code == "inet" else "genp"].split():
+        form = _FORMATS[key]
+        name = _uint32(_NUMBERED[key] if key in _NUMBERED else _code_bytes(key))
         value = item.raw.get(key)
         shown = "<NULL>" if value is None else apple_buffer(_value_bytes(value, form, key))
         lines.append(f"    {name}<{form}>={shown}")
