@@ -18,10 +18,12 @@ __all__ = [
     "EXIT_USAGE",
     "LIBRARY_NAMES",
     "PROG",
+    "USE_EMULATOR",
     "UsageError",
     "cell",
     "escape_unprintable",
     "library_kind",
+    "no_library_here",
     "print_json",
     "stdin_is_terminal",
     "version",
@@ -94,6 +96,14 @@ def library_kind() -> str:
         return "apple"
     return "emulator" if _is_emulator(override) else "other"
 
+
+def no_library_here() -> bool:
+    """Not macOS or iOS and no ``SECITEM_LIBRARY``: no Security library can load here."""
+    return sys.platform not in ("darwin", "ios") and not os.environ.get("SECITEM_LIBRARY")
+
+
+#: The shell line that points the commands at the emulator (built first if needed).
+USE_EMULATOR = "export SECITEM_LIBRARY=$(python -m secitem.testing.emulator | tail -n 1)"
 
 #: How doctor and demo name a library that ``SECITEM_LIBRARY`` names, by its kind.
 LIBRARY_NAMES = {"emulator": "the secitem emulator", "other": "a library with Apple's C ABI"}

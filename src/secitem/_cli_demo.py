@@ -12,7 +12,13 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from secitem._cli_common import LIBRARY_NAMES, UsageError, library_kind, stdin_is_terminal
+from secitem._cli_common import (
+    LIBRARY_NAMES,
+    UsageError,
+    library_kind,
+    no_library_here,
+    stdin_is_terminal,
+)
 from secitem.store import Credential, CredentialStore, LoginError, PromptReason
 
 __all__ = ["add_parser", "run"]
@@ -75,7 +81,7 @@ def _use_a_library(say: _Narrator) -> None:
         override = os.environ["SECITEM_LIBRARY"]
         say(f"secitem demo: using {LIBRARY_NAMES[kind]} named by SECITEM_LIBRARY ({override}).")
         return
-    if sys.platform in ("darwin", "ios"):
+    if not no_library_here():
         say(
             f"secitem demo: using your keychain (an internet password for {_DEMO_SERVER}, "
             "deleted again at the end)."

@@ -16,8 +16,10 @@ from typing import Any, NamedTuple
 
 from secitem._cli_common import (
     LIBRARY_NAMES,
+    USE_EMULATOR,
     cell,
     library_kind,
+    no_library_here,
     print_json,
     stdin_is_terminal,
     version,
@@ -60,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
 _PROBLEMS: dict[str, tuple[str, str]] = {
     "no-library": (
         "no Security library could be loaded",
-        "on macOS this should not happen (report it); elsewhere run `secitem demo`, or "
-        "export SECITEM_LIBRARY=$(python -m secitem.testing.emulator | tail -n 1)",
+        f"on macOS this should not happen (report it); elsewhere run `secitem demo`, or "
+        f"{USE_EMULATOR}",
     ),
     "unsigned-interpreter": (
         "this interpreter is unsigned: items it creates trust it by path, so after a Python "
@@ -188,10 +190,10 @@ def _print_doctor(report: dict[str, Any]) -> None:
     library = report["library"]
     if not library["loaded"]:
         print(f"library: none loaded. {library['error']}")
-        if report["os"] not in ("darwin", "ios") and not os.environ.get("SECITEM_LIBRARY"):
+        if no_library_here():
             print(
                 "fix: this is not macOS or iOS; to try secitem here run `secitem demo`, or "
-                "export SECITEM_LIBRARY=$(python -m secitem.testing.emulator | tail -n 1)"
+                f"{USE_EMULATOR}"
             )
         return
     paths = ", ".join(library["paths"])

@@ -24,13 +24,20 @@ only ``demo`` builds and uses the emulator by itself, and says so first.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 
 from secitem import _cli_demo, _cli_doctor, _cli_items, _cli_list
 from secitem._cli_args import Parser, keychain_options, refuse_value_of_a_switch, unexpected
-from secitem._cli_common import EXIT_USAGE, PROG, UsageError, escape_unprintable, version
+from secitem._cli_common import (
+    EXIT_USAGE,
+    PROG,
+    USE_EMULATOR,
+    UsageError,
+    escape_unprintable,
+    no_library_here,
+    version,
+)
 from secitem._cli_output import KEYCHAIN_VERSION as KEYCHAIN_VERSION
 from secitem._cli_output import apple_buffer as apple_buffer
 from secitem.errors import (
@@ -116,15 +123,10 @@ def _error(line: str) -> None:
 
 def _describe_error(exc: KeychainError, args: argparse.Namespace) -> str:
     text = str(exc)
-    if (
-        isinstance(exc, KeychainUnavailableError)
-        and sys.platform not in ("darwin", "ios")
-        and not os.environ.get("SECITEM_LIBRARY")
-    ):
+    if isinstance(exc, KeychainUnavailableError) and no_library_here():
         return (
             "no Apple Security framework on this system; to use the secitem emulator, "
-            "export SECITEM_LIBRARY=$(python -m secitem.testing.emulator | tail -n 1) "
-            "(or try `secitem demo`)"
+            f"{USE_EMULATOR} (or try `secitem demo`)"
         )
     if isinstance(exc, ItemNotFoundError | KeychainUnavailableError):
         return text  # short, like security's own line; `secitem doctor` explains more
