@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from secitem import _cli_items
+
+
+@pytest.fixture
+def run(tmp_path: Path, sim: Any) -> Callable[..., subprocess.CompletedProcess[Any]]:
+    """Run the command line against a keychain file shared by every call of the test."""
+    base = dict(os.environ)
+    base["SECSIM_STORE"] = str(tmp_path / "keychain.db")
+    base.pop("SECSIM_PROFILE", None)
+    base.pop("SECSIM_ACCESS_GROUPS", None)
+
+    def call(*args: str, stdin: str | bytes = "", env: dict[str, str] | None = None) -> Any:
+        return subprocess.run(
+            [sys.executable, "-m", "secitem", *args],
+            input=stdin,
+            capture_output=True,
+            text=isinstance(stdin, str),
+            env={**base, **(env or {})},
+            timeout=120,
+        )
+
+    return call
 
 
 class _Tty(io.StringIO):

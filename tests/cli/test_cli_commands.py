@@ -17,27 +17,6 @@ from secitem import cli
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
-@pytest.fixture
-def run(tmp_path: Path, sim: Any) -> Run:
-    """Run the command line against a keychain file shared by every call of the test."""
-    base = dict(os.environ)
-    base["SECSIM_STORE"] = str(tmp_path / "keychain.db")
-    base.pop("SECSIM_PROFILE", None)
-    base.pop("SECSIM_ACCESS_GROUPS", None)
-
-    def call(*args: str, stdin: str | bytes = "", env: dict[str, str] | None = None) -> Any:
-        return subprocess.run(
-            [sys.executable, "-m", "secitem", *args],
-            input=stdin,
-            capture_output=True,
-            text=isinstance(stdin, str),
-            env={**base, **(env or {})},
-            timeout=120,
-        )
-
-    return call
-
-
 def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
     assert proc.stdout == ""
     assert "Traceback" not in proc.stderr

@@ -182,26 +182,6 @@ def test_docs_show_the_tested_block() -> None:
 # -- end to end: the command, the emulator, a keychain file --------------------------
 
 
-@pytest.fixture
-def run(tmp_path: Path, sim: Any) -> Run:
-    base = dict(os.environ)
-    base["SECSIM_STORE"] = str(tmp_path / "keychain.db")
-    base.pop("SECSIM_PROFILE", None)
-    base.pop("SECSIM_ACCESS_GROUPS", None)
-
-    def call(*args: str, stdin: str | bytes = "") -> Any:
-        return subprocess.run(
-            [sys.executable, "-m", "secitem", *args],
-            input=stdin,
-            capture_output=True,
-            text=isinstance(stdin, str),
-            env=base,
-            timeout=120,
-        )
-
-    return call
-
-
 def _stamp(iso: str) -> str:
     """The timedate value Apple prints for an ISO date (UTC, whole seconds, NUL)."""
     text = dt.datetime.fromisoformat(iso).astimezone(dt.UTC).strftime("%Y%m%d%H%M%SZ")
