@@ -12,7 +12,13 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from secitem._cli_common import UsageError, is_emulator
+from secitem._cli_common import (
+    LIBRARY_NAMES,
+    UsageError,
+    library_kind,
+    no_library_here,
+    stdin_is_terminal,
+)
 from secitem.store import Credential, CredentialStore, LoginError, PromptReason
 
 __all__ = ["add_parser", "run"]
@@ -40,31 +46,9 @@ _DEMO_PASSWORDS = ("wonderland", "looking-glass")
 
 
 def run(args: argparse.Namespace) -> int:
+    """Walk through the credential flow; 1 if a sign-in did not succeed."""
     say = _Narrator(sys.stdout)
-    override = os.environ.get("SECITEM_LIBRARY")
-    if override:
-        kind = "the secitem emulator" if is_emulator(override) else "a library with Apple's C ABI"
-        say(f"secitem demo: using {kind} named by SECITEM_LIBRARY ({override}).")
-    elif sys.platform in ("darwin", "ios"):
-        say(
-            f"secitem demo: using your keychain (an internet password for {_DEMO_SERVER}, "
-            "deleted again at the end)."
-        )
-    else:
-        say(
-            "secitem demo: no Apple keychain on this system, so this runs on the secitem "
-            "emulator (a C stand-in for the Security framework, built now if needed); "
-            "nothing real is touched."
-        )
-        from secitem.testing.emulator import build
-
-        try:
-            path = build()
-        except RuntimeError as exc:
-            raise UsageError(f"cannot build the emulator: {str(exc).splitlines()[0]}") from None
-        os.environ["SECITEM_LIBRARY"] = str(path)
-        say(f"  emulator: {path}")
-
+    _use_a_library(say)
     server = _DemoServer()
     store = CredentialStore(server=_DEMO_SERVER, label="secitem demo")
     user: Callable[[PromptReason], Credential | None]
@@ -77,37 +61,7 @@ def run(args: argparse.Namespace) -> int:
         f"{server.password!r} (demo values)."
     )
     try:
-        say()
-        say("1. First sign-in: nothing is stored, so the app has to ask.")
-        credential = store.login(user, server.authenticate)
-        say(f"   Signed in as {credential.account!r}; the credential is now in the keychain.")
-
-        say()
-        say("2. The app starts again: the stored credential is found and accepted.")
-        before = say.prompts
-        credential = store.login(user, server.authenticate)
-        asked = say.prompts - before
-        say(
-            f"   Signed in as {credential.account!r}"
-            + (" without asking anybody." if not asked else f" after {asked} prompt(s).")
-        )
-
-        say()
-        server.password = _DEMO_PASSWORDS[1]
-        say(
-            f"3. The password is changed on another device; the server now wants "
-            f"{server.password!r}."
-        )
-        credential = store.login(user, server.authenticate)
-        say("   Signed in; the stored item was updated in place with the new password.")
-
-        say()
-        say("4. Log out: the stored credential is deleted.")
-        deleted = store.delete()
-        left = store.accounts()
-        say(
-            f"   delete() -> {deleted}; stored accounts now: {', '.join(left) if left else 'none'}."
-        )
+        _walk_through(store, user, server, say)
     except LoginError as exc:
         say(f"   {exc}")
         store.delete()
@@ -118,6 +72,69 @@ def run(args: argparse.Namespace) -> int:
         "see the CredentialStore guide in docs/."
     )
     return 0
+
+
+def _use_a_library(say: _Narrator) -> None:
+    """Say which keychain the demo uses; without Apple's frameworks, build the emulator."""
+    kind = library_kind()
+    if kind != "apple":
+        override = os.environ["SECITEM_LIBRARY"]
+        say(f"secitem demo: using {LIBRARY_NAMES[kind]} named by SECITEM_LIBRARY ({override}).")
+        return
+    if not no_library_here():
+        say(
+            f"secitem demo: using your keychain (an internet password for {_DEMO_SERVER}, "
+            "deleted again at the end)."
+        )
+        return
+    say(
+        "secitem demo: no Apple keychain on this system, so this runs on the secitem "
+        "emulator (a C stand-in for the Security framework, built now if needed); "
+        "nothing real is touched."
+    )
+    from secitem.testing.emulator import build
+
+    try:
+        path = build()
+    except RuntimeError as exc:
+        raise UsageError(f"cannot build the emulator: {str(exc).splitlines()[0]}") from None
+    os.environ["SECITEM_LIBRARY"] = str(path)
+    say(f"  emulator: {path}")
+
+
+def _walk_through(
+    store: CredentialStore,
+    user: Callable[[PromptReason], Credential | None],
+    server: _DemoServer,
+    say: _Narrator,
+) -> None:
+    """The four steps: first sign-in, silent sign-in, a password changed elsewhere, log out."""
+    say()
+    say("1. First sign-in: nothing is stored, so the app has to ask.")
+    credential = store.login(user, server.authenticate)
+    say(f"   Signed in as {credential.account!r}; the credential is now in the keychain.")
+
+    say()
+    say("2. The app starts again: the stored credential is found and accepted.")
+    before = say.prompts
+    credential = store.login(user, server.authenticate)
+    asked = say.prompts - before
+    say(
+        f"   Signed in as {credential.account!r}"
+        + (" without asking anybody." if not asked else f" after {asked} prompt(s).")
+    )
+
+    say()
+    server.password = _DEMO_PASSWORDS[1]
+    say(f"3. The password is changed on another device; the server now wants {server.password!r}.")
+    credential = store.login(user, server.authenticate)
+    say("   Signed in; the stored item was updated in place with the new password.")
+
+    say()
+    say("4. Log out: the stored credential is deleted.")
+    deleted = store.delete()
+    left = store.accounts()
+    say(f"   delete() -> {deleted}; stored accounts now: {', '.join(left) if left else 'none'}.")
 
 
 class _Narrator:
@@ -162,7 +179,7 @@ class _TerminalUser:
     def __call__(self, reason: PromptReason) -> Credential | None:
         self.say.prompts += 1
         self.say(f"   [app] {_ASK[reason]} (prompt reason: {reason.name}; empty name = give up)")
-        interactive = sys.stdin is not None and sys.stdin.isatty()
+        interactive = stdin_is_terminal()
         try:
             if interactive:
                 account = input("   username: ").strip()

@@ -8,14 +8,22 @@ the command runs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform as _platform
 import sys
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
-from secitem._cli_common import cell, escape_unprintable, is_emulator, version
+from secitem._cli_common import (
+    LIBRARY_NAMES,
+    USE_EMULATOR,
+    cell,
+    library_kind,
+    no_library_here,
+    print_json,
+    stdin_is_terminal,
+    version,
+)
 from secitem.errors import InteractionNotAllowedError, KeychainError, KeychainUnavailableError
 from secitem.items import Accessible, GenericPassword
 from secitem.keychain import Keychain, current_platform
@@ -44,8 +52,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     report = build_report()
     if args.json:
-        text = json.dumps(report, indent=2, ensure_ascii=False)
-        print(escape_unprintable(text, keep="\n"))
+        print_json(report)
     else:
         _print_doctor(report)
     return 0 if report["library"]["loaded"] else 1
@@ -55,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
 _PROBLEMS: dict[str, tuple[str, str]] = {
     "no-library": (
         "no Security library could be loaded",
-        "on macOS this should not happen (report it); elsewhere run `secitem demo`, or "
-        "export SECITEM_LIBRARY=$(python -m secitem.testing.emulator | tail -n 1)",
+        f"on macOS this should not happen (report it); elsewhere run `secitem demo`, or "
+        f"{USE_EMULATOR}",
     ),
     "unsigned-interpreter": (
         "this interpreter is unsigned: items it creates trust it by path, so after a Python "
@@ -107,7 +114,6 @@ def build_report() -> dict[str, Any]:
     """Everything doctor knows, as JSON-ready values with stable keys (docs/cli.md)."""
     from secitem import _runtime
 
-    override = os.environ.get("SECITEM_LIBRARY")
     report: dict[str, Any] = {
         "secitem": version(),
         "python": _platform.python_version(),
@@ -122,16 +128,13 @@ def build_report() -> dict[str, Any]:
         "data_protection_keychain": None,
         "problems": [],
     }
-    problems: list[dict[str, str]] = report["problems"]
     try:
         libraries = _runtime.load()
     except KeychainUnavailableError as exc:
         report["library"]["error"] = str(exc)
-        problems.append(_problem("no-library"))
+        report["problems"].append(_problem("no-library"))
         return report
-    kind = "apple"
-    if override:
-        kind = "emulator" if is_emulator(override) else "other"
+    kind = library_kind()
     report["library"] = {
         "loaded": True,
         "paths": list(libraries.paths),
@@ -141,32 +144,44 @@ def build_report() -> dict[str, Any]:
     plat = current_platform()
     report["platform"] = plat
     if kind == "emulator":
-        profile = os.environ.get("SECSIM_PROFILE", "macos")
-        groups = [g for g in os.environ.get("SECSIM_ACCESS_GROUPS", "").split(",") if g]
-        report["emulator"] = {
-            "profile": profile,
-            "access_groups": groups,
-            "store": os.environ.get("SECSIM_STORE") or None,
-        }
-    session = report["session"]
-    session.update(_session_ui())
-    signature = _signature()
-    report["interpreter"] = signature
+        report["emulator"] = _emulator_facts()
+    report["session"].update(_session_ui())
+    report["interpreter"] = _signature()
     if plat == "macos":
-        if signature["signature"] == "unsigned":
-            problems.append(_problem("unsigned-interpreter"))
-        elif signature["signature"] == "adhoc":
-            problems.append(_problem("adhoc-interpreter"))
         report["file_based_keychain"] = _probe_file_based()
     report["data_protection_keychain"] = _probe_data_protection(plat)
-    if plat == "macos" and not report["data_protection_keychain"]["usable"]:
+    report["problems"].extend(_problems_found(report))
+    return report
+
+
+def _emulator_facts() -> dict[str, Any]:
+    """The emulator's settings from its environment: profile, access groups, store file."""
+    groups = [g for g in os.environ.get("SECSIM_ACCESS_GROUPS", "").split(",") if g]
+    return {
+        "profile": os.environ.get("SECSIM_PROFILE", "macos"),
+        "access_groups": groups,
+        "store": os.environ.get("SECSIM_STORE") or None,
+    }
+
+
+def _problems_found(report: dict[str, Any]) -> list[dict[str, str]]:
+    """The problems the facts of a loaded library show, in the order docs/cli.md lists them."""
+    problems: list[dict[str, str]] = []
+    macos = report["platform"] == "macos"
+    signature = report["interpreter"]["signature"]
+    if macos and signature == "unsigned":
+        problems.append(_problem("unsigned-interpreter"))
+    elif macos and signature == "adhoc":
+        problems.append(_problem("adhoc-interpreter"))
+    if macos and not report["data_protection_keychain"]["usable"]:
         problems.append(_problem("no-data-protection"))
+    session = report["session"]
     if session["can_show_ui"] is False or session["ssh"]:
         problems.append(_problem("no-ui"))
     probes = (report["file_based_keychain"], report["data_protection_keychain"])
     if any(probe and probe["locked"] for probe in probes):
         problems.append(_problem("keychain-locked"))
-    return report
+    return problems
 
 
 def _print_doctor(report: dict[str, Any]) -> None:
@@ -175,22 +190,17 @@ def _print_doctor(report: dict[str, Any]) -> None:
     library = report["library"]
     if not library["loaded"]:
         print(f"library: none loaded. {library['error']}")
-        if report["os"] not in ("darwin", "ios") and not os.environ.get("SECITEM_LIBRARY"):
+        if no_library_here():
             print(
                 "fix: this is not macOS or iOS; to try secitem here run `secitem demo`, or "
-                "export SECITEM_LIBRARY=$(python -m secitem.testing.emulator | tail -n 1)"
+                f"{USE_EMULATOR}"
             )
         return
     paths = ", ".join(library["paths"])
     if library["kind"] == "apple":
         print(f"library: {paths} (Apple's frameworks)")
     else:
-        what = (
-            "the secitem emulator"
-            if library["kind"] == "emulator"
-            else "a library with Apple's C ABI"
-        )
-        print(f"library: {paths} ({what}, from SECITEM_LIBRARY)")
+        print(f"library: {paths} ({LIBRARY_NAMES[library['kind']]}, from SECITEM_LIBRARY)")
     emulator = report["emulator"]
     if emulator is not None:
         groups = ", ".join(emulator["access_groups"])
@@ -244,9 +254,30 @@ def _signature() -> dict[str, Any]:
     except KeychainError as exc:
         out["error"] = str(exc)
         return out
+    facts = _signing_facts(info)
+    out["path"] = facts.path
+    out["keychain_access_groups"] = facts.access_groups
+    out.update(_signer(facts))
+    return out
+
+
+class _SigningFacts(NamedTuple):
+    """What doctor reads from the signing information, as plain values."""
+
+    path: str | None
+    identifier: object
+    flags: int
+    team: object
+    cdhash: str
+    access_groups: list[str]
+    platform_binary: bool
+
+
+def _signing_facts(info: dict[Any, Any]) -> _SigningFacts:
+    """The values doctor uses, read from ``info``; every CF object in it is then closed."""
     try:
         main = info.get("main-executable")
-        out["path"] = str(main) if main is not None else None
+        path = str(main) if main is not None else None
         identifier = info.get("identifier")
         flags = info.get("flags")
         flags = int(flags) & 0xFFFFFFFF if isinstance(flags, int) else 0
@@ -256,30 +287,41 @@ def _signature() -> dict[str, Any]:
         platform_binary = info.get("platform-identifier") is not None
     finally:
         _close_values(info)
+    groups: list[str] = []
     if isinstance(entitlements, dict):
-        groups = entitlements.get("keychain-access-groups")
-        if isinstance(groups, list):
-            out["keychain_access_groups"] = [str(g) for g in groups]
+        listed = entitlements.get("keychain-access-groups")
+        if isinstance(listed, list):
+            groups = [str(g) for g in listed]
     cdhash = f"cdhash:{unique.hex()}" if isinstance(unique, bytes) else "cdhash:"
+    return _SigningFacts(path, identifier, flags, team, cdhash, groups, platform_binary)
+
+
+def _signer(facts: _SigningFacts) -> dict[str, Any]:
+    """Who signed the interpreter: ``signature``, ``partition_id`` and what else is known."""
+    from secitem import _secaccess as S
+
+    identifier = facts.identifier
     if not isinstance(identifier, str):
-        out.update(signature="unsigned", partition_id="unsigned:")
-        return out
-    out["identifier"] = identifier
-    out["hardened_runtime"] = bool(flags & S.kSecCodeSignatureRuntime)
-    if isinstance(team, str) and team:
+        return {"signature": "unsigned", "partition_id": "unsigned:"}
+    out: dict[str, Any] = {
+        "identifier": identifier,
+        "hardened_runtime": bool(facts.flags & S.kSecCodeSignatureRuntime),
+    }
+    team = facts.team if isinstance(facts.team, str) and facts.team else None
+    if team:
         out["team_id"] = team
-    if flags & S.kSecCodeSignatureAdhoc:
-        out.update(signature="adhoc", partition_id=cdhash)
-    elif platform_binary:
+    if facts.flags & S.kSecCodeSignatureAdhoc:
+        out.update(signature="adhoc", partition_id=facts.cdhash)
+    elif facts.platform_binary:
         tool = identifier == "com.apple.security"
         out.update(
             signature="apple-tool" if tool else "apple",
             partition_id="apple-tool:" if tool else "apple:",
         )
-    elif out["team_id"]:
-        out.update(signature="team", partition_id=f"teamid:{out['team_id']}")
+    elif team:
+        out.update(signature="team", partition_id=f"teamid:{team}")
     else:
-        out.update(signature="signed", partition_id=cdhash)
+        out.update(signature="signed", partition_id=facts.cdhash)
     return out
 
 
@@ -317,7 +359,7 @@ def _describe_signature(sig: dict[str, Any]) -> str:
 
 def _session_facts() -> dict[str, Any]:
     return {
-        "terminal": sys.stdin is not None and sys.stdin.isatty(),
+        "terminal": stdin_is_terminal(),
         "ssh": bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY")),
         "ci": bool(os.environ.get("CI")),
         "graphic_access": None,

@@ -10,7 +10,6 @@ asking" and "asked" are told apart.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -84,23 +83,21 @@ def reads(run: Run, app: str, *, signing: str = "unsigned", noun: str = "generic
     return proc.returncode
 
 
+def add(run: Run, *flags: str, noun: str = "generic", **options: Any) -> Any:
+    """``add-NOUN-password -s svc -a a FLAGS``: the item ``reads`` reads."""
+    return run(f"add-{noun}-password", "-s", "svc", "-a", "a", *flags, **options)
+
+
 def test_default_access_trusts_the_creator_only(run: Run, apps: dict[str, str]) -> None:
-    assert (
-        run(
-            "add-generic-password", "-s", "svc", "-a", "a", stdin="pw", app=apps["python3.12"]
-        ).returncode
-        == 0
-    )
+    assert add(run, stdin="pw", app=apps["python3.12"]).returncode == 0
     assert reads(run, apps["python3.12"]) == 0
     assert reads(run, apps["python3.13"]) == 36  # an upgraded interpreter is asked
 
 
 @pytest.mark.parametrize("noun", ["generic", "internet"])
 def test_dash_A_lets_any_application_read(run: Run, apps: dict[str, str], noun: str) -> None:
-    add = run(
-        f"add-{noun}-password", "-s", "svc", "-a", "a", "-A", stdin="pw", app=apps["python3.12"]
-    )
-    assert (add.returncode, add.stdout, add.stderr) == (0, "", "")
+    added = add(run, "-A", noun=noun, stdin="pw", app=apps["python3.12"])
+    assert (added.returncode, added.stdout, added.stderr) == (0, "", "")
     assert reads(run, apps["python3.13"], noun=noun) == 0
     assert reads(run, apps["other"], noun=noun) == 0
     # The partition list still stands: an ad-hoc build is another partition.
@@ -108,65 +105,27 @@ def test_dash_A_lets_any_application_read(run: Run, apps: dict[str, str], noun: 
 
 
 def test_dash_T_trusts_exactly_the_named_programs(run: Run, apps: dict[str, str]) -> None:
-    add = run(
-        "add-generic-password", "-s", "svc", "-a", "a",
-        "-T", apps["python3.12"], "-T", apps["python3.13"],
-        stdin="pw", app=apps["other"],
-    )  # fmt: skip
-    assert add.returncode == 0, add.stderr
+    added = add(
+        run, "-T", apps["python3.12"], "-T", apps["python3.13"], stdin="pw", app=apps["other"]
+    )
+    assert added.returncode == 0, added.stderr
     assert reads(run, apps["python3.12"]) == 0
     assert reads(run, apps["python3.13"]) == 0
     assert reads(run, apps["other"]) == 36  # -T replaces the creator's default trust
 
 
 def test_dash_T_empty_trusts_nobody_and_dash_A_wins(run: Run, apps: dict[str, str]) -> None:
-    assert (
-        run(
-            "add-generic-password", "-s", "svc", "-a", "a", "-T", "", stdin="pw", app=apps["other"]
-        ).returncode
-        == 0
-    )
+    assert add(run, "-T", "", stdin="pw", app=apps["other"]).returncode == 0
     assert reads(run, apps["other"]) == 36
     assert run("delete-generic-password", "-s", "svc").returncode == 0
-    both = run(
-        "add-generic-password",
-        "-s",
-        "svc",
-        "-a",
-        "a",
-        "-T",
-        apps["python3.12"],
-        "-A",
-        stdin="pw",
-        app=apps["other"],
-    )
+    both = add(run, "-T", apps["python3.12"], "-A", stdin="pw", app=apps["other"])
     assert both.returncode == 0, both.stderr
     assert reads(run, apps["python3.13"]) == 0
 
 
 def test_update_keeps_the_access_list(run: Run, apps: dict[str, str]) -> None:
-    run(
-        "add-generic-password",
-        "-s",
-        "svc",
-        "-a",
-        "a",
-        "-T",
-        apps["python3.12"],
-        stdin="old",
-        app=apps["python3.12"],
-    )
-    upd = run(
-        "add-generic-password",
-        "-s",
-        "svc",
-        "-a",
-        "a",
-        "-U",
-        "-A",
-        stdin="pw",
-        app=apps["python3.12"],
-    )
+    add(run, "-T", apps["python3.12"], stdin="old", app=apps["python3.12"])
+    upd = add(run, "-U", "-A", stdin="pw", app=apps["python3.12"])
     assert upd.returncode == 0, upd.stderr
     assert reads(run, apps["python3.12"]) == 0
     assert reads(run, apps["python3.13"]) == 36  # -U never opened it to every program
@@ -174,17 +133,7 @@ def test_update_keeps_the_access_list(run: Run, apps: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("flags", [("-A",), ("-T", "/bin/sh"), ("-A", "-T", "/bin/sh")])
 def test_access_flags_refuse_data_protection(run: Run, flags: tuple[str, ...]) -> None:
-    proc = run(
-        "add-generic-password",
-        "-s",
-        "svc",
-        "-a",
-        "a",
-        *flags,
-        "--data-protection",
-        stdin=CANARY,
-        SECSIM_ACCESS_GROUPS="T.app",
-    )
+    proc = add(run, *flags, "--data-protection", stdin=CANARY, SECSIM_ACCESS_GROUPS="T.app")
     assert proc.returncode == 2
     line = one_line_error(proc)
     assert "--data-protection" in line and flags[0] in line and "file-based" in line
@@ -193,9 +142,7 @@ def test_access_flags_refuse_data_protection(run: Run, flags: tuple[str, ...]) -
 
 
 def test_dash_T_names_a_missing_program(run: Run) -> None:
-    proc = run(
-        "add-generic-password", "-s", "svc", "-a", "a", "-T", "/no/such/python", stdin=CANARY
-    )
+    proc = add(run, "-T", "/no/such/python", stdin=CANARY)
     assert proc.returncode == 2
     assert "-T: no program at '/no/such/python'" in one_line_error(proc)
     assert CANARY not in proc.stderr
@@ -214,18 +161,8 @@ def test_partition_list_lets_another_partition_read(
     run: Run, apps: dict[str, str], noun: str
 ) -> None:
     adhoc = {"SECSIM_CODE_SIGNING": "adhoc"}
-    add = run(
-        f"add-{noun}-password",
-        "-s",
-        "svc",
-        "-a",
-        "a",
-        "-A",
-        stdin="pw",
-        app=apps["python3.12"],
-        **adhoc,
-    )
-    assert add.returncode == 0, add.stderr
+    added = add(run, "-A", noun=noun, stdin="pw", app=apps["python3.12"], **adhoc)
+    assert added.returncode == 0, added.stderr
     assert reads(run, apps["python3.13"], noun=noun) == 36  # unsigned: not in the list
 
     wrong = run(
@@ -255,7 +192,7 @@ def test_partition_list_lets_another_partition_read(
 
 
 def test_partition_list_usage_errors(run: Run) -> None:
-    run("add-generic-password", "-s", "svc", "-a", "a", stdin="pw")
+    add(run, stdin="pw")
     for args, named in (
         (("-k", CANARY), "-k: the keychain password is never taken from the command line"),
         (("-S", "unsigned"), "-S: a partition ID is KIND:VALUE"),
@@ -274,28 +211,14 @@ def test_partition_list_usage_errors(run: Run) -> None:
     assert missing.returncode == 44
 
 
-class _Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_keychain_password_from_a_hidden_prompt(
-    monkeypatch: pytest.MonkeyPatch, sim: Any, capsys: Any
-) -> None:
+def test_keychain_password_from_a_hidden_prompt(sim: Any, terminal: Any, capsys: Any) -> None:
     sim.secsim_set_keychain_password(KC_PASSWORD.encode())
     from secitem import GenericPassword, Keychain
 
     Keychain().add(GenericPassword(service="svc", account="a"), b"pw")
-    prompts: list[str] = []
-
-    def fake_getpass(prompt: str = "") -> str:
-        prompts.append(prompt)
-        return KC_PASSWORD
-
-    monkeypatch.setattr(sys, "stdin", _Tty())
-    monkeypatch.setattr(cli.getpass, "getpass", fake_getpass)
+    terminal.answer(KC_PASSWORD)
     assert cli.main(["set-generic-password-partition-list", "-s", "svc", "-S", "apple-tool:"]) == 0
-    assert prompts == ["password to unlock the keychain: "]  # asked once, hidden
+    assert terminal.prompts == ["password to unlock the keychain: "]  # asked once, hidden
     assert Keychain().partition_list(GenericPassword(service="svc")) == ["apple-tool:"]
     assert KC_PASSWORD not in capsys.readouterr().out
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -16,27 +15,6 @@ import pytest
 from secitem import cli
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def run(tmp_path: Path, sim: Any) -> Run:
-    """Run the command line against a keychain file shared by every call of the test."""
-    base = dict(os.environ)
-    base["SECSIM_STORE"] = str(tmp_path / "keychain.db")
-    base.pop("SECSIM_PROFILE", None)
-    base.pop("SECSIM_ACCESS_GROUPS", None)
-
-    def call(*args: str, stdin: str | bytes = "", env: dict[str, str] | None = None) -> Any:
-        return subprocess.run(
-            [sys.executable, "-m", "secitem", *args],
-            input=stdin,
-            capture_output=True,
-            text=isinstance(stdin, str),
-            env={**base, **(env or {})},
-            timeout=120,
-        )
-
-    return call
 
 
 def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
@@ -210,22 +188,20 @@ def test_keychain_errors_carry_the_hint(run: Run) -> None:
 @pytest.mark.skipif(sys.platform == "darwin", reason="Apple's frameworks are there")
 def test_no_library_without_being_told(run: Run) -> None:
     env = {k: v for k, v in os.environ.items() if k != "SECITEM_LIBRARY"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "secitem", "list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+
+    def without_library(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "secitem", command],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+
+    proc = without_library("list")
     assert proc.returncode != 0
     assert "SECITEM_LIBRARY" in one_line_error(proc)
-    doctor = subprocess.run(
-        [sys.executable, "-m", "secitem", "doctor"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    doctor = without_library("doctor")
     assert doctor.returncode == 1
     assert "secitem demo" in doctor.stdout
 
@@ -299,29 +275,14 @@ def test_help(run: Run) -> None:
 # -- in-process: the terminal path of add -------------------------------------------
 
 
-class _Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_add_prompts_twice_on_a_terminal(
-    monkeypatch: pytest.MonkeyPatch, sim: Any, capsys: Any
-) -> None:
-    answers = iter(["tty-secret", "tty-secret"])
-    prompts: list[str] = []
-
-    def fake_getpass(prompt: str = "") -> str:
-        prompts.append(prompt)
-        return next(answers)
-
-    monkeypatch.setattr(sys, "stdin", _Tty())
-    monkeypatch.setattr(cli.getpass, "getpass", fake_getpass)
+def test_add_prompts_twice_on_a_terminal(sim: Any, terminal: Any, capsys: Any) -> None:
+    terminal.answer("tty-secret", "tty-secret")
     assert cli.main(["add-generic-password", "-s", "svc", "-a", "alice"]) == 0
-    assert prompts == ["password for alice@svc: ", "retype password: "]
+    assert terminal.prompts == ["password for alice@svc: ", "retype password: "]
     assert cli.main(["find-generic-password", "-s", "svc", "-w"]) == 0
     assert capsys.readouterr().out == "tty-secret\n"
 
-    answers = iter(["one", "two"])
+    terminal.answer("one", "two")
     assert cli.main(["add-generic-password", "-s", "svc2", "-a", "alice"]) == 2
     err = capsys.readouterr().err
     assert "differ" in err and "one" not in err

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from secitem import cli
+from secitem import _cli_output, cli
 from secitem.items import GenericPassword, InternetPassword, item_from_result
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +91,7 @@ def _utc(*parts: int) -> dt.datetime:
 
 def _printed(item: Any, keychain: str) -> str:
     out = io.StringIO()
-    cli._print_item(item, out, keychain)
+    _cli_output.print_item(item, out, keychain)
     return out.getvalue()
 
 
@@ -180,26 +180,6 @@ def test_docs_show_the_tested_block() -> None:
 
 
 # -- end to end: the command, the emulator, a keychain file --------------------------
-
-
-@pytest.fixture
-def run(tmp_path: Path, sim: Any) -> Run:
-    base = dict(os.environ)
-    base["SECSIM_STORE"] = str(tmp_path / "keychain.db")
-    base.pop("SECSIM_PROFILE", None)
-    base.pop("SECSIM_ACCESS_GROUPS", None)
-
-    def call(*args: str, stdin: str | bytes = "") -> Any:
-        return subprocess.run(
-            [sys.executable, "-m", "secitem", *args],
-            input=stdin,
-            capture_output=True,
-            text=isinstance(stdin, str),
-            env=base,
-            timeout=120,
-        )
-
-    return call
 
 
 def _stamp(iso: str) -> str:
