@@ -319,6 +319,34 @@ C_SEQUENCES: dict[str, list[tuple[Any, ...]]] = {
     "delete": [("SecItemDelete", ("acct", "class", "svce"))],
     "delete_by_ref": [_FIND_ACCT, ("SecItemDelete", ("v_PersistentRef",))],
 }
+# CredentialStore marks its items (kSecAttrCreator, "crtr") and asks only for
+# its own: the C driver makes these calls when given the store's creator.
+_STORE_ADD = ("SecItemAdd", ("acct", "class", "crtr", "svce", "v_Data"))
+_STORE_FIND_ACCT = (
+    "SecItemCopyMatching",
+    ("acct", "class", "crtr", "m_Limit", "r_Attributes", "r_PersistentRef", "svce"),
+)
+C_SEQUENCES.update(
+    {
+        "store_add_noreturn": [_STORE_ADD],
+        "store_get_data": [
+            ("SecItemCopyMatching", ("acct", "class", "crtr", "m_Limit", "r_Data", "svce"))
+        ],
+        "store_find": [
+            (
+                "SecItemCopyMatching",
+                ("class", "crtr", "m_Limit", "r_Attributes", "r_PersistentRef", "svce"),
+            )
+        ],
+        # the upsert's find of the same identity is unmarked: the store filters the rows
+        "store_upsert": [
+            _STORE_ADD,
+            _FIND_ACCT,
+            ("SecItemUpdate", ("v_PersistentRef",), ("crtr", "v_Data")),
+        ],
+        "store_delete_by_ref": [_STORE_FIND_ACCT, ("SecItemDelete", ("v_PersistentRef",))],
+    }
+)
 
 # Table rows: operation -> per layer (method name, C sequence), or None.
 ROWS: list[tuple[str, dict[str, tuple[str, str] | None]]] = [
@@ -327,7 +355,7 @@ ROWS: list[tuple[str, dict[str, tuple[str, str] | None]]] = [
         {
             "security": ("sec_add", "add"),
             "keychain": ("kc_add", "add"),
-            "store": ("st_save", "add_noreturn"),
+            "store": ("st_save", "store_add_noreturn"),
         },
     ),
     (
@@ -343,7 +371,7 @@ ROWS: list[tuple[str, dict[str, tuple[str, str] | None]]] = [
         {
             "security": ("sec_get_data", "get_data"),
             "keychain": ("kc_secret", "get_data"),
-            "store": ("st_get", "get_data"),
+            "store": ("st_get", "store_get_data"),
         },
     ),
     (
@@ -351,7 +379,7 @@ ROWS: list[tuple[str, dict[str, tuple[str, str] | None]]] = [
         {
             "security": ("sec_find", "find"),
             "keychain": ("kc_find", "find"),
-            "store": ("st_accounts", "find"),
+            "store": ("st_accounts", "store_find"),
         },
     ),
     (
@@ -363,7 +391,7 @@ ROWS: list[tuple[str, dict[str, tuple[str, str] | None]]] = [
         {
             "security": ("sec_delete", "delete"),
             "keychain": ("kc_delete", "delete"),
-            "store": ("st_delete", "delete_by_ref"),
+            "store": ("st_delete", "store_delete_by_ref"),
         },
     ),
     (
@@ -371,7 +399,7 @@ ROWS: list[tuple[str, dict[str, tuple[str, str] | None]]] = [
         {
             "security": ("sec_upsert", "upsert"),
             "keychain": ("kc_upsert", "upsert"),
-            "store": ("st_save", "upsert"),
+            "store": ("st_save", "store_upsert"),
         },
     ),
 ]
@@ -423,9 +451,7 @@ def check_sequences(layers: Layers, sim: Sim) -> dict[str, list[str]]:
                 continue
             method, seq = spec
             sim.reset()
-            _populate_find(layers, 10)
-            if not seq.startswith("add"):
-                layers.sec_add_noreturn(0)  # the item the operation works on
+            _prepare_operation(layers, layer, seq)
             with Tracer(layers.S) as tracer:
                 getattr(layers, method)(0)
             want = C_SEQUENCES[seq]
@@ -551,8 +577,12 @@ def count_native_calls(layers: Layers, sim: Sim) -> dict[str, int]:
 # Per-operation timing
 
 
-def _populate_find(layers: Layers, k: int, service: str = FIND_SERVICE) -> None:
+def _populate_find(
+    layers: Layers, k: int, service: str = FIND_SERVICE, creator: int | None = None
+) -> None:
+    """Add ``k`` items to ``service`` (marked as ``creator``'s, if given)."""
     S = layers.S
+    mark = {} if creator is None else {S.kSecAttrCreator: creator}
     for i in range(k):
         S.SecItemAdd(
             {
@@ -560,8 +590,39 @@ def _populate_find(layers: Layers, k: int, service: str = FIND_SERVICE) -> None:
                 S.kSecAttrService: service,
                 S.kSecAttrAccount: account(i),
                 S.kSecValueData: SECRET,
+                **mark,
             }
         )
+
+
+def _repopulate_find(layers: Layers, k: int, creator: int | None = None) -> None:
+    """Replace the ``k`` items of FIND_SERVICE by ``k`` unmarked or marked ones
+    (the store finds only its own: the C driver in the store's mode has the
+    same ``k`` items, marked)."""
+    S = layers.S
+    for i in range(k):
+        S.SecItemDelete(
+            {
+                S.kSecClass: S.kSecClassGenericPassword,
+                S.kSecAttrService: FIND_SERVICE,
+                S.kSecAttrAccount: account(i),
+            }
+        )
+    _populate_find(layers, k, creator=creator)
+
+
+def _prepare_operation(layers: Layers, layer: str, seq: str) -> None:
+    """After a reset: the find items, and the item the operation works on
+    (unless it adds it), marked as the store's for the store's operations."""
+    if layer == "store":
+        creator = layers.store.creator
+        _populate_find(layers, 10, creator=creator)
+        if seq != "store_add_noreturn":
+            layers.st_save(0)
+    else:
+        _populate_find(layers, 10)
+        if not seq.startswith("add"):
+            layers.sec_add_noreturn(0)
 
 
 def _time_calls(fn: Callable[[int], object], n: int, out: list[int], cpu: list[float]) -> None:
@@ -599,13 +660,17 @@ ROUND_PLAN: dict[str, list[tuple[str, str]]] = {
         ("delete", "kc_delete"),
     ],
     "store": [
-        ("add_noreturn", "st_save"),
-        ("get_data", "st_get"),
-        ("find", "st_accounts"),
-        ("upsert", "st_save"),
-        ("delete_by_ref", "st_delete"),
+        ("store_add_noreturn", "st_save"),
+        ("store_get_data", "st_get"),
+        ("store_find", "st_accounts"),
+        ("store_upsert", "st_save"),
+        ("store_delete_by_ref", "st_delete"),
     ],
 }
+
+
+#: The C driver's series that time CredentialStore's calls (run with its creator).
+_STORE_C_SERIES = ("add_noreturn", "get_data", "find", "upsert", "delete_by_ref")
 
 
 def time_operations(
@@ -614,7 +679,8 @@ def time_operations(
     """Time every layer's operations and the C driver's, round by round.
 
     Each round runs the C driver (a fresh process: one untimed round, then
-    one timed) and then one round of every Python layer, so C and Python
+    one timed; and a second process making CredentialStore's calls, with
+    its creator) and then one round of every Python layer, so C and Python
     are measured in the same stretch of time on this shared machine.
     Returns (Python layers, C) in the layout of the C driver's JSON.
     """
@@ -623,20 +689,31 @@ def time_operations(
     c_rounds: list[dict[str, Any]] = []
     _populate_find(layers, k)
     active = [layer for layer in ROUND_PLAN if layer != "store" or layers.store is not None]
+
+    def one_round(layer: str, timed: bool) -> None:
+        if layer == "store":  # its own items to find, as in the C driver's store mode
+            _repopulate_find(layers, k, layers.store.creator)
+        for series, method in ROUND_PLAN[layer]:
+            _time_calls(
+                getattr(layers, method),
+                n,
+                samples[layer].setdefault(series, []) if timed else [],
+                cpu[layer].setdefault(series, []) if timed else [],
+            )
+        if layer == "store":
+            _repopulate_find(layers, k)
+
     # One untimed round per layer first (warm caches, first-use costs).
     for layer in active:
-        for _series, method in ROUND_PLAN[layer]:
-            _time_calls(getattr(layers, method), n, [], [])
+        one_round(layer, timed=False)
     for _ in range(rounds):
-        c_rounds.append(run_driver(exe, "ops", n, k, 1, 1))
+        c_round = run_driver(exe, "ops", n, k, 1, 1)
+        if layers.store is not None:  # the store's calls: its mark on them, its items
+            store_round = run_driver(exe, "ops", n, k, 1, 1, layers.store.creator)
+            c_round.update({f"store_{series}": store_round[series] for series in _STORE_C_SERIES})
+        c_rounds.append(c_round)
         for layer in active:  # interleaved, so noise spreads over all layers
-            for series, method in ROUND_PLAN[layer]:
-                _time_calls(
-                    getattr(layers, method),
-                    n,
-                    samples[layer].setdefault(series, []),
-                    cpu[layer].setdefault(series, []),
-                )
+            one_round(layer, timed=True)
     live_items = sim.live()
     sim.reset()
     out: dict[str, Any] = {}
