@@ -61,9 +61,15 @@ SECRET2 = b"another secret, also 32 bytes ok"
 SERVICE = "bench"
 FIND_SERVICE = "bench-find"
 
+#: The targets of issue #13 (ratios measured in one run), then the earlier ones
+#: still checked.  The absolute 8 us / 20 us overhead targets are retired.
 TARGETS = {
-    "security_overhead_us": 8.0,
-    "store_get_overhead_us": 20.0,
+    # secitem.security at least this many times faster per call than keyring's ctypes backend
+    "keyring_speedup": 1.5,
+    # CredentialStore.get's overhead over C at most this times secitem.security's (get secret only)
+    "store_get_overhead_ratio": 1.6,
+    # each secitem.security operation's overhead over C at most this times its ABI-mode floor
+    "abi_floor_ratio": 2.0,
     "import_self_ms": 15.0,
     "first_call_ms": 10.0,
     "find_flatness": 1.5,
@@ -1115,7 +1121,8 @@ def measure_soak(layers: Layers, sim: Sim, operations: int) -> dict[str, Any]:
 
 def abi_floor(layers: Layers, sim: Sim, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Per ``secitem.security`` operation: native calls, what they alone cost
-    over C (calls x one ABI call), and the rest of the measured overhead."""
+    over C (calls x one ABI call: the floor), the rest of the measured
+    overhead, and the overhead as a multiple of the floor."""
     per_call = abi_call_us()
     counts = count_native_calls(layers, sim)
     out: dict[str, Any] = {"abi_call_us": per_call, "rows": []}
@@ -1128,30 +1135,38 @@ def abi_floor(layers: Layers, sim: Sim, rows: list[dict[str, Any]]) -> dict[str,
                 "operation": row["operation"],
                 "native_calls": calls,
                 "floor_us": floor,
+                "c_us": row["c_us"],
                 "overhead_us": sec["overhead_us"],
                 "python_us": sec["overhead_us"] - floor,
-                "target_reachable": floor <= TARGETS["security_overhead_us"],
+                # the target's reading: overhead over C / the floor
+                "overhead_to_floor": sec["overhead_us"] / floor,
+                # a looser reading: the whole call / (C + the floor)
+                "time_to_c_plus_floor": sec["median_us"] / (row["c_us"] + floor),
             }
         )
     return out
 
 
 def format_floor(floor: dict[str, Any]) -> str:
+    limit = TARGETS["abi_floor_ratio"]
     head = (
         f"{'secitem.security operation':<30} {'native calls':>12} {'floor us':>9} "
-        f"{'overhead us':>12} {'rest (Python) us':>17}  8 us reachable in ABI mode?"
+        f"{'overhead us':>12} {'rest (Python) us':>17} {'overhead/floor':>15} "
+        f"{'time/(C+floor)':>15}"
     )
     lines = [
         f"ABI-mode floor: one cffi ABI call costs {floor['abi_call_us']:.3f} us here "
-        "(CFGetTypeID, best of 15 batches); C makes the same calls for ~0.",
+        "(CFGetTypeID, best of 15 batches); C makes the same calls for ~0. "
+        f"Target: overhead <= {limit:g} x floor.",
         head,
         "-" * len(head),
     ]
     for r in floor["rows"]:
         lines.append(
             f"{r['operation']:<30} {r['native_calls']:>12} {r['floor_us']:>9.1f} "
-            f"{r['overhead_us']:>12.1f} {r['python_us']:>17.1f}  "
-            f"{'yes' if r['target_reachable'] else 'no: the native calls alone cost more'}"
+            f"{r['overhead_us']:>12.1f} {r['python_us']:>17.1f} "
+            f"{r['overhead_to_floor']:>14.2f}x{'' if r['overhead_to_floor'] <= limit else '!'}"
+            f"{r['time_to_c_plus_floor']:>14.2f}x"
         )
     return "\n".join(lines)
 
@@ -1363,39 +1378,33 @@ def main(argv: list[str] | None = None) -> int:
 
 def verdict(report: dict[str, Any]) -> dict[str, tuple[bool, str]]:
     v: dict[str, tuple[bool, str]] = {}
+    if "keyring" in report:
+        speedups = {r["operation"]: r["speedup"] for r in report["keyring"]["rows"]}
+        worst_op = min(speedups, key=lambda op: speedups[op])
+        v[f"security >= {TARGETS['keyring_speedup']:g}x faster than keyring's ctypes backend"] = (
+            speedups[worst_op] >= TARGETS["keyring_speedup"],
+            ", ".join(f"{op} {x:.2f}x" for op, x in speedups.items()),
+        )
     if "table" in report:
-        worst = max(
-            (row["security"]["overhead_us"], row["operation"])
-            for row in report["table"]
-            if "overhead_us" in row["security"] and row["calls"] == 1
-        )
-        detail = f"worst single-call operation {worst[1]}: +{worst[0]:.1f} us"
-        if "abi_floor" in report:
-            met = [
-                f"{r['operation']} +{r['overhead_us']:.1f}"
-                for r in report["abi_floor"]["rows"]
-                if r["overhead_us"] <= TARGETS["security_overhead_us"]
-            ]
-            unreachable = [
-                f"{r['operation']} ({r['native_calls']} native calls = {r['floor_us']:.0f} us)"
-                for r in report["abi_floor"]["rows"]
-                if not r["target_reachable"]
-            ]
-            detail += f"; met by: {', '.join(met) or 'none'}"
-            detail += f"; out of reach in ABI mode: {', '.join(unreachable) or 'none'}"
-        v["security overhead per call <= 8 us"] = (
-            worst[0] <= TARGETS["security_overhead_us"],
-            detail,
-        )
         get_row = next(r for r in report["table"] if r["operation"] == "get secret only")
-        st = get_row["store"]
+        st, raw = get_row["store"], get_row["security"]
+        limit = TARGETS["store_get_overhead_ratio"]
+        name = f"CredentialStore.get overhead <= {limit:g}x the raw call's"
         if "overhead_us" in st:
-            v["CredentialStore.get overhead <= 20 us"] = (
-                st["overhead_us"] <= TARGETS["store_get_overhead_us"],
-                f"+{st['overhead_us']:.1f} us",
+            ratio = st["overhead_us"] / raw["overhead_us"]
+            v[name] = (
+                ratio <= limit,
+                f"{ratio:.2f}x (+{st['overhead_us']:.1f} us vs +{raw['overhead_us']:.1f} us)",
             )
         else:
-            v["CredentialStore.get overhead <= 20 us"] = (False, st.get("note", "not measured"))
+            v[name] = (False, st.get("note", "not measured"))
+    if "abi_floor" in report:
+        limit = TARGETS["abi_floor_ratio"]
+        rows = report["abi_floor"]["rows"]
+        v[f"each security operation's overhead <= {limit:g}x its ABI-mode floor"] = (
+            all(r["overhead_to_floor"] <= limit for r in rows),
+            ", ".join(f"{r['operation']} {r['overhead_to_floor']:.1f}x" for r in rows),
+        )
     if "imports" in report:
         imp = report["imports"]["import secitem"]
         v["import secitem self <= 15 ms"] = (
