@@ -2,8 +2,9 @@
 
 Run from the repository root (not part of the pass/fail tests)::
 
-    python bench/run.py                 # full run, ~3 minutes on 2 cores
-    python bench/run.py --quick         # smaller counts, ~40 s (numbers are noisier)
+    python bench/run.py                 # full run, ~4-5 minutes on 2 cores
+    python bench/run.py --quick         # smaller counts, ~1 minute (numbers are noisier)
+    python bench/run.py --only keyring  # keyring's ctypes backend vs secitem.security, ~10 s
     python bench/run.py --json out.json # where the JSON goes (default bench/results.json)
 
 What it does (see docs/performance.md for what the numbers mean):
@@ -23,7 +24,16 @@ What it does (see docs/performance.md for what the numbers mean):
 4. measures ``import`` and first-call times in fresh processes;
 5. ``find`` over 100 / 1,000 / 10,000 items (time per item);
 6. 8 threads of mixed operations; a 100,000-operation soak (RSS growth and
-   the emulator's live CoreFoundation objects).
+   the emulator's live CoreFoundation objects);
+7. keyring's ctypes macOS backend (its own ``api.py``, loaded against the
+   emulator by ``bench/keyring_ctypes.py``) against ``secitem.security``
+   making the same calls with the same keys (checked by tracing both at the
+   library), rounds interleaved with the C driver, emulator profile
+   ``macos`` (keyring's values are refused by the data-protection keychain).
+   Last, because keyring's module leaks the CF objects it makes.
+
+Then the targets of issue #13 (ratios, one run) and the earlier ones that
+still apply are printed as a verdict.
 
 The emulator profile is ``ios`` (the data-protection keychain, as on iOS and
 for signed macOS apps) unless ``--profile macos`` is given.
@@ -33,6 +43,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import functools
 import gc
 import hashlib
 import json
@@ -45,7 +57,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -544,12 +556,16 @@ def abi_call_us() -> float:
     from secitem import _runtime
 
     rt = _runtime.runtime()
-    get_type_id, true = rt.CFGetTypeID, rt.true
+    return best_call_us(rt.CFGetTypeID, rt.true)
+
+
+def best_call_us(function: Callable[[Any], object], argument: Any) -> float:
+    """``function(argument)``'s time in us: the best of 15 batches of 20,000."""
     best = float("inf")
     for _ in range(15):
         t0 = time.thread_time_ns()
         for _ in range(20_000):
-            get_type_id(true)
+            function(argument)
         best = min(best, (time.thread_time_ns() - t0) / 20_000 / 1e3)
     return best
 
@@ -754,6 +770,272 @@ def time_operations(
 def _quantile(values: list[int], q: float) -> float:
     ordered = sorted(values)
     return ordered[int(q * (len(ordered) - 1) + 0.5)]
+
+
+# ---------------------------------------------------------------------------
+# keyring's ctypes backend against secitem.security (emulator profile macos)
+
+PASSWORD = SECRET.decode()
+
+#: (series, operation, one call on a layer, the C driver's series making the same
+#: calls, whether those C series time exactly this operation).  keyring's set is
+#: a delete (item-not-found ignored) then an add; the C driver has no delete of
+#: a missing item, so "set (new account)" has no C time.
+KEYRING_PLAN: list[tuple[str, str, Callable[[Any, int], object], tuple[str, ...], bool]] = [
+    (
+        "set_new",
+        "set (new account)",
+        lambda layer, i: layer.set(account(i), PASSWORD),
+        ("delete", "add_noreturn"),
+        False,
+    ),
+    ("get", "get password", lambda layer, i: layer.get(account(i)), ("get_data",), True),
+    (
+        "set_existing",
+        "set (existing account)",
+        lambda layer, i: layer.set(account(i), PASSWORD),
+        ("delete", "add_noreturn"),
+        True,
+    ),
+    ("delete", "delete", lambda layer, i: layer.delete(account(i)), ("delete",), True),
+]
+
+
+@contextlib.contextmanager
+def _emulator_profile(sim: Sim, profile: str) -> Iterator[None]:
+    """Run the block with the emulator in ``profile`` (in-process, and for the C driver)."""
+    previous = os.environ.get("SECSIM_PROFILE")
+    os.environ["SECSIM_PROFILE"] = profile
+    sim.reset()  # reads SECSIM_PROFILE
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SECSIM_PROFILE"]
+        else:
+            os.environ["SECSIM_PROFILE"] = previous
+        sim.reset()
+
+
+def _prepare(sim: Sim, layer: Any, series: str) -> None:
+    """An empty keychain, plus account 0's item unless the operation creates it."""
+    sim.reset()
+    if series != "set_new":
+        layer.set(account(0), PASSWORD)
+
+
+def check_keyring_calls(trace: Any, kr: Any, sx: Any, sim: Sim) -> dict[str, Any]:
+    """One call of each operation per layer, traced as the library receives it:
+    both layers must make the same calls with the same keys, and the C
+    driver's.  Also records the CF type of every value each layer sends."""
+    problems: list[str] = []
+    sent: dict[str, Any] = {}
+    for series, operation, call, c_series, _timed in KEYRING_PLAN:
+        keys: dict[str, list[tuple[Any, ...]]] = {}
+        for name, layer, tracing in (
+            ("keyring", kr, trace.keyring(kr.api)),
+            ("security", sx, trace.secitem()),
+        ):
+            _prepare(sim, sx, series)
+            trace.calls.clear()
+            with tracing:
+                call(layer, 0)
+            keys[name] = [(c[0], *(tuple(k for k, _ in d) for d in c[1:])) for c in trace.calls]
+            sent.setdefault(operation, {})[name] = [
+                [c[0], *(dict(d) for d in c[1:])] for c in trace.calls
+            ]
+        want = [step for c in c_series for step in C_SEQUENCES[c]]
+        for name, got in keys.items():
+            if got != want:
+                problems.append(f"{operation}: {name} {got} != C {want}")
+    sim.reset()
+    return {"problems": problems, "sent": sent}
+
+
+def count_keyring_work(kr: Any, sx: Any, sim: Sim) -> dict[str, Any]:
+    """Per operation and layer: the native calls one steady-state call makes, and
+    the CF objects it leaves alive (the keychain's own objects excluded)."""
+    from keyring_ctypes import count_keyring_calls
+
+    out: dict[str, Any] = {}
+    for series, operation, call, _c, _timed in KEYRING_PLAN:
+        row: dict[str, Any] = {}
+        for name, layer in (("keyring", kr), ("security", sx)):
+            _prepare(sim, sx, series)
+            call(layer, 0)  # warm
+            _prepare(sim, sx, series)
+            if name == "keyring":
+                by_function = count_keyring_calls(kr.api, lambda c=call: c(kr, 0))
+                lookups = by_function.pop("k_", 0)
+                row[name] = {
+                    "native_calls": sum(by_function.values()),
+                    "by_function": by_function,
+                    "constant_lookups": lookups,
+                }
+            else:
+                with NativeCounter() as counter:
+                    call(sx, 0)
+                    gc.collect()
+                row[name] = {"native_calls": counter.calls}
+        out[operation] = row
+    # Objects left alive: n calls of each operation, in order, ending with an
+    # empty keychain (set new, get, set existing, delete every account).
+    n = 100
+    for name, layer in (("keyring", kr), ("security", sx)):
+        sim.reset()
+        gc.collect()
+        before = sim.live()
+        for _series, _operation, call, _c, _timed in KEYRING_PLAN:
+            for i in range(n):
+                call(layer, i)
+        gc.collect()
+        out.setdefault("objects_left_per_cycle", {})[name] = (sim.live() - before) / n
+    sim.reset()
+    return out
+
+
+def compare_keyring(
+    layers: Layers, sim: Sim, exe: Path, lib: Path, n: int, k: int, rounds: int
+) -> dict[str, Any]:
+    """keyring's ctypes backend and ``secitem.security`` making the same calls,
+    timed round by round with the C driver, emulator profile ``macos``."""
+    from keyring_ctypes import (
+        KeyringCtypes,
+        NativeTrace,
+        SecitemSameCalls,
+        api_path,
+        keyring_version,
+        load_api,
+    )
+
+    with _emulator_profile(sim, "macos"):
+        kr = KeyringCtypes(load_api(lib), SERVICE)
+        sx = SecitemSameCalls(layers.S, SERVICE)
+        checked = check_keyring_calls(NativeTrace(lib), kr, sx, sim)
+        work = count_keyring_work(kr, sx, sim)
+        pair = [("keyring", kr), ("security", sx)]
+        samples: dict[str, dict[str, list[int]]] = {name: {} for name, _ in pair}
+        cpu: dict[str, dict[str, list[float]]] = {name: {} for name, _ in pair}
+        c_rounds: list[dict[str, Any]] = []
+        for _name, layer in pair:  # one untimed round each
+            for _series, _op, call, _c, _timed in KEYRING_PLAN:
+                _time_calls(functools.partial(call, layer), n, [], [])
+        for r in range(rounds):
+            c_rounds.append(run_driver(exe, "ops", n, k, 1, 1))
+            for name, layer in pair if r % 2 == 0 else pair[::-1]:  # alternate who goes first
+                for series, _op, call, _c, _timed in KEYRING_PLAN:
+                    _time_calls(
+                        functools.partial(call, layer),
+                        n,
+                        samples[name].setdefault(series, []),
+                        cpu[name].setdefault(series, []),
+                    )
+        live_after = sim.live()
+        # The price of one native call in each binding, measured alike (CFGetTypeID
+        # of kCFBooleanTrue), and of one of keyring's constant lookups.
+        api = kr.api
+        get_type_id = _ctypes_function(api._found, "CFGetTypeID")
+        true = ctypes.c_void_p.in_dll(api._found, "kCFBooleanTrue")
+        prices = {
+            "cffi_call_us": abi_call_us(),
+            "ctypes_call_us": best_call_us(get_type_id, true),
+            "constant_lookup_us": best_call_us(api.k_, "kSecClass"),
+        }
+    rows = []
+    for series, operation, _call, c_series, timed in KEYRING_PLAN:
+        row: dict[str, Any] = {"operation": operation, "series": series}
+        for name, _layer in pair:
+            row[name] = {
+                "cpu_us": statistics.median(cpu[name][series]) / 1e3,
+                "best_cpu_us": min(cpu[name][series]) / 1e3,
+                "median_us": statistics.median(samples[name][series]) / 1e3,
+                **work[operation][name],
+            }
+        kr_row, sx_row = row["keyring"], row["security"]
+        row["speedup"] = kr_row["cpu_us"] / sx_row["cpu_us"]
+        row["speedup_best"] = kr_row["best_cpu_us"] / sx_row["best_cpu_us"]
+        row["speedup_wall"] = kr_row["median_us"] / sx_row["median_us"]
+        if timed:
+            c_us = sum(statistics.median(c[s]["cpu_us"] for c in c_rounds) for s in c_series)
+            row["c_us"] = c_us
+            row["c_series"] = list(c_series)
+            row["overhead_ratio"] = (kr_row["cpu_us"] - c_us) / (sx_row["cpu_us"] - c_us)
+            for name, _layer in pair:
+                row[name]["overhead_us"] = row[name]["cpu_us"] - c_us
+        rows.append(row)
+    return {
+        "keyring": keyring_version(),
+        "keyring_api": str(api_path()),
+        "profile": "macos",
+        "rounds": rounds,
+        "calls_per_round": n,
+        "call_problems": checked["problems"],
+        "sent": checked["sent"],
+        "objects_left_per_cycle": work["objects_left_per_cycle"],
+        "prices": prices,
+        "live_objects_after": live_after,
+        "rows": rows,
+    }
+
+
+def _ctypes_function(library: Any, name: str) -> Any:
+    """``name`` from a ctypes library, declared as keyring declares its functions."""
+    function = getattr(library, name)
+    function.restype = ctypes.c_ulong
+    function.argtypes = (ctypes.c_void_p,)
+    return function
+
+
+def format_keyring(result: dict[str, Any]) -> str:
+    head = (
+        f"{'operation':<24} {'C us':>6} | {'keyring us (+C)':>17} | {'security us (+C)':>17} | "
+        f"{'keyring/security':>16} {'overheads':>9} | {'native calls':>12}"
+    )
+    lines = [
+        f"keyring {result['keyring']} (ctypes, {result['keyring_api']}) vs secitem.security, "
+        "the same calls, emulator profile macos;",
+        "CPU time per call (median over rounds of the per-round mean); "
+        f"target: security >= {TARGETS['keyring_speedup']:g}x faster",
+        head,
+        "-" * len(head),
+    ]
+    for row in result["rows"]:
+        kr, sx = row["keyring"], row["security"]
+        if "c_us" in row:
+            c_text = f"{row['c_us']:>6.1f}"
+            kr_text = f"{kr['cpu_us']:.1f} (+{kr['overhead_us']:.1f})"
+            sx_text = f"{sx['cpu_us']:.1f} (+{sx['overhead_us']:.1f})"
+            over = f"{row['overhead_ratio']:.2f}x"
+        else:
+            c_text, kr_text, sx_text, over = (
+                f"{'-':>6}",
+                f"{kr['cpu_us']:.1f}",
+                f"{sx['cpu_us']:.1f}",
+                "-",
+            )
+        lines.append(
+            f"{row['operation']:<24} {c_text} | {kr_text:>17} | {sx_text:>17} | "
+            f"{row['speedup']:>15.2f}x {over:>9} | "
+            f"{kr['native_calls']:>5} / {sx['native_calls']:<5}"
+        )
+    p = result["prices"]
+    lines.append(
+        f"one native call: cffi {p['cffi_call_us']:.3f} us, ctypes {p['ctypes_call_us']:.3f} us; "
+        f"one keyring constant lookup (c_void_p.in_dll) {p['constant_lookup_us']:.3f} us "
+        "(best of 15 batches)"
+    )
+    left = result["objects_left_per_cycle"]
+    lines.append(
+        "CF objects left alive per account after set new, get, set existing, delete: "
+        f"keyring {left['keyring']:g}, security {left['security']:g}"
+    )
+    lines.append(
+        "best round keyring/security: "
+        + ", ".join(f"{r['operation']} {r['speedup_best']:.2f}x" for r in result["rows"])
+        + "; wall medians: "
+        + ", ".join(f"{r['operation']} {r['speedup_wall']:.2f}x" for r in result["rows"])
+    )
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------
@@ -1240,8 +1522,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=str(BENCH / "results.json"))
     parser.add_argument(
         "--only",
-        default="ops,imports,find,threads,soak",
-        help="comma-separated parts to run (ops, imports, find, threads, soak)",
+        default="ops,imports,find,threads,soak,keyring",
+        help="comma-separated parts to run (ops, imports, find, threads, soak, keyring)",
     )
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
@@ -1366,6 +1648,14 @@ def main(argv: list[str] | None = None) -> int:
             f"(ru_maxrss +{r['ru_maxrss_growth_mb']:.2f} MB), errors {r['errors']}, "
             f"live CF objects at the end {r['live_objects_end']}"
         )
+
+    if "keyring" in parts:  # last: keyring's module leaks CF objects the soak would count
+        print("keyring's ctypes backend vs secitem.security (profile macos) ...", flush=True)
+        report["keyring"] = result = compare_keyring(layers, sim, exe, lib, n, k, rounds)
+        if result["call_problems"]:
+            print("WARNING: the layers do not make the same calls:", result["call_problems"])
+        print(format_keyring(result))
+        print()
 
     report["verdict"] = verdict(report)
     print()
