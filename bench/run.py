@@ -777,26 +777,21 @@ def _quantile(values: list[int], q: float) -> float:
 
 PASSWORD = SECRET.decode()
 
+
+def _keyring_set(layer: Any, i: int) -> None:
+    layer.set(account(i), PASSWORD)
+
+
+_DELETE_ADD = ("delete", "add_noreturn")
+
 #: (series, operation, one call on a layer, the C driver's series making the same
 #: calls, whether those C series time exactly this operation).  keyring's set is
 #: a delete (item-not-found ignored) then an add; the C driver has no delete of
 #: a missing item, so "set (new account)" has no C time.
 KEYRING_PLAN: list[tuple[str, str, Callable[[Any, int], object], tuple[str, ...], bool]] = [
-    (
-        "set_new",
-        "set (new account)",
-        lambda layer, i: layer.set(account(i), PASSWORD),
-        ("delete", "add_noreturn"),
-        False,
-    ),
+    ("set_new", "set (new account)", _keyring_set, _DELETE_ADD, False),
     ("get", "get password", lambda layer, i: layer.get(account(i)), ("get_data",), True),
-    (
-        "set_existing",
-        "set (existing account)",
-        lambda layer, i: layer.set(account(i), PASSWORD),
-        ("delete", "add_noreturn"),
-        True,
-    ),
+    ("set_existing", "set (existing account)", _keyring_set, _DELETE_ADD, True),
     ("delete", "delete", lambda layer, i: layer.delete(account(i)), ("delete",), True),
 ]
 
