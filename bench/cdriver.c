@@ -12,8 +12,16 @@
  * release every result.
  *
  * Usage:
- *   cdriver ops  N K ROUNDS   per-operation medians (N accounts, K items found)
+ *   cdriver ops  N K ROUNDS [WARMUP [CREATOR]]   per-operation medians (N accounts,
+ *                                                K items found)
  *   cdriver find N REPEATS    one find over N items, repeated
+ *   cdriver one  OP N [CREATOR]                  one operation N times (instructions)
+ *
+ * With CREATOR (a kSecAttrCreator value, not 0) the driver makes
+ * CredentialStore's calls instead: the store marks its items and asks only
+ * for its own, so its adds, data reads, finds, deletes' finds and upsert's
+ * update carry {kSecAttrCreator: CREATOR} (the upsert's find of the same
+ * identity does not: the store filters those rows itself).
  *
  * Prints one JSON object on stdout.  Exit status 1 on any unexpected
  * OSStatus.
@@ -31,6 +39,7 @@ static const char SECRET[] = "correct horse battery staple 123";  /* 32 bytes */
 static const char SECRET2[] = "another secret, also 32 bytes ok";
 static unsigned char sink[4096];  /* bytes read out of results */
 static volatile size_t sink_total;
+static int32_t g_creator;         /* CREATOR, 0 = none (see above) */
 
 static double now_ns(void)
 {
@@ -72,6 +81,19 @@ static CFDictionaryRef dict(const void **k, const void **v, CFIndex n, CFTypeRef
     for (int i = 0; i < nowned; i++)
         CFRelease(owned[i]);
     return d;
+}
+
+/* Append {kSecAttrCreator: g_creator} to k/v (which have room for it) when
+   the driver makes the store's calls; returns the new count of pairs. */
+static CFIndex mark(const void **k, const void **v, CFIndex n, CFTypeRef *owned, int *nowned)
+{
+    if (g_creator == 0)
+        return n;
+    CFNumberRef c = CFNumberCreate(NULL, kCFNumberSInt32Type, &g_creator);
+    owned[(*nowned)++] = c;
+    k[n] = kSecAttrCreator;
+    v[n] = c;
+    return n + 1;
 }
 
 static void read_data(CFTypeRef d)
@@ -148,11 +170,13 @@ static void op_add(const char *service, int i, int want_ref)
 {
     char acct[32];
     account_name(acct, sizeof acct, i);
-    CFTypeRef owned[3] = {str(service), str(acct), data(SECRET, 32)};
-    const void *k[5] = {kSecClass, kSecAttrService, kSecAttrAccount, kSecValueData,
+    CFTypeRef owned[4] = {str(service), str(acct), data(SECRET, 32)};
+    int nowned = 3;
+    const void *k[6] = {kSecClass, kSecAttrService, kSecAttrAccount, kSecValueData,
                         kSecReturnPersistentRef};
-    const void *v[5] = {kSecClassGenericPassword, owned[0], owned[1], owned[2], kCFBooleanTrue};
-    CFDictionaryRef q = dict(k, v, want_ref ? 5 : 4, owned, 3);
+    const void *v[6] = {kSecClassGenericPassword, owned[0], owned[1], owned[2], kCFBooleanTrue};
+    CFIndex n = mark(k, v, want_ref ? 5 : 4, owned, &nowned);
+    CFDictionaryRef q = dict(k, v, n, owned, nowned);
     CFTypeRef res = NULL;
     OSStatus st = SecItemAdd(q, &res);
     CFRelease(q);
@@ -190,12 +214,14 @@ static void op_get_data(const char *service, int i)
 {
     char acct[32];
     account_name(acct, sizeof acct, i);
-    CFTypeRef owned[2] = {str(service), str(acct)};
-    const void *k[5] = {kSecClass, kSecAttrService, kSecAttrAccount, kSecReturnData,
+    CFTypeRef owned[3] = {str(service), str(acct)};
+    int nowned = 2;
+    const void *k[6] = {kSecClass, kSecAttrService, kSecAttrAccount, kSecReturnData,
                         kSecMatchLimit};
-    const void *v[5] = {kSecClassGenericPassword, owned[0], owned[1], kCFBooleanTrue,
+    const void *v[6] = {kSecClassGenericPassword, owned[0], owned[1], kCFBooleanTrue,
                         kSecMatchLimitOne};
-    CFDictionaryRef q = dict(k, v, 5, owned, 2);
+    CFIndex n = mark(k, v, 5, owned, &nowned);
+    CFDictionaryRef q = dict(k, v, n, owned, nowned);
     CFTypeRef res = NULL;
     OSStatus st = SecItemCopyMatching(q, &res);
     CFRelease(q);
@@ -205,16 +231,21 @@ static void op_get_data(const char *service, int i)
     CFRelease(res);
 }
 
-/* Find every item (attributes + persistent refs) matching service[/account];
-   returns the result array (+1) and its count; the caller releases it. */
-static CFArrayRef find_all(const char *service, const char *acct, CFIndex *count)
+/* Find every item (attributes + persistent refs) matching service[/account]
+   (and the store's mark if `marked`); returns the result array (+1) and its
+   count; the caller releases it. */
+static CFArrayRef find_all(const char *service, const char *acct, int marked, CFIndex *count)
 {
-    CFTypeRef owned[2] = {str(service), acct ? str(acct) : NULL};
-    const void *k[6] = {kSecClass, kSecAttrService, kSecReturnAttributes,
+    CFTypeRef owned[3] = {str(service), acct ? str(acct) : NULL};
+    int nowned = acct ? 2 : 1;
+    const void *k[7] = {kSecClass, kSecAttrService, kSecReturnAttributes,
                         kSecReturnPersistentRef, kSecMatchLimit, kSecAttrAccount};
-    const void *v[6] = {kSecClassGenericPassword, owned[0], kCFBooleanTrue, kCFBooleanTrue,
+    const void *v[7] = {kSecClassGenericPassword, owned[0], kCFBooleanTrue, kCFBooleanTrue,
                         kSecMatchLimitAll, owned[1]};
-    CFDictionaryRef q = dict(k, v, acct ? 6 : 5, owned, acct ? 2 : 1);
+    CFIndex n = acct ? 6 : 5;
+    if (marked)
+        n = mark(k, v, n, owned, &nowned);
+    CFDictionaryRef q = dict(k, v, n, owned, nowned);
     CFTypeRef res = NULL;
     OSStatus st = SecItemCopyMatching(q, &res);
     CFRelease(q);
@@ -230,7 +261,7 @@ static CFArrayRef find_all(const char *service, const char *acct, CFIndex *count
 static CFIndex op_find(const char *service)
 {
     CFIndex n = 0;
-    CFArrayRef rows = find_all(service, NULL, &n);
+    CFArrayRef rows = find_all(service, NULL, 1, &n);
     read_value(rows);
     CFRelease(rows);
     return n;
@@ -238,10 +269,12 @@ static CFIndex op_find(const char *service)
 
 static void update_by(CFDictionaryRef q, const char *secret)
 {
-    CFTypeRef owned[1] = {data(secret, 32)};
-    const void *k[1] = {kSecValueData};
-    const void *v[1] = {owned[0]};
-    CFDictionaryRef changes = dict(k, v, 1, owned, 1);
+    CFTypeRef owned[2] = {data(secret, 32)};
+    int nowned = 1;
+    const void *k[2] = {kSecValueData};
+    const void *v[2] = {owned[0]};
+    CFIndex n = mark(k, v, 1, owned, &nowned);
+    CFDictionaryRef changes = dict(k, v, n, owned, nowned);
     OSStatus st = SecItemUpdate(q, changes);
     CFRelease(changes);
     if (st != 0)
@@ -290,7 +323,7 @@ static void op_delete_by_ref(const char *service, int i)
     char acct[32];
     account_name(acct, sizeof acct, i);
     CFIndex n = 0;
-    CFArrayRef rows = find_all(service, acct, &n);
+    CFArrayRef rows = find_all(service, acct, 1, &n);
     for (CFIndex r = 0; r < n; r++) {
         CFDictionaryRef row = CFArrayGetValueAtIndex(rows, r);
         CFDictionaryRef q = pref_query(CFDictionaryGetValue(row, kSecValuePersistentRef));
@@ -308,10 +341,12 @@ static void op_upsert(const char *service, int i)
 {
     char acct[32];
     account_name(acct, sizeof acct, i);
-    CFTypeRef owned[3] = {str(service), str(acct), data(SECRET, 32)};
-    const void *k[4] = {kSecClass, kSecAttrService, kSecAttrAccount, kSecValueData};
-    const void *v[4] = {kSecClassGenericPassword, owned[0], owned[1], owned[2]};
-    CFDictionaryRef q = dict(k, v, 4, owned, 3);
+    CFTypeRef owned[4] = {str(service), str(acct), data(SECRET, 32)};
+    int nowned = 3;
+    const void *k[5] = {kSecClass, kSecAttrService, kSecAttrAccount, kSecValueData};
+    const void *v[5] = {kSecClassGenericPassword, owned[0], owned[1], owned[2]};
+    CFIndex nq = mark(k, v, 4, owned, &nowned);
+    CFDictionaryRef q = dict(k, v, nq, owned, nowned);
     CFTypeRef res = NULL;
     OSStatus st = SecItemAdd(q, &res);
     CFRelease(q);
@@ -322,7 +357,7 @@ static void op_upsert(const char *service, int i)
     if (st != errSecDuplicateItem)
         fail("SecItemAdd(upsert)", st);
     CFIndex n = 0;
-    CFArrayRef rows = find_all(service, acct, &n);
+    CFArrayRef rows = find_all(service, acct, 0, &n);
     for (CFIndex r = 0; r < n; r++) {
         CFDictionaryRef row = CFArrayGetValueAtIndex(rows, r);
         CFDictionaryRef pq = pref_query(CFDictionaryGetValue(row, kSecValuePersistentRef));
@@ -496,13 +531,17 @@ static int run_one(const char *name, int n)
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "one") == 0)
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "one") == 0) {
+        g_creator = argc == 5 ? (int32_t)strtol(argv[4], NULL, 0) : 0;
         return run_one(argv[2], atoi(argv[3]));
-    if ((argc == 5 || argc == 6) && strcmp(argv[1], "ops") == 0)
-        return run_ops(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argc == 6 ? atoi(argv[5]) : 0);
+    }
+    if (argc >= 5 && argc <= 7 && strcmp(argv[1], "ops") == 0) {
+        g_creator = argc == 7 ? (int32_t)strtol(argv[6], NULL, 0) : 0;
+        return run_ops(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argc >= 6 ? atoi(argv[5]) : 0);
+    }
     if (argc == 4 && strcmp(argv[1], "find") == 0)
         return run_find(atoi(argv[2]), atoi(argv[3]));
-    fprintf(stderr, "usage: cdriver ops N K ROUNDS [WARMUP] | cdriver find N REPEATS"
-                    " | cdriver one OP N\n");
+    fprintf(stderr, "usage: cdriver ops N K ROUNDS [WARMUP [CREATOR]] | cdriver find N REPEATS"
+                    " | cdriver one OP N [CREATOR]\n");
     return 2;
 }

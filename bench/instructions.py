@@ -50,12 +50,28 @@ CASES: dict[str, tuple[str, str | None]] = {
     "security: find all metadata (10 items)": ("10 attribute dicts + refs", "find"),
     "security: update": ("SecItemUpdate of the data", "update"),
     "security: add + delete": ("SecItemAdd (persistent ref back), SecItemDelete", "add_delete"),
-    "CredentialStore.get(account)": ("the store's secret-only read", "get_data"),
+    "CredentialStore.get(account)": ("the store's secret-only read", "store_get_data"),
 }
+
+#: keyring's ctypes backend and secitem.security making keyring's calls
+#: (``bench/keyring_ctypes.py``; emulator profile ``macos``): case -> (layer, series
+#: of ``run.KEYRING_PLAN`` per iteration).  "set new + delete" is one of each.
+KEYRING_CASES: dict[str, tuple[str, tuple[str, ...]]] = {
+    f"{label}: {operation}": (layer, series)
+    for layer, label in (("keyring", "keyring ctypes"), ("security", "security, keyring's calls"))
+    for operation, series in (
+        ("get password", ("get",)),
+        ("set (existing account)", ("set_existing",)),
+        ("set (new account) + delete", ("set_new", "delete")),
+    )
+}
+CASES.update({case: ("profile macos", None) for case in KEYRING_CASES})
 
 
 def _setup(case: str) -> Callable[[], object]:
     """Prepare ``case`` and return one iteration of it."""
+    if case in KEYRING_CASES:
+        return _keyring_case(*KEYRING_CASES[case])
     from secitem import _cfobjects, _convert, _from_cf, _runtime
     from secitem._ffi import ffi
 
@@ -105,6 +121,8 @@ def _setup(case: str) -> Callable[[], object]:
     if case == "security: update":
         return lambda: layers.sec_update(0)
     if case == "CredentialStore.get(account)":
+        layers.sec_delete(0)
+        layers.st_save(0)  # the store reads only items it marked as its own
         return lambda: layers.st_get(0)
     if case == "security: add + delete":
         layers.sec_delete(0)
@@ -115,6 +133,29 @@ def _setup(case: str) -> Callable[[], object]:
 
         return add_delete
     raise SystemExit(f"unknown case {case!r}")
+
+
+def _keyring_case(layer_name: str, series: tuple[str, ...]) -> Callable[[], object]:
+    """One of keyring's operations through keyring's module or secitem.security."""
+    os.environ["SECSIM_PROFILE"] = "macos"  # before the library loads (keyring's values)
+    from keyring_ctypes import KeyringCtypes, SecitemSameCalls, load_api
+
+    from secitem import security
+
+    sx = SecitemSameCalls(security, run.SERVICE)
+    layer: Any = sx
+    if layer_name == "keyring":
+        layer = KeyringCtypes(load_api(Path(os.environ["SECITEM_LIBRARY"])), run.SERVICE)
+    plan = {s: call for s, _operation, call, _c, _timed in run.KEYRING_PLAN}
+    if series[0] != "set_new":
+        sx.set(run.account(0), run.PASSWORD)  # the item the operation works on
+    calls = [plan[s] for s in series]
+
+    def one() -> None:
+        for call in calls:
+            call(layer, 0)
+
+    return one
 
 
 def _iterate(case: str, n: int) -> None:
@@ -138,6 +179,16 @@ def _callgrind(command: list[str]) -> int:
             if line.startswith(("summary:", "totals:")):
                 return int(line.split()[1])
     raise RuntimeError(f"no instruction total for {command}")
+
+
+def _driver_one(exe: Path, operation: str, n: int) -> list[str]:
+    """The C driver's command for ``operation`` ("store_..." : CredentialStore's
+    calls, with its creator) made ``n`` times."""
+    if operation.startswith("store_"):
+        from secitem.store import DEFAULT_CREATOR
+
+        return [str(exe), "one", operation.removeprefix("store_"), str(n), str(DEFAULT_CREATOR)]
+    return [str(exe), "one", operation, str(n)]
 
 
 def _per_iteration(command: Callable[[int], list[str]], n: int) -> float:
@@ -177,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         row: dict[str, Any] = {"case": case, "python": round(python), "what": what}
         if c_op is not None:
-            c = _per_iteration(lambda k, op=c_op: [str(exe), "one", op, str(k)], args.n)
+            c = _per_iteration(lambda k, op=c_op: _driver_one(exe, op, k), args.n)
             row.update(c=round(c), overhead=round(python - c))
         rows.append(row)
         c_text = f"{row['c']:>11,}" if "c" in row else f"{'':>11}"
@@ -197,8 +248,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {row['case']:<40} Python - C = {row['overhead_us_at_best_speed']:6.1f} us "
                 f"({row['overhead'] / per_call:.0f} trivial cffi calls' worth)"
             )
+    by_case = {row["case"]: row["python"] for row in rows}
+    keyring_ratios = {}
+    for case, (layer, _series) in KEYRING_CASES.items():
+        if layer == "keyring":
+            operation = case.split(": ", 1)[1]
+            ours = by_case[f"security, keyring's calls: {operation}"]
+            keyring_ratios[operation] = by_case[case] / ours
+            print(f"  keyring ctypes / security, {operation}: {keyring_ratios[operation]:.2f}x")
     report = {
         "instructions_per_us_at_best": speed,
+        "keyring_over_security": keyring_ratios,
         "command": "python bench/instructions.py" + (f" --n {args.n}" if args.n != 1000 else ""),
         "source": str(run.SRC),
         "python": sys.version.split()[0],
