@@ -434,10 +434,13 @@ def _text(data: bytes | None, action: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise KeyringError(
-            f"{action}: the stored secret is not UTF-8 text (another application stored "
-            "binary data); read it with secitem.keychain.Keychain().get(...).data"
-        ) from None
+        pass
+    # Outside the handler: the UnicodeDecodeError holds the stored secret
+    # (.object) and must not stay reachable as __context__.
+    raise KeyringError(
+        f"{action}: the stored secret is not UTF-8 text (another application stored "
+        "binary data); read it with secitem.keychain.Keychain().get(...).data"
+    )
 
 
 def _message(action: str, exc: KeychainError) -> str:

@@ -686,13 +686,15 @@ def _credential(item: Item[Any]) -> Credential:
 
 def _credential_from(account: str, data: bytes) -> Credential:
     try:
-        password = data.decode("utf-8")
+        return Credential(account, data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise PasswordNotTextError(
-            f"the password stored for account {account!r} is not UTF-8 text "
-            "(another app stored binary data); read it as bytes with Keychain().get(...)"
-        ) from None
-    return Credential(account, password)
+        pass
+    # Outside the handler: the UnicodeDecodeError holds the stored secret
+    # (.object) and must not stay reachable as __context__.
+    raise PasswordNotTextError(
+        f"the password stored for account {account!r} is not UTF-8 text "
+        "(another app stored binary data); read it as bytes with Keychain().get(...)"
+    )
 
 
 def _with_account(template: _Description, account: str) -> _Description:

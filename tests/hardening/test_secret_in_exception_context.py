@@ -57,3 +57,28 @@ def test_keyring_refusal_does_not_keep_the_password(secitem_emulator):
     with pytest.raises(Exception) as info:
         SecitemKeyring().set_password("s", "a", SECRET)
     assert _leaks(info.value) == []
+
+
+BINARY = b"CANARY-stored\xff\xfe"  # a stored secret that is not UTF-8
+
+
+def test_stored_secret_that_is_not_text_is_not_kept_in_the_chain(secitem_emulator):
+    """CredentialStore.get and the keyring backend refuse a stored secret that is not
+    UTF-8; the UnicodeDecodeError (whose .object is the stored secret) must not be the
+    refusal's __context__."""
+    from secitem.errors import PasswordNotTextError
+    from secitem.store import CredentialStore
+
+    Keychain().add(GenericPassword(service="s", account="a", creator="SItm"), BINARY)
+    with pytest.raises(PasswordNotTextError) as info:
+        CredentialStore(service="s").get("a")
+    assert _leaks(info.value) == []
+    assert info.value.__context__ is None
+
+    pytest.importorskip("keyring")
+    from secitem.keyring_backend import SecitemKeyring
+
+    with pytest.raises(Exception) as info:
+        SecitemKeyring().get_password("s", "a")
+    assert _leaks(info.value) == []
+    assert info.value.__context__ is None
