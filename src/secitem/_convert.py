@@ -90,6 +90,7 @@ _INT64_MAX: Final = (1 << 63) - 1
 _EPOCH_NAIVE: Final = datetime(2001, 1, 1)
 _ONE_US: Final = timedelta(microseconds=1)
 _NULL: Final[Any] = ffi.NULL
+_CREATE_FAILED: Final = "CoreFoundation could not create an object"
 
 
 # --------------------------------------------------------------------------
@@ -124,7 +125,7 @@ class _DryRun:
 _DRY_RUN: Final[Any] = _DryRun()
 
 
-def _plain(value: dict[object, object], rt: Runtime) -> Any:
+def _plain(value: dict[Any, Any], rt: Runtime) -> Any:
     """A new (+1) CFDictionary if ``value`` is a plain dictionary (see the module
     docstring), else ``None``: the only definition of one.
 
@@ -135,7 +136,7 @@ def _plain(value: dict[object, object], rt: Runtime) -> Any:
     go to CFDictionaryCreate as Python lists (cffi makes the C arrays).
     """
     cf = rt.cf
-    constant_ids = rt.constant_ids
+    by_id, by_name = rt.constant_ids, rt.constants  # the library's constants
     made: list[Any] = []  # created here; the dictionary retains them
     keys: list[Any] = []
     values: list[Any] = []
@@ -144,43 +145,27 @@ def _plain(value: dict[object, object], rt: Runtime) -> Any:
         for key, item in value.items():
             if type(key) is not SecConstant:
                 return None
-            ref = constant_ids.get(id(key))
-            if ref is None:
-                ref = rt.constants.get(key.name)
-                if ref is None:
-                    ref = _own_string(cf, key, made)
-            keys.append(ref)
+            # A constant: the library's own pointer, else a new string with its characters.
+            keys.append(by_id.get(id(key)) or by_name.get(key.name) or _own_string(cf, key, made))
             kind = type(item)
             if kind is SecConstant:
-                ref = constant_ids.get(id(item))
-                if ref is None:
-                    ref = rt.constants.get(item.name)  # type: ignore[attr-defined]
-                    if ref is None:
-                        ref = _own_string(cf, item, made)  # type: ignore[arg-type]
-            elif kind is str:
-                ref = new_string(cf, item)  # type: ignore[arg-type]
-                if ref == _NULL:
-                    raise MemoryError("CoreFoundation could not create an object")
-                made.append(ref)
+                ref = by_id.get(id(item)) or by_name.get(item.name) or _own_string(cf, item, made)
             elif kind is bool:
                 ref = rt.true if item else rt.false
-            elif kind is bytes:
-                ref = cf.CFDataCreate(_NULL, item, len(item))  # type: ignore[arg-type]
+            else:  # a new object: checked and owned here, in one place
+                if kind is str:
+                    ref = new_string(cf, item)
+                elif kind is bytes:
+                    ref = cf.CFDataCreate(_NULL, item, len(item))
+                elif kind is int and _INT64_MIN <= item <= _INT64_MAX:
+                    ref = cf.CFNumberCreate(_NULL, kCFNumberSInt64Type, ffi.new("int64_t *", item))
+                elif kind is float:
+                    ref = cf.CFNumberCreate(_NULL, kCFNumberFloat64Type, ffi.new("double *", item))
+                else:
+                    return None
                 if ref == _NULL:
-                    raise MemoryError("CoreFoundation could not create an object")
+                    raise MemoryError(_CREATE_FAILED)
                 made.append(ref)
-            elif kind is int and _INT64_MIN <= item <= _INT64_MAX:  # type: ignore[operator]
-                ref = cf.CFNumberCreate(_NULL, kCFNumberSInt64Type, ffi.new("int64_t *", item))
-                if ref == _NULL:
-                    raise MemoryError("CoreFoundation could not create an object")
-                made.append(ref)
-            elif kind is float:
-                ref = cf.CFNumberCreate(_NULL, kCFNumberFloat64Type, ffi.new("double *", item))
-                if ref == _NULL:
-                    raise MemoryError("CoreFoundation could not create an object")
-                made.append(ref)
-            else:
-                return None
             values.append(ref)
         ref = cf.CFDictionaryCreate(
             _NULL, keys, values, len(keys), rt.key_callbacks, rt.value_callbacks
@@ -193,7 +178,7 @@ def _plain(value: dict[object, object], rt: Runtime) -> Any:
             for made_ref in made:
                 release(made_ref)
     if ref == _NULL:
-        raise MemoryError("CoreFoundation could not create an object")
+        raise MemoryError(_CREATE_FAILED)
     return ref
 
 
@@ -201,7 +186,7 @@ def _own_string(cf: Any, text: str, made: list[Any]) -> Any:
     """A new CFString for ``text``, appended to ``made`` (a constant the library lacks)."""
     ref = new_string(cf, text)
     if ref == _NULL:
-        raise MemoryError("CoreFoundation could not create an object")
+        raise MemoryError(_CREATE_FAILED)
     made.append(ref)
     return ref
 
@@ -409,7 +394,7 @@ class Builder:
 
     def _own(self, ref: Any) -> Any:
         if ref == _NULL:
-            raise MemoryError("CoreFoundation could not create an object")
+            raise MemoryError(_CREATE_FAILED)
         self.owned.append(ref)
         return ref
 
