@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from secitem import _runtime
 from secitem._cfobjects import KeychainItemRef
 from secitem._ffi import ffi
-from secitem.errors import KeychainError, check, error_for_status
+from secitem.errors import check, error_for_status
 
 # typing is only needed by type checkers: keep it off the import path.
 TYPE_CHECKING = False
@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 _NULL: Final[Any] = ffi.NULL
-errSecUnimplemented: Final = -4
 _UINT32_MAX: Final = 0xFFFFFFFF
 
 
@@ -97,16 +96,15 @@ __all__ += [*PROTOCOL_TYPES, *AUTHENTICATION_TYPES]
 # Helpers
 
 
+_MISSING: Final = (
+    "{name} is not available in this Security library (the SecKeychain "
+    "password calls exist on macOS only): use SecItemAdd / SecItemCopyMatching"
+)
+
+
 def _function(rt: Any, name: str) -> Any:
     """The native function, or errSecUnimplemented where the library lacks it (iOS)."""
-    try:
-        return getattr(rt.sec, name)
-    except (AttributeError, ffi.error):
-        raise KeychainError(
-            errSecUnimplemented,
-            f"{name} is not available in this Security library (the SecKeychain "
-            "password calls exist on macOS only): use SecItemAdd / SecItemCopyMatching",
-        ) from None
+    return _runtime.optional_function(rt, name, _MISSING)
 
 
 def _name(value: object, what: str) -> tuple[int, Any]:

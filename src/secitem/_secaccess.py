@@ -26,7 +26,7 @@ from secitem._cfobjects import ACL, Access, CFObject, Code, KeychainItemRef, Tru
 from secitem._convert import converted
 from secitem._ffi import ffi
 from secitem._from_cf import from_cf
-from secitem._runtime import runtime
+from secitem._runtime import optional_function, runtime
 from secitem.constants import SecConstant
 from secitem.errors import KeychainError, check
 
@@ -68,7 +68,6 @@ __all__ = [
 ]
 
 _NULL: Final[Any] = ffi.NULL
-errSecUnimplemented: Final = -4
 errSecParam: Final = -50
 errSecCSUnsigned: Final = -67062
 
@@ -140,15 +139,15 @@ sessionHasTTY: Final = 0x0020
 sessionIsRemote: Final = 0x1000
 
 
+_MISSING: Final = (
+    "{name} is not in the loaded Security library ({paths}); "
+    "access lists and code signatures exist on macOS only"
+)
+
+
 def _function(rt: Any, name: str) -> Any:
-    try:
-        return getattr(rt.sec, name)
-    except (AttributeError, ffi.error):
-        raise KeychainError(
-            errSecUnimplemented,
-            f"{name} is not in the loaded Security library ({' and '.join(rt.paths)}); "
-            "access lists and code signatures exist on macOS only",
-        ) from None
+    """The native function, or errSecUnimplemented where the library lacks it."""
+    return optional_function(rt, name, _MISSING)
 
 
 def _object(value: object, cls: type[CFObject], name: str) -> Any:
