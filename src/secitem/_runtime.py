@@ -15,7 +15,7 @@ import threading
 
 from secitem._cfobjects import OPAQUE_TYPES, CFObject, bind
 from secitem._ffi import Libraries, ffi, kCFStringEncodingUTF8, open_libraries
-from secitem._from_cf import converters, string_out
+from secitem._from_cf import converters, read_and_release, string_out
 from secitem.constants import PUBLIC_CONSTANTS, SecConstant, key_for
 from secitem.errors import KeychainError, KeychainUnavailableError
 
@@ -271,7 +271,4 @@ def copy_error_message(status: int) -> str | None:
         return None
     if ref == _NULL:
         return None
-    try:
-        return string_out(rt, ref)
-    finally:
-        rt.CFRelease(ref)
+    return read_and_release(rt, ref, string_out)

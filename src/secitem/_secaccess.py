@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from secitem._cfobjects import ACL, Access, CFObject, Code, KeychainItemRef, TrustedApplication
 from secitem._convert import converted
 from secitem._ffi import ffi
-from secitem._from_cf import from_cf
+from secitem._from_cf import from_cf, read_and_release
 from secitem._runtime import optional_function, runtime
 from secitem.constants import SecConstant
 from secitem.errors import KeychainError, check
@@ -161,10 +161,7 @@ def _adopt(rt: Any, ref: Any, name: str) -> Any:
     """The Python value of a +1 reference (released here)."""
     if ref == _NULL:
         raise KeychainError(errSecParam, f"{name} returned NULL")
-    try:
-        return from_cf(rt, ref)
-    finally:
-        rt.CFRelease(ref)
+    return read_and_release(rt, ref, from_cf)
 
 
 # --------------------------------------------------------------------------

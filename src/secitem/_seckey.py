@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from secitem._cfobjects import CFObject, SecCertificate, SecIdentity, SecKey
 from secitem._convert import converted, validate
 from secitem._ffi import ffi
-from secitem._from_cf import data_out, from_cf, string_out
+from secitem._from_cf import data_out, from_cf, read_and_release, string_out
 from secitem._runtime import runtime
 from secitem.constants import SecConstant
 from secitem.errors import check, error_for_status
@@ -193,10 +193,7 @@ def _raise_error(rt: Any, error: Any, fallback: int = errSecParam) -> NoReturn:
             status = int(rt.cf.CFErrorGetCode(error)) or fallback
             description = rt.cf.CFErrorCopyDescription(error)
             if description != _NULL:
-                try:
-                    message = string_out(rt, description)
-                finally:
-                    rt.CFRelease(description)
+                message = read_and_release(rt, description, string_out)
         finally:
             rt.CFRelease(error)
     exc = error_for_status(status)
@@ -239,10 +236,7 @@ def _data_result(rt: Any, ref: Any, error: Any) -> bytes:
     if ref == _NULL:
         _raise_error(rt, error[0])
     _release_error(rt, error[0])
-    try:
-        return data_out(rt, ref)
-    finally:
-        rt.CFRelease(ref)
+    return read_and_release(rt, ref, data_out)
 
 
 def _call_lock() -> Any:
@@ -320,10 +314,7 @@ def SecKeyCopyAttributes(key: SecKey) -> dict[object, object] | None:
         ref = rt.sec.SecKeyCopyAttributes(args.obj(key, SecKey, "key"))
         if ref == _NULL:
             return None
-        try:
-            result = from_cf(rt, ref)
-        finally:
-            rt.CFRelease(ref)
+        result = read_and_release(rt, ref, from_cf)
         assert isinstance(result, dict)
         return result
 
@@ -486,10 +477,7 @@ def SecCertificateCopyData(certificate: SecCertificate) -> bytes:
         ref = rt.sec.SecCertificateCopyData(args.obj(certificate, SecCertificate, "certificate"))
         if ref == _NULL:
             raise error_for_status(errSecParam)
-        try:
-            return data_out(rt, ref)
-        finally:
-            rt.CFRelease(ref)
+        return read_and_release(rt, ref, data_out)
 
 
 def SecCertificateCopySubjectSummary(certificate: SecCertificate) -> str | None:
@@ -499,12 +487,7 @@ def SecCertificateCopySubjectSummary(certificate: SecCertificate) -> str | None:
         ref = rt.sec.SecCertificateCopySubjectSummary(
             args.obj(certificate, SecCertificate, "certificate")
         )
-        if ref == _NULL:
-            return None
-        try:
-            return string_out(rt, ref)
-        finally:
-            rt.CFRelease(ref)
+        return None if ref == _NULL else read_and_release(rt, ref, string_out)
 
 
 def SecCertificateCopyCommonName(certificate: SecCertificate) -> str:
