@@ -68,11 +68,12 @@ from secitem.constants import SecConstant
 # typing is only needed by type checkers: keep it off the import path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Final
+    from typing import Any, Final, Self
 
     from secitem._runtime import Runtime
 
 __all__ = [
+    "Arguments",
     "Builder",
     "convert",
     "converted",
@@ -532,6 +533,46 @@ def convert(value: object, path: str = "") -> tuple[Any, Builder]:
     except BaseException:
         builder.release()
         raise
+
+
+class Arguments:
+    """The CF references of one call's arguments, all released when the block exits.
+
+    ``with Arguments() as args:`` loads the runtime (``args.rt``); inside,
+    :meth:`obj` takes a reference to a :class:`CFObject` argument and
+    :meth:`cf` converts any other value (as :func:`converted` does).
+    """
+
+    __slots__ = ("_converted", "_owned", "rt")
+
+    def __init__(self) -> None:
+        self.rt: Runtime = _runtime.runtime()
+        self._owned: list[Any] = []
+        self._converted: list[_Converted] = []
+
+    def obj(self, value: object, cls: type[CFObject], name: str) -> Any:
+        """A +1 reference to ``value``, which must be a ``cls`` (``TypeError`` naming ``name``)."""
+        if not isinstance(value, cls):
+            raise TypeError(f"{name}: expected a {cls.__name__}, got {type(value).__name__}")
+        ref = value._retained_ref()
+        self._owned.append(ref)
+        return ref
+
+    def cf(self, value: object, name: str) -> Any:
+        """``value`` converted (validated first, the error naming ``name``)."""
+        context = converted(value, name)
+        ref = context.__enter__()
+        self._converted.append(context)
+        return ref
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for context in reversed(self._converted):
+            context.__exit__(None, None, None)
+        for ref in self._owned:
+            self.rt.CFRelease(ref)
 
 
 def to_python(ref: Any) -> object:
