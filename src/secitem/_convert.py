@@ -149,24 +149,28 @@ def _plain(value: dict[Any, Any], rt: Runtime) -> Any:
             # A constant: the library's own pointer, else a new string with its characters.
             keys.append(by_id.get(id(key)) or by_name.get(key.name) or _own_string(cf, key, made))
             kind = type(item)
-            if kind is SecConstant:
-                ref = by_id.get(id(item)) or by_name.get(item.name) or _own_string(cf, item, made)
-            elif kind is bool:
-                ref = rt.true if item else rt.false
-            else:  # a new object: checked and owned here, in one place
-                if kind is str:
-                    ref = new_string(cf, item)
-                elif kind is bytes:
-                    ref = cf.CFDataCreate(_NULL, item, len(item))
-                elif kind is int and _INT64_MIN <= item <= _INT64_MAX:
-                    ref = cf.CFNumberCreate(_NULL, kCFNumberSInt64Type, ffi.new("int64_t *", item))
-                elif kind is float:
-                    ref = cf.CFNumberCreate(_NULL, kCFNumberFloat64Type, ffi.new("double *", item))
-                else:
-                    return None
-                if ref == _NULL:
-                    raise MemoryError(_CREATE_FAILED)
-                made.append(ref)
+            if kind is SecConstant:  # shared, as for keys: not owned here
+                values.append(
+                    by_id.get(id(item)) or by_name.get(item.name) or _own_string(cf, item, made)
+                )
+                continue
+            if kind is str:
+                ref = new_string(cf, item)
+            elif kind is bool:  # the two shared booleans
+                values.append(rt.true if item else rt.false)
+                continue
+            elif kind is bytes:
+                ref = cf.CFDataCreate(_NULL, item, len(item))
+            elif kind is int and _INT64_MIN <= item <= _INT64_MAX:
+                ref = cf.CFNumberCreate(_NULL, kCFNumberSInt64Type, ffi.new("int64_t *", item))
+            elif kind is float:
+                ref = cf.CFNumberCreate(_NULL, kCFNumberFloat64Type, ffi.new("double *", item))
+            else:
+                return None
+            # A new object: checked and owned here, in one place.
+            if ref == _NULL:
+                raise MemoryError(_CREATE_FAILED)
+            made.append(ref)
             values.append(ref)
         ref = cf.CFDictionaryCreate(
             _NULL, keys, values, len(keys), rt.key_callbacks, rt.value_callbacks
