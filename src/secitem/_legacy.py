@@ -96,6 +96,7 @@ __all__ += [*PROTOCOL_TYPES, *AUTHENTICATION_TYPES]
 # Helpers
 
 
+#: The message where the library lacks a function (see _runtime.optional_function).
 _MISSING: Final = (
     "{name} is not available in this Security library (the SecKeychain "
     "password calls exist on macOS only): use SecItemAdd / SecItemCopyMatching"

@@ -141,15 +141,11 @@ sessionHasTTY: Final = 0x0020
 sessionIsRemote: Final = 0x1000
 
 
+#: The message where the library lacks a function (see _runtime.optional_function).
 _MISSING: Final = (
     "{name} is not in the loaded Security library ({paths}); "
     "access lists and code signatures exist on macOS only"
 )
-
-
-def _function(rt: Any, name: str) -> Any:
-    """The native function, or errSecUnimplemented where the library lacks it."""
-    return optional_function(rt, name, _MISSING)
 
 
 def _adopt(rt: Any, ref: Any, name: str) -> Any:
@@ -168,7 +164,7 @@ class _Call(Arguments):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
-        self.fn: Any = _function(self.rt, name)
+        self.fn: Any = optional_function(self.rt, name, _MISSING)
 
     def copy(self, out_type: str, kind: type[T], *arguments: Any) -> T:
         """``fn(*arguments, &out)``, checked: the Python value of ``out`` (+1, released)."""
