@@ -197,17 +197,22 @@ def read_value(ffi: Any, lib: Any, ref: Any, type_: int, source: Any) -> Any:
 # the cases
 
 
-def string_creation() -> Iterator[Case]:
-    def create(raw: bytes, enc: int, ext: bool) -> Callable[[Any, Any], Any]:
-        def run(ffi: Any, lib: Any) -> Any:
-            return units(ffi, lib, lib.CFStringCreateWithBytes(ffi.NULL, raw, len(raw), enc, ext))
+def _create(raw: bytes, enc: int, ext: bool) -> Callable[[Any, Any], Any]:
+    def run(ffi: Any, lib: Any) -> Any:
+        return units(ffi, lib, lib.CFStringCreateWithBytes(ffi.NULL, raw, len(raw), enc, ext))
 
-        return run
+    return run
 
-    for name in EIGHT_BIT:
-        for b in range(0x80, 0x100):
-            raw = bytes([0x41, b])
-            yield "create 8-bit", f"{name} {raw!r}", create(raw, ENCODINGS[name], False)
+
+def _create_cstring(raw: bytes, enc: int) -> Callable[[Any, Any], Any]:
+    def run(ffi: Any, lib: Any) -> Any:
+        return units(ffi, lib, lib.CFStringCreateWithCString(ffi.NULL, raw, enc))
+
+    return run
+
+
+def _creation_samples() -> list[bytes]:
+    """The byte strings given to CFStringCreateWithBytes, each once."""
     samples: list[bytes] = [
         b"",
         b"abc",
@@ -247,49 +252,91 @@ def string_creation() -> Iterator[Case]:
         for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-16", "utf-32-be", "utf-32-le"):
             with contextlib.suppress(UnicodeEncodeError):
                 samples.append(text.encode(codec))
-    seen: set[bytes] = set()
-    for raw in samples:
-        if raw in seen:
-            continue
-        seen.add(raw)
+    return list(dict.fromkeys(samples))
+
+
+def string_creation() -> Iterator[Case]:
+    for name in EIGHT_BIT:
+        for b in range(0x80, 0x100):
+            raw = bytes([0x41, b])
+            yield "create 8-bit", f"{name} {raw!r}", _create(raw, ENCODINGS[name], False)
+    for raw in _creation_samples():
         for name, enc in ENCODINGS.items():
             for ext in (False, True):
-                yield "create", f"{name} ext={ext} {raw!r}", create(raw, enc, ext)
-
-    def cstring(raw: bytes, enc: int) -> Callable[[Any, Any], Any]:
-        def run(ffi: Any, lib: Any) -> Any:
-            return units(ffi, lib, lib.CFStringCreateWithCString(ffi.NULL, raw, enc))
-
-        return run
-
+                yield "create", f"{name} ext={ext} {raw!r}", _create(raw, enc, ext)
     for raw in (b"", b"abc", b"\xef\xbb\xbfab", b"\xef\xbb\xbf", b"a\xc3\xa9", b"\x8e\xff"):
         for name, enc in ENCODINGS.items():
             if name.startswith(("UTF16", "UTF32")):
                 continue
-            yield "create cstring", f"{name} {raw!r}", cstring(raw, enc)
+            yield "create cstring", f"{name} {raw!r}", _create_cstring(raw, enc)
 
 
-def string_output() -> Iterator[Case]:
-    def get_bytes(
-        text: str, enc: int, loss: int, ext: bool, bufsize: int | None, loc: int, length: int
-    ) -> Callable[[Any, Any], Any]:
-        def run(ffi: Any, lib: Any) -> Any:
-            ref = make(ffi, lib, text)
-            try:
-                rng = ffi.new("CFRange *", (loc, length))[0]
-                used = ffi.new("CFIndex *", -7)
-                if bufsize is None:
-                    n = lib.CFStringGetBytes(ref, rng, enc, loss, ext, ffi.NULL, 0, used)
-                    return n, used[0]
-                buf = ffi.new("UInt8[]", b"\xaa" * (bufsize + 8))
-                n = lib.CFStringGetBytes(ref, rng, enc, loss, ext, buf, bufsize, used)
-                # the whole buffer: what was written, and nothing past maxBufLen
-                return n, used[0], bytes(ffi.buffer(buf, bufsize + 8)).rstrip(b"\xaa")
-            finally:
-                lib.CFRelease(ref)
+def _get_bytes(
+    text: str, enc: int, loss: int, ext: bool, bufsize: int | None, loc: int, length: int
+) -> Callable[[Any, Any], Any]:
+    def run(ffi: Any, lib: Any) -> Any:
+        ref = make(ffi, lib, text)
+        try:
+            rng = ffi.new("CFRange *", (loc, length))[0]
+            used = ffi.new("CFIndex *", -7)
+            if bufsize is None:
+                n = lib.CFStringGetBytes(ref, rng, enc, loss, ext, ffi.NULL, 0, used)
+                return n, used[0]
+            buf = ffi.new("UInt8[]", b"\xaa" * (bufsize + 8))
+            n = lib.CFStringGetBytes(ref, rng, enc, loss, ext, buf, bufsize, used)
+            # the whole buffer: what was written, and nothing past maxBufLen
+            return n, used[0], bytes(ffi.buffer(buf, bufsize + 8)).rstrip(b"\xaa")
+        finally:
+            lib.CFRelease(ref)
 
-        return run
+    return run
 
+
+def _get_cstring(text: str, enc: int, size: int) -> Callable[[Any, Any], Any]:
+    def run(ffi: Any, lib: Any) -> Any:
+        ref = make(ffi, lib, text)
+        try:
+            buf = ffi.new("char[]", size + 8)
+            for i in range(size + 8):
+                buf[i] = b"\xaa"
+            ok = bool(lib.CFStringGetCString(ref, buf, size, enc))
+            return ok, bytes(ffi.buffer(buf, size))
+        finally:
+            lib.CFRelease(ref)
+
+    return run
+
+
+def _get_cstring_ptr(text: str, enc: int) -> Callable[[Any, Any], Any]:
+    def run(ffi: Any, lib: Any) -> Any:
+        ref = make(ffi, lib, text)
+        try:
+            p = lib.CFStringGetCStringPtr(ref, enc)
+            return None if p == ffi.NULL else ffi.string(p)
+        finally:
+            lib.CFRelease(ref)
+
+    return run
+
+
+def _max_size(length: int, enc: int) -> Callable[[Any, Any], Any]:
+    return lambda ffi, lib: lib.CFStringGetMaximumSizeForEncoding(length, enc)
+
+
+def _length_of(text: str) -> Callable[[Any, Any], Any]:
+    def run(ffi: Any, lib: Any) -> Any:
+        raw = text.encode("utf-8", "surrogatepass")
+        ref = lib.CFStringCreateWithBytes(ffi.NULL, raw, len(raw), UTF8, False)
+        if ref == ffi.NULL:
+            return None
+        n = lib.CFStringGetLength(ref)
+        lib.CFRelease(ref)
+        return n
+
+    return run
+
+
+def _get_bytes_cases() -> Iterator[Case]:
     for text in TEXTS:
         n = len(text.encode("utf-16-le", "surrogatepass")) // 2
         for name, enc in ENCODINGS.items():
@@ -303,7 +350,7 @@ def string_output() -> Iterator[Case]:
                             # another path.  Not compared.
                             continue
                         label = f"{name} {text!r} loss={loss} ext={ext} buf={bufsize}"
-                        yield "GetBytes", label, get_bytes(text, enc, loss, ext, bufsize, 0, n)
+                        yield "GetBytes", label, _get_bytes(text, enc, loss, ext, bufsize, 0, n)
         if n >= 2:
             for name in ("UTF8", "UTF16LE", "Latin1", "UTF32BE"):
                 for loc, length in ((1, n - 1), (0, n - 1), (n - 1, 1)):
@@ -312,66 +359,27 @@ def string_output() -> Iterator[Case]:
                         yield (
                             "GetBytes range",
                             label,
-                            get_bytes(text, ENCODINGS[name], loss, False, 64, loc, length),
+                            _get_bytes(text, ENCODINGS[name], loss, False, 64, loc, length),
                         )
 
-    def cstring(text: str, enc: int, size: int) -> Callable[[Any, Any], Any]:
-        def run(ffi: Any, lib: Any) -> Any:
-            ref = make(ffi, lib, text)
-            try:
-                buf = ffi.new("char[]", size + 8)
-                for i in range(size + 8):
-                    buf[i] = b"\xaa"
-                ok = bool(lib.CFStringGetCString(ref, buf, size, enc))
-                return ok, bytes(ffi.buffer(buf, size))
-            finally:
-                lib.CFRelease(ref)
 
-        return run
-
-    def cstring_ptr(text: str, enc: int) -> Callable[[Any, Any], Any]:
-        def run(ffi: Any, lib: Any) -> Any:
-            ref = make(ffi, lib, text)
-            try:
-                p = lib.CFStringGetCStringPtr(ref, enc)
-                return None if p == ffi.NULL else ffi.string(p)
-            finally:
-                lib.CFRelease(ref)
-
-        return run
-
+def string_output() -> Iterator[Case]:
+    yield from _get_bytes_cases()
     for text in TEXTS:
         for name, enc in ENCODINGS.items():
             for size in (1, 2, 4, 8, 40):
                 if name == "MacRoman" and size != 40:
                     continue  # the Linux build's MacRoman loop (see GetBytes)
-                yield "GetCString", f"{name} {text!r} size={size}", cstring(text, enc, size)
+                yield "GetCString", f"{name} {text!r} size={size}", _get_cstring(text, enc, size)
             if name in ("UTF8", "ASCII", "UTF16", "UTF16LE"):
                 # Latin-1/MacRoman pointers depend on the default eight-bit
                 # encoding (ASCII here, MacRoman on macOS): not compared.
-                yield "GetCStringPtr", f"{name} {text!r}", cstring_ptr(text, enc)
-
-    def max_size(length: int, enc: int) -> Callable[[Any, Any], Any]:
-        return lambda ffi, lib: lib.CFStringGetMaximumSizeForEncoding(length, enc)
-
+                yield "GetCStringPtr", f"{name} {text!r}", _get_cstring_ptr(text, enc)
     for name, enc in ENCODINGS.items():
         for length in (0, 1, 10, 2**40):
-            yield "MaximumSize", f"{name} {length}", max_size(length, enc)
-
-    def length_of(text: str) -> Callable[[Any, Any], Any]:
-        def run(ffi: Any, lib: Any) -> Any:
-            raw = text.encode("utf-8", "surrogatepass")
-            ref = lib.CFStringCreateWithBytes(ffi.NULL, raw, len(raw), UTF8, False)
-            if ref == ffi.NULL:
-                return None
-            n = lib.CFStringGetLength(ref)
-            lib.CFRelease(ref)
-            return n
-
-        return run
-
+            yield "MaximumSize", f"{name} {length}", _max_size(length, enc)
     for text in TEXTS:
-        yield "GetLength", repr(text), length_of(text)
+        yield "GetLength", repr(text), _length_of(text)
 
 
 def numbers() -> Iterator[Case]:
@@ -445,133 +453,163 @@ def equality() -> Iterator[Case]:
             yield "CFEqual", f"{x!r} {y!r}", pair(x, y)
 
 
+def _dict_set_existing(ffi: Any, lib: Any) -> Any:
+    kcb = ffi.addressof(lib, "kCFTypeDictionaryKeyCallBacks")
+    vcb = ffi.addressof(lib, "kCFTypeDictionaryValueCallBacks")
+    d = lib.CFDictionaryCreateMutable(ffi.NULL, 0, kcb, vcb)
+    k1, k2 = make(ffi, lib, "key"), make(ffi, lib, "key")
+    v1, v2 = make(ffi, lib, "v1"), make(ffi, lib, "v2")
+    lib.CFDictionarySetValue(d, k1, v1)
+    lib.CFDictionarySetValue(d, k2, v2)
+    keys = ffi.new("const void *[]", 1)
+    lib.CFDictionaryGetKeysAndValues(d, keys, ffi.NULL)
+    out = [
+        "new key stored" if keys[0] == k2 else "old key stored",
+        [lib.CFGetRetainCount(r) for r in (k1, k2, v1, v2)],
+    ]
+    lib.CFRelease(d)
+    out.append([lib.CFGetRetainCount(r) for r in (k1, k2, v1, v2)])
+    for r in (k1, k2, v1, v2):
+        lib.CFRelease(r)
+    return out
+
+
+def _dict_create_duplicate(ffi: Any, lib: Any) -> Any:
+    refs = [make(ffi, lib, t) for t in ("k", "first", "k", "second")]
+    keys = ffi.new("const void *[]", [refs[0], refs[2]])
+    values = ffi.new("const void *[]", [refs[1], refs[3]])
+    kcb = ffi.addressof(lib, "kCFTypeDictionaryKeyCallBacks")
+    vcb = ffi.addressof(lib, "kCFTypeDictionaryValueCallBacks")
+    d = lib.CFDictionaryCreate(ffi.NULL, keys, values, 2, kcb, vcb)
+    out = [simlib.from_cf(ffi, lib, d), [lib.CFGetRetainCount(r) for r in refs]]
+    lib.CFRelease(d)
+    out.append([lib.CFGetRetainCount(r) for r in refs])
+    for r in refs:
+        lib.CFRelease(r)
+    return out
+
+
+def _dict_remove(ffi: Any, lib: Any) -> Any:
+    kcb = ffi.addressof(lib, "kCFTypeDictionaryKeyCallBacks")
+    vcb = ffi.addressof(lib, "kCFTypeDictionaryValueCallBacks")
+    d = lib.CFDictionaryCreateMutable(ffi.NULL, 0, kcb, vcb)
+    k, k2, v = make(ffi, lib, "key"), make(ffi, lib, "key"), make(ffi, lib, "v")
+    lib.CFDictionarySetValue(d, k, v)
+    out = [
+        lib.CFDictionaryContainsKey(d, k2),
+        lib.CFDictionaryGetValueIfPresent(d, k2, ffi.NULL),
+    ]
+    lib.CFDictionaryRemoveValue(d, k2)
+    out += [lib.CFDictionaryGetCount(d), [lib.CFGetRetainCount(r) for r in (k, k2, v)]]
+    lib.CFDictionaryRemoveValue(d, k2)
+    lib.CFRelease(d)
+    for r in (k, k2, v):
+        lib.CFRelease(r)
+    return out
+
+
+def _dict_many(ffi: Any, lib: Any) -> Any:
+    with simlib.cf_value(ffi, lib, {f"k{i}": i for i in range(200)}) as d:
+        got = simlib.from_cf(ffi, lib, d)
+        return sorted(got.items())
+
+
+def _dict_copy(ffi: Any, lib: Any) -> Any:
+    with simlib.cf_value(ffi, lib, {"a": 1, "b": [2]}) as src:
+        cp = lib.CFDictionaryCreateMutableCopy(ffi.NULL, 0, src)
+        with simlib.cf_value(ffi, lib, "c") as k, simlib.cf_value(ffi, lib, 3) as v:
+            lib.CFDictionarySetValue(cp, k, v)
+        out = [lib.CFDictionaryGetCount(src), sorted(simlib.from_cf(ffi, lib, cp))]
+        lib.CFRelease(cp)
+        return out
+
+
+def _array_retain(ffi: Any, lib: Any) -> Any:
+    cb = ffi.addressof(lib, "kCFTypeArrayCallBacks")
+    v = make(ffi, lib, "v")
+    arr = lib.CFArrayCreate(ffi.NULL, ffi.new("const void *[]", [v, v]), 2, cb)
+    m = lib.CFArrayCreateMutable(ffi.NULL, 0, cb)
+    lib.CFArrayAppendValue(m, v)
+    out = [lib.CFGetRetainCount(v), lib.CFArrayGetCount(arr), lib.CFArrayGetCount(m)]
+    out.append(bool(lib.CFEqual(arr, m)))
+    lib.CFArrayAppendValue(m, v)
+    out.append(bool(lib.CFEqual(arr, m)))
+    lib.CFRelease(arr)
+    lib.CFRelease(m)
+    out.append(lib.CFGetRetainCount(v))
+    lib.CFRelease(v)
+    return out
+
+
+def _retain_counts(ffi: Any, lib: Any) -> Any:
+    s = make(ffi, lib, "x")
+    out = [lib.CFGetRetainCount(s)]
+    lib.CFRetain(s)
+    out.append(lib.CFGetRetainCount(s))
+    lib.CFRelease(s)
+    out.append(lib.CFGetRetainCount(s))
+    lib.CFRelease(s)
+    return out
+
+
 def containers() -> Iterator[Case]:
-    def dict_set_existing(ffi: Any, lib: Any) -> Any:
-        kcb = ffi.addressof(lib, "kCFTypeDictionaryKeyCallBacks")
-        vcb = ffi.addressof(lib, "kCFTypeDictionaryValueCallBacks")
-        d = lib.CFDictionaryCreateMutable(ffi.NULL, 0, kcb, vcb)
-        k1, k2 = make(ffi, lib, "key"), make(ffi, lib, "key")
-        v1, v2 = make(ffi, lib, "v1"), make(ffi, lib, "v2")
-        lib.CFDictionarySetValue(d, k1, v1)
-        lib.CFDictionarySetValue(d, k2, v2)
-        keys = ffi.new("const void *[]", 1)
-        lib.CFDictionaryGetKeysAndValues(d, keys, ffi.NULL)
-        out = [
-            "new key stored" if keys[0] == k2 else "old key stored",
-            [lib.CFGetRetainCount(r) for r in (k1, k2, v1, v2)],
-        ]
-        lib.CFRelease(d)
-        out.append([lib.CFGetRetainCount(r) for r in (k1, k2, v1, v2)])
-        for r in (k1, k2, v1, v2):
-            lib.CFRelease(r)
-        return out
+    yield "CFDictionary", "SetValue on an existing key", _dict_set_existing
+    yield "CFDictionary", "Create with a duplicate key", _dict_create_duplicate
+    yield "CFDictionary", "RemoveValue with an equal key", _dict_remove
+    yield "CFDictionary", "200 keys", _dict_many
+    yield "CFDictionary", "mutable copy", _dict_copy
+    yield "CFArray", "retain and equality", _array_retain
+    yield "retain", "string retain counts", _retain_counts
 
-    def dict_create_duplicate(ffi: Any, lib: Any) -> Any:
-        refs = [make(ffi, lib, t) for t in ("k", "first", "k", "second")]
-        keys = ffi.new("const void *[]", [refs[0], refs[2]])
-        values = ffi.new("const void *[]", [refs[1], refs[3]])
-        kcb = ffi.addressof(lib, "kCFTypeDictionaryKeyCallBacks")
-        vcb = ffi.addressof(lib, "kCFTypeDictionaryValueCallBacks")
-        d = lib.CFDictionaryCreate(ffi.NULL, keys, values, 2, kcb, vcb)
-        out = [simlib.from_cf(ffi, lib, d), [lib.CFGetRetainCount(r) for r in refs]]
-        lib.CFRelease(d)
-        out.append([lib.CFGetRetainCount(r) for r in refs])
-        for r in refs:
-            lib.CFRelease(r)
-        return out
 
-    def dict_remove(ffi: Any, lib: Any) -> Any:
-        kcb = ffi.addressof(lib, "kCFTypeDictionaryKeyCallBacks")
-        vcb = ffi.addressof(lib, "kCFTypeDictionaryValueCallBacks")
-        d = lib.CFDictionaryCreateMutable(ffi.NULL, 0, kcb, vcb)
-        k, k2, v = make(ffi, lib, "key"), make(ffi, lib, "key"), make(ffi, lib, "v")
-        lib.CFDictionarySetValue(d, k, v)
-        out = [
-            lib.CFDictionaryContainsKey(d, k2),
-            lib.CFDictionaryGetValueIfPresent(d, k2, ffi.NULL),
-        ]
-        lib.CFDictionaryRemoveValue(d, k2)
-        out += [lib.CFDictionaryGetCount(d), [lib.CFGetRetainCount(r) for r in (k, k2, v)]]
-        lib.CFDictionaryRemoveValue(d, k2)
-        lib.CFRelease(d)
-        for r in (k, k2, v):
-            lib.CFRelease(r)
-        return out
+def _describe_error(
+    domain: str, code: int, info: dict[str, Any] | None
+) -> Callable[[Any, Any], Any]:
+    def run(ffi: Any, lib: Any) -> Any:
+        with simlib.cf_value(ffi, lib, domain) as dom:
+            if info is None:
+                err = lib.CFErrorCreate(ffi.NULL, dom, code, ffi.NULL)
+            else:
+                with simlib.cf_value(ffi, lib, info) as ui:
+                    err = lib.CFErrorCreate(ffi.NULL, dom, code, ui)
+        try:
+            with simlib.owned(lib, lib.CFErrorCopyDescription(err)) as d:
+                text = error_text(simlib.from_cf(ffi, lib, d))
+            with simlib.owned(lib, lib.CFErrorCopyUserInfo(err)) as ui2:
+                user_info = simlib.from_cf(ffi, lib, ui2)
+            return [
+                text,
+                sorted(user_info.items()),
+                lib.CFErrorGetCode(err),
+                simlib.from_cf(ffi, lib, lib.CFErrorGetDomain(err)),
+            ]
+        finally:
+            lib.CFRelease(err)
 
-    def dict_many(ffi: Any, lib: Any) -> Any:
-        with simlib.cf_value(ffi, lib, {f"k{i}": i for i in range(200)}) as d:
-            got = simlib.from_cf(ffi, lib, d)
-            return sorted(got.items())
+    return run
 
-    def dict_copy(ffi: Any, lib: Any) -> Any:
-        with simlib.cf_value(ffi, lib, {"a": 1, "b": [2]}) as src:
-            cp = lib.CFDictionaryCreateMutableCopy(ffi.NULL, 0, src)
-            with simlib.cf_value(ffi, lib, "c") as k, simlib.cf_value(ffi, lib, 3) as v:
-                lib.CFDictionarySetValue(cp, k, v)
-            out = [lib.CFDictionaryGetCount(src), sorted(simlib.from_cf(ffi, lib, cp))]
-            lib.CFRelease(cp)
-            return out
 
-    def array_retain(ffi: Any, lib: Any) -> Any:
-        cb = ffi.addressof(lib, "kCFTypeArrayCallBacks")
-        v = make(ffi, lib, "v")
-        arr = lib.CFArrayCreate(ffi.NULL, ffi.new("const void *[]", [v, v]), 2, cb)
-        m = lib.CFArrayCreateMutable(ffi.NULL, 0, cb)
-        lib.CFArrayAppendValue(m, v)
-        out = [lib.CFGetRetainCount(v), lib.CFArrayGetCount(arr), lib.CFArrayGetCount(m)]
-        out.append(bool(lib.CFEqual(arr, m)))
-        lib.CFArrayAppendValue(m, v)
-        out.append(bool(lib.CFEqual(arr, m)))
-        lib.CFRelease(arr)
-        lib.CFRelease(m)
-        out.append(lib.CFGetRetainCount(v))
-        lib.CFRelease(v)
-        return out
-
-    def retain_counts(ffi: Any, lib: Any) -> Any:
-        s = make(ffi, lib, "x")
-        out = [lib.CFGetRetainCount(s)]
-        lib.CFRetain(s)
-        out.append(lib.CFGetRetainCount(s))
-        lib.CFRelease(s)
-        out.append(lib.CFGetRetainCount(s))
-        lib.CFRelease(s)
-        return out
-
-    yield "CFDictionary", "SetValue on an existing key", dict_set_existing
-    yield "CFDictionary", "Create with a duplicate key", dict_create_duplicate
-    yield "CFDictionary", "RemoveValue with an equal key", dict_remove
-    yield "CFDictionary", "200 keys", dict_many
-    yield "CFDictionary", "mutable copy", dict_copy
-    yield "CFArray", "retain and equality", array_retain
-    yield "retain", "string retain counts", retain_counts
+def _errors_equal(ffi: Any, lib: Any) -> Any:
+    out = []
+    for a, b in (
+        ((1, None), (1, {})),
+        ((1, {"x": "y"}), (1, {"x": "y"})),
+        ((1, None), (2, None)),
+    ):
+        errs = []
+        for code, info in (a, b):
+            if info is None:
+                errs.append(lib.CFErrorCreate(ffi.NULL, lib.kCFErrorDomainPOSIX, code, ffi.NULL))
+            else:
+                with simlib.cf_value(ffi, lib, info) as ui:
+                    errs.append(lib.CFErrorCreate(ffi.NULL, lib.kCFErrorDomainPOSIX, code, ui))
+        out.append(bool(lib.CFEqual(errs[0], errs[1])))
+        for e in errs:
+            lib.CFRelease(e)
+    return out
 
 
 def errors() -> Iterator[Case]:
-    def describe(domain: str, code: int, info: dict[str, Any] | None) -> Callable[[Any, Any], Any]:
-        def run(ffi: Any, lib: Any) -> Any:
-            with simlib.cf_value(ffi, lib, domain) as dom:
-                if info is None:
-                    err = lib.CFErrorCreate(ffi.NULL, dom, code, ffi.NULL)
-                else:
-                    with simlib.cf_value(ffi, lib, info) as ui:
-                        err = lib.CFErrorCreate(ffi.NULL, dom, code, ui)
-            try:
-                with simlib.owned(lib, lib.CFErrorCopyDescription(err)) as d:
-                    text = error_text(simlib.from_cf(ffi, lib, d))
-                with simlib.owned(lib, lib.CFErrorCopyUserInfo(err)) as ui2:
-                    user_info = simlib.from_cf(ffi, lib, ui2)
-                return [
-                    text,
-                    sorted(user_info.items()),
-                    lib.CFErrorGetCode(err),
-                    simlib.from_cf(ffi, lib, lib.CFErrorGetDomain(err)),
-                ]
-            finally:
-                lib.CFRelease(err)
-
-        return run
-
     infos: list[dict[str, Any] | None] = [
         None,
         {},
@@ -587,30 +625,8 @@ def errors() -> Iterator[Case]:
     for domain in ("NSOSStatusErrorDomain", "NSPOSIXErrorDomain", "com.example"):
         for code in (0, 1, 2, 13, -25300, 99999):
             for info in infos:
-                yield "CFError", f"{domain} {code} {info!r}", describe(domain, code, info)
-
-    def equal(ffi: Any, lib: Any) -> Any:
-        out = []
-        for a, b in (
-            ((1, None), (1, {})),
-            ((1, {"x": "y"}), (1, {"x": "y"})),
-            ((1, None), (2, None)),
-        ):
-            errs = []
-            for code, info in (a, b):
-                if info is None:
-                    errs.append(
-                        lib.CFErrorCreate(ffi.NULL, lib.kCFErrorDomainPOSIX, code, ffi.NULL)
-                    )
-                else:
-                    with simlib.cf_value(ffi, lib, info) as ui:
-                        errs.append(lib.CFErrorCreate(ffi.NULL, lib.kCFErrorDomainPOSIX, code, ui))
-            out.append(bool(lib.CFEqual(errs[0], errs[1])))
-            for e in errs:
-                lib.CFRelease(e)
-        return out
-
-    yield "CFError", "equality", equal
+                yield "CFError", f"{domain} {code} {info!r}", _describe_error(domain, code, info)
+    yield "CFError", "equality", _errors_equal
 
 
 def scalars() -> Iterator[Case]:

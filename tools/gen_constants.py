@@ -100,17 +100,15 @@ def render(current: str) -> str:
     return current[:start] + block() + current[end:]
 
 
+def expected() -> str:
+    """What the committed ``constants.py`` should hold."""
+    return render(TARGET.read_text(encoding="utf-8"))
+
+
 def main(argv: list[str]) -> int:
-    current = TARGET.read_text(encoding="utf-8")
-    text = render(current)
-    if "--check" in argv:
-        if text != current:
-            print(f"{TARGET} is stale: run python tools/gen_constants.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET}")
-    return 0
+    from _genfile import main as write_or_check  # run as a script: tools/ is on sys.path
+
+    return write_or_check(TARGET, expected(), argv, "python tools/gen_constants.py")
 
 
 if __name__ == "__main__":

@@ -78,17 +78,15 @@ def generate() -> str:
     return HEADER + body
 
 
+def expected() -> str:
+    """What the committed ``_ffi_gen.py`` should hold."""
+    return generate()
+
+
 def main(argv: list[str]) -> int:
-    text = generate()
-    if "--check" in argv:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET} is stale: run python tools/gen_ffi.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET}")
-    return 0
+    from _genfile import main as write_or_check  # run as a script: tools/ is on sys.path
+
+    return write_or_check(TARGET, expected(), argv, "python tools/gen_ffi.py")
 
 
 if __name__ == "__main__":

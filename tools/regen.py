@@ -10,6 +10,10 @@ The generated files and where they come from:
 * ``src/secitem/_ffi_gen.py``: cffi's out-of-line module for the C
   declarations in ``src/secitem/_ffi.py`` (``tools/gen_ffi.py``).
 
+Each generator renders text; every file is compared, and rewritten, by the
+one ``sync`` of ``tools/_genfile.py`` (which the generators' own command
+lines use too).
+
 Run from anywhere::
 
     python tools/regen.py                 # rewrite whatever is stale
@@ -61,14 +65,12 @@ def stale_tables(facts: Path | None, write: bool) -> list[str]:
     else:
         consts, errors = committed_tables()
         source = "src/secitem/_tables.py"
-    stale = []
-    for rel, text in gen.render(consts, errors).items():
-        path = ROOT / rel
-        if path.read_text(encoding="utf-8") != text:
-            if write:
-                path.write_text(text, encoding="utf-8")
-            stale.append(f"{rel} (from {source}; tools/gen_tables.py)")
-    return stale
+    files = _tool("_genfile")
+    return [
+        f"{rel} (from {source}; tools/gen_tables.py)"
+        for rel, text in gen.render(consts, errors).items()
+        if files.sync(ROOT / rel, text, write)
+    ]
 
 
 def main(argv: list[str]) -> int:
@@ -84,11 +86,10 @@ def main(argv: list[str]) -> int:
         print(f"regen: no facts sheet at {facts}: tables checked against each other only")
         facts = None
     stale = stale_tables(facts, write=not check)
+    files = _tool("_genfile")
     for name in ("gen_constants", "gen_ffi"):
         tool = _tool(name)
-        if tool.main(["--check"]) != 0:
-            if not check:
-                tool.main([])
+        if files.sync(tool.TARGET, tool.expected(), write=not check):
             stale.append(f"{name} output (tools/{name}.py)")
     if check and stale:
         print("regen: stale generated files: " + "; ".join(stale), file=sys.stderr)

@@ -68,11 +68,12 @@ from secitem.constants import SecConstant
 # typing is only needed by type checkers: keep it off the import path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Final
+    from typing import Any, Final, Self
 
     from secitem._runtime import Runtime
 
 __all__ = [
+    "Arguments",
     "Builder",
     "convert",
     "converted",
@@ -90,6 +91,7 @@ _INT64_MAX: Final = (1 << 63) - 1
 _EPOCH_NAIVE: Final = datetime(2001, 1, 1)
 _ONE_US: Final = timedelta(microseconds=1)
 _NULL: Final[Any] = ffi.NULL
+_CREATE_FAILED: Final = "CoreFoundation could not create an object"
 
 
 # --------------------------------------------------------------------------
@@ -124,7 +126,7 @@ class _DryRun:
 _DRY_RUN: Final[Any] = _DryRun()
 
 
-def _plain(value: dict[object, object], rt: Runtime) -> Any:
+def _plain(value: dict[Any, Any], rt: Runtime) -> Any:
     """A new (+1) CFDictionary if ``value`` is a plain dictionary (see the module
     docstring), else ``None``: the only definition of one.
 
@@ -135,7 +137,7 @@ def _plain(value: dict[object, object], rt: Runtime) -> Any:
     go to CFDictionaryCreate as Python lists (cffi makes the C arrays).
     """
     cf = rt.cf
-    constant_ids = rt.constant_ids
+    by_id, by_name = rt.constant_ids, rt.constants  # the library's constants
     made: list[Any] = []  # created here; the dictionary retains them
     keys: list[Any] = []
     values: list[Any] = []
@@ -144,43 +146,31 @@ def _plain(value: dict[object, object], rt: Runtime) -> Any:
         for key, item in value.items():
             if type(key) is not SecConstant:
                 return None
-            ref = constant_ids.get(id(key))
-            if ref is None:
-                ref = rt.constants.get(key.name)
-                if ref is None:
-                    ref = _own_string(cf, key, made)
-            keys.append(ref)
+            # A constant: the library's own pointer, else a new string with its characters.
+            keys.append(by_id.get(id(key)) or by_name.get(key.name) or _own_string(cf, key, made))
             kind = type(item)
-            if kind is SecConstant:
-                ref = constant_ids.get(id(item))
-                if ref is None:
-                    ref = rt.constants.get(item.name)  # type: ignore[attr-defined]
-                    if ref is None:
-                        ref = _own_string(cf, item, made)  # type: ignore[arg-type]
-            elif kind is str:
-                ref = new_string(cf, item)  # type: ignore[arg-type]
-                if ref == _NULL:
-                    raise MemoryError("CoreFoundation could not create an object")
-                made.append(ref)
-            elif kind is bool:
-                ref = rt.true if item else rt.false
+            if kind is SecConstant:  # shared, as for keys: not owned here
+                values.append(
+                    by_id.get(id(item)) or by_name.get(item.name) or _own_string(cf, item, made)
+                )
+                continue
+            if kind is str:
+                ref = new_string(cf, item)
+            elif kind is bool:  # the two shared booleans
+                values.append(rt.true if item else rt.false)
+                continue
             elif kind is bytes:
-                ref = cf.CFDataCreate(_NULL, item, len(item))  # type: ignore[arg-type]
-                if ref == _NULL:
-                    raise MemoryError("CoreFoundation could not create an object")
-                made.append(ref)
-            elif kind is int and _INT64_MIN <= item <= _INT64_MAX:  # type: ignore[operator]
+                ref = cf.CFDataCreate(_NULL, item, len(item))
+            elif kind is int and _INT64_MIN <= item <= _INT64_MAX:
                 ref = cf.CFNumberCreate(_NULL, kCFNumberSInt64Type, ffi.new("int64_t *", item))
-                if ref == _NULL:
-                    raise MemoryError("CoreFoundation could not create an object")
-                made.append(ref)
             elif kind is float:
                 ref = cf.CFNumberCreate(_NULL, kCFNumberFloat64Type, ffi.new("double *", item))
-                if ref == _NULL:
-                    raise MemoryError("CoreFoundation could not create an object")
-                made.append(ref)
             else:
                 return None
+            # A new object: checked and owned here, in one place.
+            if ref == _NULL:
+                raise MemoryError(_CREATE_FAILED)
+            made.append(ref)
             values.append(ref)
         ref = cf.CFDictionaryCreate(
             _NULL, keys, values, len(keys), rt.key_callbacks, rt.value_callbacks
@@ -193,7 +183,7 @@ def _plain(value: dict[object, object], rt: Runtime) -> Any:
             for made_ref in made:
                 release(made_ref)
     if ref == _NULL:
-        raise MemoryError("CoreFoundation could not create an object")
+        raise MemoryError(_CREATE_FAILED)
     return ref
 
 
@@ -201,7 +191,7 @@ def _own_string(cf: Any, text: str, made: list[Any]) -> Any:
     """A new CFString for ``text``, appended to ``made`` (a constant the library lacks)."""
     ref = new_string(cf, text)
     if ref == _NULL:
-        raise MemoryError("CoreFoundation could not create an object")
+        raise MemoryError(_CREATE_FAILED)
     made.append(ref)
     return ref
 
@@ -409,7 +399,7 @@ class Builder:
 
     def _own(self, ref: Any) -> Any:
         if ref == _NULL:
-            raise MemoryError("CoreFoundation could not create an object")
+            raise MemoryError(_CREATE_FAILED)
         self.owned.append(ref)
         return ref
 
@@ -547,6 +537,46 @@ def convert(value: object, path: str = "") -> tuple[Any, Builder]:
     except BaseException:
         builder.release()
         raise
+
+
+class Arguments:
+    """The CF references of one call's arguments, all released when the block exits.
+
+    ``with Arguments() as args:`` loads the runtime (``args.rt``); inside,
+    :meth:`obj` takes a reference to a :class:`CFObject` argument and
+    :meth:`cf` converts any other value (as :func:`converted` does).
+    """
+
+    __slots__ = ("_converted", "_owned", "rt")
+
+    def __init__(self) -> None:
+        self.rt: Runtime = _runtime.runtime()
+        self._owned: list[Any] = []
+        self._converted: list[_Converted] = []
+
+    def obj(self, value: object, cls: type[CFObject], name: str) -> Any:
+        """A +1 reference to ``value``, which must be a ``cls`` (``TypeError`` naming ``name``)."""
+        if not isinstance(value, cls):
+            raise TypeError(f"{name}: expected a {cls.__name__}, got {type(value).__name__}")
+        ref = value._retained_ref()
+        self._owned.append(ref)
+        return ref
+
+    def cf(self, value: object, name: str) -> Any:
+        """``value`` converted (validated first, the error naming ``name``)."""
+        context = converted(value, name)
+        ref = context.__enter__()
+        self._converted.append(context)
+        return ref
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for context in reversed(self._converted):
+            context.__exit__(None, None, None)
+        for ref in self._owned:
+            self.rt.CFRelease(ref)
 
 
 def to_python(ref: Any) -> object:

@@ -38,11 +38,22 @@ from secitem.constants import key_for
 # typing is only needed by type checkers: keep it off the import path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Final
+    from collections.abc import Callable
+    from typing import Any, Final, TypeVar
 
     from secitem._runtime import Runtime
 
-__all__ = ["PLAIN_TYPES", "converters", "data_out", "dictionary_out", "from_cf", "string_out"]
+    T = TypeVar("T")
+
+__all__ = [
+    "PLAIN_TYPES",
+    "converters",
+    "data_out",
+    "dictionary_out",
+    "from_cf",
+    "read_and_release",
+    "string_out",
+]
 
 _EPOCH: Final = datetime(2001, 1, 1, tzinfo=UTC)
 _EXACT_LIMIT: Final = float(2**52)  # |microseconds| below which a double's ulp is <= 0.5
@@ -69,6 +80,15 @@ def from_cf(rt: Runtime, ref: Any) -> object:
     if converter is not None:
         return converter(rt, ref)
     return _opaque_out(rt, ref, type_id)
+
+
+def read_and_release(rt: Runtime, ref: Any, read: Callable[[Runtime, Any], T]) -> T:
+    """``read(rt, ref)`` for a reference the caller owns (+1, not NULL), which is
+    released here, also when reading fails (e.g. ``string_out``, ``from_cf``)."""
+    try:
+        return read(rt, ref)
+    finally:
+        rt.CFRelease(ref)
 
 
 def _opaque_out(rt: Runtime, ref: Any, type_id: int) -> CFObject:

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from secitem import _runtime
 from secitem._cfobjects import KeychainItemRef
 from secitem._ffi import ffi
-from secitem.errors import KeychainError, check, error_for_status
+from secitem.errors import check, error_for_status
 
 # typing is only needed by type checkers: keep it off the import path.
 TYPE_CHECKING = False
@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 _NULL: Final[Any] = ffi.NULL
-errSecUnimplemented: Final = -4
 _UINT32_MAX: Final = 0xFFFFFFFF
 
 
@@ -97,28 +96,30 @@ __all__ += [*PROTOCOL_TYPES, *AUTHENTICATION_TYPES]
 # Helpers
 
 
+#: The message where the library lacks a function (see _runtime.optional_function).
+_MISSING: Final = (
+    "{name} is not available in this Security library (the SecKeychain "
+    "password calls exist on macOS only): use SecItemAdd / SecItemCopyMatching"
+)
+
+
 def _function(rt: Any, name: str) -> Any:
     """The native function, or errSecUnimplemented where the library lacks it (iOS)."""
-    try:
-        return getattr(rt.sec, name)
-    except (AttributeError, ffi.error):
-        raise KeychainError(
-            errSecUnimplemented,
-            f"{name} is not available in this Security library (the SecKeychain "
-            "password calls exist on macOS only): use SecItemAdd / SecItemCopyMatching",
-        ) from None
+    return _runtime.optional_function(rt, name, _MISSING)
 
 
-def _name(value: object, what: str) -> tuple[int, Any]:
-    """(length, char buffer or NULL) for a name: str as UTF-8, bytes as is."""
+def _buffer(value: object, what: str, *, text: bool = True) -> tuple[int, Any]:
+    """(length, char buffer or NULL): ``None`` as NULL, bytes-like as is, and
+    (for a name, ``text``) ``str`` as UTF-8."""
     if value is None:
         return 0, _NULL
-    if isinstance(value, str):
+    if text and isinstance(value, str):
         raw = str.encode(value, "utf-8")  # a subclass cannot substitute its bytes
     elif isinstance(value, (bytes, bytearray, memoryview)):
         raw = memoryview(value).tobytes()
     else:
-        raise TypeError(f"{what}: expected str, bytes or None, got {type(value).__name__}")
+        expected = "str, bytes or None" if text else "bytes"
+        raise TypeError(f"{what}: expected {expected}, got {type(value).__name__}")
     if len(raw) > _UINT32_MAX:
         raise ValueError(f"{what}: longer than a UInt32 length allows")
     # A buffer of exactly those bytes (cffi adds a NUL, which is not counted).
@@ -126,15 +127,7 @@ def _name(value: object, what: str) -> tuple[int, Any]:
 
 
 def _password(value: object) -> tuple[int, Any]:
-    if value is None:
-        return 0, _NULL
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        raw = memoryview(value).tobytes()
-    else:
-        raise TypeError(f"password: expected bytes, got {type(value).__name__}")
-    if len(raw) > _UINT32_MAX:
-        raise ValueError("password: longer than a UInt32 length allows")
-    return len(raw), ffi.new("char[]", raw)
+    return _buffer(value, "password", text=False)
 
 
 def _uint(value: object, bits: int, what: str) -> int:
@@ -153,7 +146,7 @@ def _no_keychain(value: object, what: str) -> None:
         raise TypeError(f"{what}: only None (the default keychain / search list) is supported")
 
 
-def _item(value: object) -> Any:
+def _item(value: object) -> KeychainItemRef:
     if not isinstance(value, KeychainItemRef):
         raise TypeError(f"item: expected a KeychainItemRef, got {type(value).__name__}")
     return value
@@ -165,27 +158,67 @@ def _call_lock() -> Any:
     return security._call_lock
 
 
-def _finish_find(
-    rt: Any, status: int, length: Any, data: Any, ref: Any
+def _add(name: str, arguments: tuple[Any, ...]) -> KeychainItemRef:
+    """``name(NULL, *arguments, &item)`` (an Add call): the new item, adopted."""
+    rt = _runtime.runtime()
+    function = _function(rt, name)
+    ref = ffi.new("SecKeychainItemRef *")
+    with _call_lock():
+        status = function(_NULL, *arguments, ref)
+    if ref[0] != _NULL:
+        item = KeychainItemRef._adopt(ref[0])
+        if status != 0:
+            item.close()
+    check(status)
+    if ref[0] == _NULL:  # pragma: no cover - the framework always returns the item
+        raise error_for_status(-50)
+    return item
+
+
+def _find(
+    name: str, arguments: tuple[Any, ...], password: bool, item: bool
 ) -> tuple[bytes | None, KeychainItemRef | None]:
-    """Copy the password out, free the framework's buffer, adopt the item (+1)."""
-    password: bytes | None = None
-    item: KeychainItemRef | None = None
+    """``name(NULL, *arguments, &length, &data, &item)`` (a Find call), with NULL
+    for the out-parameters not asked for: the password copied out (the
+    framework's buffer freed), the item adopted (+1)."""
+    rt = _runtime.runtime()
+    function = _function(rt, name)
+    length = ffi.new("UInt32 *") if password else _NULL
+    data = ffi.new("void **") if password else _NULL
+    ref = ffi.new("SecKeychainItemRef *") if item else _NULL
+    with _call_lock():
+        status = function(_NULL, *arguments, length, data, ref)
+    secret: bytes | None = None
+    found: KeychainItemRef | None = None
     try:
         if data != _NULL and data[0] != _NULL:
             try:
                 if status == 0:
-                    password = bytes(ffi.buffer(data[0], length[0]))
+                    secret = bytes(ffi.buffer(data[0], length[0]))
             finally:
                 rt.sec.SecKeychainItemFreeContent(_NULL, data[0])
         if ref != _NULL and ref[0] != _NULL:
-            item = KeychainItemRef._adopt(ref[0])
+            found = KeychainItemRef._adopt(ref[0])
         check(status)
     except BaseException:
-        if item is not None:
-            item.close()
+        if found is not None:
+            found.close()
         raise
-    return password, item
+    return secret, found
+
+
+def _item_call(name: str, target: KeychainItemRef, *arguments: Any) -> None:
+    """``name(item, *arguments)``, checked, on a +1 reference held for the call
+    (a concurrent close cannot free it)."""
+    rt = _runtime.runtime()
+    function = _function(rt, name)
+    ref = target._retained_ref()
+    try:
+        with _call_lock():
+            status = function(ffi.cast("SecKeychainItemRef", ref), *arguments)
+    finally:
+        rt.CFRelease(ref)
+    check(status)
 
 
 # --------------------------------------------------------------------------
@@ -202,29 +235,8 @@ def SecKeychainAddGenericPassword(
     Raises :class:`secitem.DuplicateItemError` if the account/service pair exists.
     """
     _no_keychain(keychain, "keychain")
-    service_len, service_buf = _name(service, "service")
-    account_len, account_buf = _name(account, "account")
-    password_len, password_buf = _password(password)
-    rt = _runtime.runtime()
-    function = _function(rt, "SecKeychainAddGenericPassword")
-    ref = ffi.new("SecKeychainItemRef *")
-    with _call_lock():
-        status = function(
-            _NULL, service_len, service_buf, account_len, account_buf,
-            password_len, password_buf, ref,
-        )  # fmt: skip
-    return _adopted(status, ref)
-
-
-def _adopted(status: int, ref: Any) -> KeychainItemRef:
-    if ref[0] != _NULL:
-        item = KeychainItemRef._adopt(ref[0])
-        if status != 0:
-            item.close()
-    check(status)
-    if ref[0] == _NULL:  # pragma: no cover - the framework always returns the item
-        raise error_for_status(-50)
-    return item
+    names = (*_buffer(service, "service"), *_buffer(account, "account"))
+    return _add("SecKeychainAddGenericPassword", (*names, *_password(password)))
 
 
 def SecKeychainFindGenericPassword(
@@ -242,18 +254,31 @@ def SecKeychainFindGenericPassword(
     ``None`` in its place.  Raises :class:`secitem.ItemNotFoundError`.
     """
     _no_keychain(keychain_or_array, "keychain_or_array")
-    service_len, service_buf = _name(service, "service")
-    account_len, account_buf = _name(account, "account")
-    rt = _runtime.runtime()
-    function = _function(rt, "SecKeychainFindGenericPassword")
-    length = ffi.new("UInt32 *") if password else _NULL
-    data = ffi.new("void **") if password else _NULL
-    ref = ffi.new("SecKeychainItemRef *") if item else _NULL
-    with _call_lock():
-        status = function(
-            _NULL, service_len, service_buf, account_len, account_buf, length, data, ref
-        )
-    return _finish_find(rt, status, length, data, ref)
+    names = (*_buffer(service, "service"), *_buffer(account, "account"))
+    return _find("SecKeychainFindGenericPassword", names, password, item)
+
+
+def _internet_names(
+    server: object, security_domain: object, account: object, path: object
+) -> tuple[Any, ...]:
+    """The four (length, buffer) pairs of an internet password's names, flattened."""
+    return (
+        *_buffer(server, "server"),
+        *_buffer(security_domain, "security_domain"),
+        *_buffer(account, "account"),
+        *_buffer(path, "path"),
+    )
+
+
+def _internet_numbers(
+    port: object, protocol: object, authentication_type: object
+) -> tuple[int, ...]:
+    """Port (UInt16), protocol and authentication type (UInt32), checked."""
+    return (
+        _uint(port, 16, "port"),
+        _uint(protocol, 32, "protocol"),
+        _uint(authentication_type, 32, "authentication_type"),
+    )
 
 
 def SecKeychainAddInternetPassword(
@@ -274,24 +299,9 @@ def SecKeychainAddInternetPassword(
     protocol and authentication type are always stored; the label is the server.
     """
     _no_keychain(keychain, "keychain")
-    server_len, server_buf = _name(server, "server")
-    domain_len, domain_buf = _name(security_domain, "security_domain")
-    account_len, account_buf = _name(account, "account")
-    path_len, path_buf = _name(path, "path")
-    port = _uint(port, 16, "port")
-    protocol = _uint(protocol, 32, "protocol")
-    authentication_type = _uint(authentication_type, 32, "authentication_type")
-    password_len, password_buf = _password(password)
-    rt = _runtime.runtime()
-    function = _function(rt, "SecKeychainAddInternetPassword")
-    ref = ffi.new("SecKeychainItemRef *")
-    with _call_lock():
-        status = function(
-            _NULL, server_len, server_buf, domain_len, domain_buf, account_len, account_buf,
-            path_len, path_buf, port, protocol, authentication_type,
-            password_len, password_buf, ref,
-        )  # fmt: skip
-    return _adopted(status, ref)
+    names = _internet_names(server, security_domain, account, path)
+    numbers = _internet_numbers(port, protocol, authentication_type)
+    return _add("SecKeychainAddInternetPassword", (*names, *numbers, *_password(password)))
 
 
 def SecKeychainFindInternetPassword(
@@ -314,26 +324,12 @@ def SecKeychainFindInternetPassword(
     string (Apple reads it up to its NUL), so it must not contain NUL.
     """
     _no_keychain(keychain_or_array, "keychain_or_array")
-    server_len, server_buf = _name(server, "server")
-    domain_len, domain_buf = _name(security_domain, "security_domain")
-    account_len, account_buf = _name(account, "account")
-    path_len, path_buf = _name(path, "path")
+    names = _internet_names(server, security_domain, account, path)
+    path_len, path_buf = names[6:]  # the last (length, buffer) pair
     if path_buf != _NULL and b"\0" in ffi.buffer(path_buf, path_len):
         raise ValueError("path: contains NUL, but Apple matches the path as a C string")
-    port = _uint(port, 16, "port")
-    protocol = _uint(protocol, 32, "protocol")
-    authentication_type = _uint(authentication_type, 32, "authentication_type")
-    rt = _runtime.runtime()
-    function = _function(rt, "SecKeychainFindInternetPassword")
-    length = ffi.new("UInt32 *") if password else _NULL
-    data = ffi.new("void **") if password else _NULL
-    ref = ffi.new("SecKeychainItemRef *") if item else _NULL
-    with _call_lock():
-        status = function(
-            _NULL, server_len, server_buf, domain_len, domain_buf, account_len, account_buf,
-            path_len, path_buf, port, protocol, authentication_type, length, data, ref,
-        )  # fmt: skip
-    return _finish_find(rt, status, length, data, ref)
+    numbers = _internet_numbers(port, protocol, authentication_type)
+    return _find("SecKeychainFindInternetPassword", (*names, *numbers), password, item)
 
 
 def _attribute_tag(key: object) -> int:
@@ -390,29 +386,12 @@ def SecKeychainItemModifyAttributesAndData(
         attr_list.count = len(rows)
         attr_list.attr = array
         keep.append(array)
-    rt = _runtime.runtime()
-    function = _function(rt, "SecKeychainItemModifyAttributesAndData")
-    ref = target._retained_ref()  # +1 for the call: a concurrent close cannot free it
-    try:
-        with _call_lock():
-            status = function(ffi.cast("SecKeychainItemRef", ref), attr_list, data_len, data_buf)
-    finally:
-        rt.CFRelease(ref)
-    check(status)
+    _item_call("SecKeychainItemModifyAttributesAndData", target, attr_list, data_len, data_buf)
 
 
 def SecKeychainItemDelete(item: KeychainItemRef) -> None:
     """Delete the item from its keychain (the reference stays yours to close)."""
-    target = _item(item)
-    rt = _runtime.runtime()
-    function = _function(rt, "SecKeychainItemDelete")
-    ref = target._retained_ref()
-    try:
-        with _call_lock():
-            status = function(ffi.cast("SecKeychainItemRef", ref))
-    finally:
-        rt.CFRelease(ref)
-    check(status)
+    _item_call("SecKeychainItemDelete", _item(item))
 
 
 def SecKeychainItemFreeContent(attr_list: None = None, data: None = None) -> None:

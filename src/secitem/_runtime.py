@@ -15,9 +15,9 @@ import threading
 
 from secitem._cfobjects import OPAQUE_TYPES, CFObject, bind
 from secitem._ffi import Libraries, ffi, kCFStringEncodingUTF8, open_libraries
-from secitem._from_cf import converters, string_out
+from secitem._from_cf import converters, read_and_release, string_out
 from secitem.constants import PUBLIC_CONSTANTS, SecConstant, key_for
-from secitem.errors import KeychainUnavailableError
+from secitem.errors import KeychainError, KeychainUnavailableError
 
 # typing is only needed by type checkers: keep it off the import path.
 TYPE_CHECKING = False
@@ -28,13 +28,16 @@ __all__ = [
     "Runtime",
     "copy_error_message",
     "current",
+    "errSecUnimplemented",
     "load",
     "loaded",
     "loaded_runtime",
+    "optional_function",
     "runtime",
 ]
 
 _NULL: Final[Any] = ffi.NULL
+errSecUnimplemented: Final = -4
 
 _REQUIRED_SECURITY_FUNCTIONS: Final = (
     "SecItemAdd",
@@ -242,6 +245,21 @@ def loaded_runtime() -> Runtime | None:
     return current
 
 
+def optional_function(rt: Runtime, name: str, missing: str) -> Any:
+    """The Security function ``name``, for the calls a Security library may lack
+    (the macOS-only ones: looked up on each call, so the library loads without them).
+
+    Where it is missing: :class:`~secitem.errors.KeychainError` with
+    errSecUnimplemented (-4) and the message ``missing``, formatted with
+    ``name`` and ``paths`` (the library paths, joined by " and ").
+    """
+    try:
+        return getattr(rt.sec, name)
+    except (AttributeError, ffi.error):
+        message = missing.format(name=name, paths=" and ".join(rt.paths))
+        raise KeychainError(errSecUnimplemented, message) from None
+
+
 def copy_error_message(status: int) -> str | None:
     """``SecCopyErrorMessageString(status)`` if the library is loaded, else ``None``."""
     rt = current
@@ -253,7 +271,4 @@ def copy_error_message(status: int) -> str | None:
         return None
     if ref == _NULL:
         return None
-    try:
-        return string_out(rt, ref)
-    finally:
-        rt.CFRelease(ref)
+    return read_and_release(rt, ref, string_out)

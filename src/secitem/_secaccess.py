@@ -22,18 +22,20 @@ from __future__ import annotations
 import plistlib
 from collections.abc import Sequence
 
-from secitem._cfobjects import ACL, Access, CFObject, Code, KeychainItemRef, TrustedApplication
-from secitem._convert import converted
+from secitem._cfobjects import ACL, Access, Code, KeychainItemRef, TrustedApplication
+from secitem._convert import Arguments
 from secitem._ffi import ffi
-from secitem._from_cf import from_cf
-from secitem._runtime import runtime
+from secitem._from_cf import from_cf, read_and_release
+from secitem._runtime import optional_function
 from secitem.constants import SecConstant
 from secitem.errors import KeychainError, check
 
 # typing is only needed by type checkers: keep it off the import path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Final
+    from typing import Any, Final, TypeVar
+
+    T = TypeVar("T")
 
 __all__ = [
     "ACL",
@@ -68,7 +70,6 @@ __all__ = [
 ]
 
 _NULL: Final[Any] = ffi.NULL
-errSecUnimplemented: Final = -4
 errSecParam: Final = -50
 errSecCSUnsigned: Final = -67062
 
@@ -140,32 +141,47 @@ sessionHasTTY: Final = 0x0020
 sessionIsRemote: Final = 0x1000
 
 
-def _function(rt: Any, name: str) -> Any:
-    try:
-        return getattr(rt.sec, name)
-    except (AttributeError, ffi.error):
-        raise KeychainError(
-            errSecUnimplemented,
-            f"{name} is not in the loaded Security library ({' and '.join(rt.paths)}); "
-            "access lists and code signatures exist on macOS only",
-        ) from None
-
-
-def _object(value: object, cls: type[CFObject], name: str) -> Any:
-    """A +1 reference to a CFObject argument (the caller releases it)."""
-    if not isinstance(value, cls):
-        raise TypeError(f"{name}: expected a {cls.__name__}, got {type(value).__name__}")
-    return value._retained_ref()
+#: The message where the library lacks a function (see _runtime.optional_function).
+_MISSING: Final = (
+    "{name} is not in the loaded Security library ({paths}); "
+    "access lists and code signatures exist on macOS only"
+)
 
 
 def _adopt(rt: Any, ref: Any, name: str) -> Any:
     """The Python value of a +1 reference (released here)."""
     if ref == _NULL:
         raise KeychainError(errSecParam, f"{name} returned NULL")
-    try:
-        return from_cf(rt, ref)
-    finally:
-        rt.CFRelease(ref)
+    return read_and_release(rt, ref, from_cf)
+
+
+class _Call(Arguments):
+    """One call: the runtime, the function (errSecUnimplemented where the library
+    lacks it) and the references of its arguments, released when the block exits."""
+
+    __slots__ = ("fn", "name")
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.fn: Any = optional_function(self.rt, name, _MISSING)
+
+    def copy(self, out_type: str, kind: type[T], *arguments: Any) -> T:
+        """``fn(*arguments, &out)``, checked: the Python value of ``out`` (+1, released)."""
+        out = ffi.new(out_type)
+        check(self.fn(*arguments, out))
+        result = _adopt(self.rt, ffi.cast("CFTypeRef", out[0]), self.name)
+        assert isinstance(result, kind)
+        return result
+
+
+def _applications(value: Sequence[TrustedApplication], name: str) -> list[TrustedApplication]:
+    """``value`` as a list, each item checked to be a :class:`TrustedApplication`."""
+    apps = list(value)
+    for i, app in enumerate(apps):
+        if not isinstance(app, TrustedApplication):
+            raise TypeError(f"{name}[{i}]: expected a TrustedApplication, got {type(app).__name__}")
+    return apps
 
 
 # --------------------------------------------------------------------------
@@ -178,29 +194,16 @@ def SecTrustedApplicationCreateFromPath(path: str | None) -> TrustedApplication:
         raise TypeError(f"path: expected a str or None, got {type(path).__name__}")
     if path is not None and ("\0" in path or not path):
         raise ValueError("path: an application path must be non-empty and contain no NUL")
-    rt = runtime()
-    fn = _function(rt, "SecTrustedApplicationCreateFromPath")
-    out = ffi.new("SecTrustedApplicationRef *")
-    arg = ffi.NULL if path is None else path.encode("utf-8", "surrogateescape")
-    check(fn(arg, out))
-    app = _adopt(rt, ffi.cast("CFTypeRef", out[0]), "SecTrustedApplicationCreateFromPath")
-    assert isinstance(app, TrustedApplication)
-    return app
+    with _Call("SecTrustedApplicationCreateFromPath") as call:
+        arg = ffi.NULL if path is None else path.encode("utf-8", "surrogateescape")
+        return call.copy("SecTrustedApplicationRef *", TrustedApplication, arg)
 
 
 def SecTrustedApplicationCopyData(app: TrustedApplication) -> bytes:
     """The data Apple keeps for a trusted application."""
-    rt = runtime()
-    fn = _function(rt, "SecTrustedApplicationCopyData")
-    ref = _object(app, TrustedApplication, "app")
-    try:
-        out = ffi.new("CFDataRef *")
-        check(fn(ffi.cast("SecTrustedApplicationRef", ref), out))
-    finally:
-        rt.CFRelease(ref)
-    data = _adopt(rt, ffi.cast("CFTypeRef", out[0]), "SecTrustedApplicationCopyData")
-    assert isinstance(data, bytes)
-    return data
+    with _Call("SecTrustedApplicationCopyData") as call:
+        ref = call.obj(app, TrustedApplication, "app")
+        return call.copy("CFDataRef *", bytes, ffi.cast("SecTrustedApplicationRef", ref))
 
 
 # --------------------------------------------------------------------------
@@ -216,55 +219,32 @@ def SecAccessCreate(descriptor: str, trusted_list: Sequence[TrustedApplication] 
     if not isinstance(descriptor, str):
         raise TypeError(f"descriptor: expected a str, got {type(descriptor).__name__}")
     if trusted_list is not None:
-        trusted_list = list(trusted_list)
-        for i, app in enumerate(trusted_list):
-            if not isinstance(app, TrustedApplication):
-                raise TypeError(
-                    f"trusted_list[{i}]: expected a TrustedApplication, got {type(app).__name__}"
-                )
-    rt = runtime()
-    fn = _function(rt, "SecAccessCreate")
-    out = ffi.new("SecAccessRef *")
-    with converted(descriptor, "descriptor") as desc:
-        if trusted_list is None:
-            check(fn(desc, ffi.NULL, out))
-        else:
-            with converted(trusted_list, "trusted_list") as array:
-                check(fn(desc, array, out))
-    access = _adopt(rt, ffi.cast("CFTypeRef", out[0]), "SecAccessCreate")
-    assert isinstance(access, Access)
-    return access
+        trusted_list = _applications(trusted_list, "trusted_list")
+    with _Call("SecAccessCreate") as call:
+        desc = call.cf(descriptor, "descriptor")
+        apps = ffi.NULL if trusted_list is None else call.cf(trusted_list, "trusted_list")
+        return call.copy("SecAccessRef *", Access, desc, apps)
 
 
 def SecAccessCopyMatchingACLList(access: Access, authorization: str) -> list[ACL]:
     """The entries of ``access`` that grant ``authorization`` (a kSecACLAuthorization*)."""
     if not isinstance(authorization, str):
         raise TypeError(f"authorization: expected a str, got {type(authorization).__name__}")
-    rt = runtime()
-    fn = _function(rt, "SecAccessCopyMatchingACLList")
-    ref = _object(access, Access, "access")
-    try:
-        with converted(authorization, "authorization") as tag:
-            array = fn(ffi.cast("SecAccessRef", ref), tag)
-    finally:
-        rt.CFRelease(ref)
-    if array == _NULL:
-        return []  # no entry grants it (Access.cpp copySecACLs)
-    acls = _adopt(rt, ffi.cast("CFTypeRef", array), "SecAccessCopyMatchingACLList")
+    with _Call("SecAccessCopyMatchingACLList") as call:
+        ref = call.obj(access, Access, "access")
+        array = call.fn(ffi.cast("SecAccessRef", ref), call.cf(authorization, "authorization"))
+        if array == _NULL:
+            return []  # no entry grants it (Access.cpp copySecACLs)
+        acls = _adopt(call.rt, ffi.cast("CFTypeRef", array), call.name)
     assert isinstance(acls, list)
     return acls
 
 
 def SecACLCopyAuthorizations(acl: ACL) -> list[str]:
     """The kSecACLAuthorization* strings of one entry, by ascending CSSM tag."""
-    rt = runtime()
-    fn = _function(rt, "SecACLCopyAuthorizations")
-    ref = _object(acl, ACL, "acl")
-    try:
-        array = fn(ffi.cast("SecACLRef", ref))
-    finally:
-        rt.CFRelease(ref)
-    result = _adopt(rt, ffi.cast("CFTypeRef", array), "SecACLCopyAuthorizations")
+    with _Call("SecACLCopyAuthorizations") as call:
+        array = call.fn(ffi.cast("SecACLRef", call.obj(acl, ACL, "acl")))
+        result = _adopt(call.rt, ffi.cast("CFTypeRef", array), call.name)
     assert isinstance(result, list)
     return [str(s) for s in result]
 
@@ -276,22 +256,18 @@ def SecACLCopyContents(acl: ACL) -> tuple[list[TrustedApplication] | None, str, 
     passes without asking).  For the partition-ID entry the description is the
     hex of an XML plist (see :func:`partition_list_from_description`).
     """
-    rt = runtime()
-    fn = _function(rt, "SecACLCopyContents")
-    ref = _object(acl, ACL, "acl")
-    apps = ffi.new("CFArrayRef *")
-    desc = ffi.new("CFStringRef *")
-    selector = ffi.new("SecKeychainPromptSelector *")
-    try:
-        check(fn(ffi.cast("SecACLRef", ref), apps, desc, selector))
-    finally:
-        rt.CFRelease(ref)
+    with _Call("SecACLCopyContents") as call:
+        ref = call.obj(acl, ACL, "acl")
+        apps = ffi.new("CFArrayRef *")
+        desc = ffi.new("CFStringRef *")
+        selector = ffi.new("SecKeychainPromptSelector *")
+        check(call.fn(ffi.cast("SecACLRef", ref), apps, desc, selector))
     app_list = None
     if apps[0] != _NULL:
-        app_list = _adopt(rt, ffi.cast("CFTypeRef", apps[0]), "SecACLCopyContents")
+        app_list = _adopt(call.rt, ffi.cast("CFTypeRef", apps[0]), call.name)
     text = ""
     if desc[0] != _NULL:
-        text = str(_adopt(rt, ffi.cast("CFTypeRef", desc[0]), "SecACLCopyContents"))
+        text = str(_adopt(call.rt, ffi.cast("CFTypeRef", desc[0]), call.name))
     return app_list, text, int(selector[0])
 
 
@@ -310,25 +286,13 @@ def SecACLSetContents(
         raise TypeError(f"description: expected a str, got {type(description).__name__}")
     if not isinstance(prompt_selector, int) or not 0 <= prompt_selector <= 0xFFFF:
         raise ValueError("prompt_selector: expected an int in 0..0xFFFF (a uint16)")
-    rt = runtime()
-    fn = _function(rt, "SecACLSetContents")
-    ref = _object(acl, ACL, "acl")
-    try:
-        with converted(description, "description") as desc:
-            if application_list is None:
-                check(fn(ffi.cast("SecACLRef", ref), ffi.NULL, desc, prompt_selector))
-            else:
-                apps = list(application_list)
-                for i, app in enumerate(apps):
-                    if not isinstance(app, TrustedApplication):
-                        raise TypeError(
-                            f"application_list[{i}]: expected a TrustedApplication, "
-                            f"got {type(app).__name__}"
-                        )
-                with converted(apps, "application_list") as array:
-                    check(fn(ffi.cast("SecACLRef", ref), array, desc, prompt_selector))
-    finally:
-        rt.CFRelease(ref)
+    with _Call("SecACLSetContents") as call:
+        ref = ffi.cast("SecACLRef", call.obj(acl, ACL, "acl"))
+        desc = call.cf(description, "description")
+        apps = ffi.NULL
+        if application_list is not None:
+            apps = call.cf(_applications(application_list, "application_list"), "application_list")
+        check(call.fn(ref, apps, desc, prompt_selector))
 
 
 def partition_list_from_description(description: str) -> list[str]:
@@ -362,17 +326,9 @@ def partition_list_to_description(partitions: Sequence[str]) -> str:
 
 def SecKeychainItemCopyAccess(item: KeychainItemRef) -> Access:
     """The access of a file-based keychain item (kSecReturnRef gives ``item``)."""
-    rt = runtime()
-    fn = _function(rt, "SecKeychainItemCopyAccess")
-    ref = _object(item, KeychainItemRef, "item")
-    out = ffi.new("SecAccessRef *")
-    try:
-        check(fn(ffi.cast("SecKeychainItemRef", ref), out))
-    finally:
-        rt.CFRelease(ref)
-    access = _adopt(rt, ffi.cast("CFTypeRef", out[0]), "SecKeychainItemCopyAccess")
-    assert isinstance(access, Access)
-    return access
+    with _Call("SecKeychainItemCopyAccess") as call:
+        ref = call.obj(item, KeychainItemRef, "item")
+        return call.copy("SecAccessRef *", Access, ffi.cast("SecKeychainItemRef", ref))
 
 
 def SecKeychainItemSetAccessWithPassword(
@@ -385,25 +341,11 @@ def SecKeychainItemSetAccessWithPassword(
     if not isinstance(password, (bytes, bytearray)):
         raise TypeError(f"password: expected bytes, got {type(password).__name__}")
     secret = bytes(password)
-    rt = runtime()
-    fn = _function(rt, "SecKeychainItemSetAccessWithPassword")
-    item_ref = _object(item, KeychainItemRef, "item")
-    try:
-        access_ref = _object(access, Access, "access")
-        try:
-            buffer = ffi.from_buffer(secret)
-            check(
-                fn(
-                    ffi.cast("SecKeychainItemRef", item_ref),
-                    ffi.cast("SecAccessRef", access_ref),
-                    len(buffer),
-                    buffer,
-                )
-            )
-        finally:
-            rt.CFRelease(access_ref)
-    finally:
-        rt.CFRelease(item_ref)
+    with _Call("SecKeychainItemSetAccessWithPassword") as call:
+        item_ref = ffi.cast("SecKeychainItemRef", call.obj(item, KeychainItemRef, "item"))
+        access_ref = ffi.cast("SecAccessRef", call.obj(access, Access, "access"))
+        buffer = ffi.from_buffer(secret)
+        check(call.fn(item_ref, access_ref, len(buffer), buffer))
 
 
 # --------------------------------------------------------------------------
@@ -412,13 +354,8 @@ def SecKeychainItemSetAccessWithPassword(
 
 def SecCodeCopySelf(flags: int = kSecCSDefaultFlags) -> Code:
     """This process as code (works for unsigned programs too)."""
-    rt = runtime()
-    fn = _function(rt, "SecCodeCopySelf")
-    out = ffi.new("SecCodeRef *")
-    check(fn(flags, out))
-    code = _adopt(rt, ffi.cast("CFTypeRef", out[0]), "SecCodeCopySelf")
-    assert isinstance(code, Code)
-    return code
+    with _Call("SecCodeCopySelf") as call:
+        return call.copy("SecCodeRef *", Code, flags)
 
 
 def SecCodeCopySigningInformation(
@@ -428,35 +365,21 @@ def SecCodeCopySigningInformation(
 
     Unsigned code is no error: its dictionary lacks kSecCodeInfoIdentifier.
     """
-    rt = runtime()
-    fn = _function(rt, "SecCodeCopySigningInformation")
-    ref = _object(code, Code, "code")
-    out = ffi.new("CFDictionaryRef *")
-    try:
-        check(fn(ffi.cast("SecStaticCodeRef", ref), flags, out))
-    finally:
-        rt.CFRelease(ref)
-    info = _adopt(rt, ffi.cast("CFTypeRef", out[0]), "SecCodeCopySigningInformation")
-    assert isinstance(info, dict)
-    return info
+    with _Call("SecCodeCopySigningInformation") as call:
+        ref = ffi.cast("SecStaticCodeRef", call.obj(code, Code, "code"))
+        return call.copy("CFDictionaryRef *", dict, ref, flags)
 
 
 def SecCodeCheckValidity(code: Code, flags: int = kSecCSDefaultFlags) -> None:
     """Raise unless ``code`` is validly signed (errSecCSUnsigned -67062 if unsigned)."""
-    rt = runtime()
-    fn = _function(rt, "SecCodeCheckValidity")
-    ref = _object(code, Code, "code")
-    try:
-        check(fn(ffi.cast("SecCodeRef", ref), flags, ffi.NULL))
-    finally:
-        rt.CFRelease(ref)
+    with _Call("SecCodeCheckValidity") as call:
+        check(call.fn(ffi.cast("SecCodeRef", call.obj(code, Code, "code")), flags, ffi.NULL))
 
 
 def SessionGetInfo(session: int = callerSecuritySession) -> tuple[int, int]:
     """(session id, SessionAttributeBits) of a security session (default: the caller's)."""
-    rt = runtime()
-    fn = _function(rt, "SessionGetInfo")
-    sid = ffi.new("SecuritySessionId *")
-    bits = ffi.new("SessionAttributeBits *")
-    check(fn(session, sid, bits))
+    with _Call("SessionGetInfo") as call:
+        sid = ffi.new("SecuritySessionId *")
+        bits = ffi.new("SessionAttributeBits *")
+        check(call.fn(session, sid, bits))
     return int(sid[0]), int(bits[0])

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from secitem._cfobjects import CFObject, SecCertificate, SecIdentity, SecKey
-from secitem._convert import converted, validate
+from secitem._cfobjects import SecCertificate, SecIdentity, SecKey
+from secitem._convert import Arguments, validate
 from secitem._ffi import ffi
-from secitem._from_cf import data_out, from_cf, string_out
-from secitem._runtime import runtime
+from secitem._from_cf import data_out, from_cf, read_and_release, string_out
 from secitem.constants import SecConstant
 from secitem.errors import check, error_for_status
 
@@ -193,10 +192,7 @@ def _raise_error(rt: Any, error: Any, fallback: int = errSecParam) -> NoReturn:
             status = int(rt.cf.CFErrorGetCode(error)) or fallback
             description = rt.cf.CFErrorCopyDescription(error)
             if description != _NULL:
-                try:
-                    message = string_out(rt, description)
-                finally:
-                    rt.CFRelease(description)
+                message = read_and_release(rt, description, string_out)
         finally:
             rt.CFRelease(error)
     exc = error_for_status(status)
@@ -208,13 +204,6 @@ def _raise_error(rt: Any, error: Any, fallback: int = errSecParam) -> NoReturn:
 def _release_error(rt: Any, error: Any) -> None:
     if error != _NULL:
         rt.CFRelease(error)
-
-
-def _object(value: object, cls: type[CFObject], name: str) -> Any:
-    """A +1 reference to a :class:`CFObject` argument (the caller releases it)."""
-    if not isinstance(value, cls):
-        raise TypeError(f"{name}: expected a {cls.__name__}, got {type(value).__name__}")
-    return value._retained_ref()
 
 
 def _bytes(value: object, name: str) -> bytes:
@@ -239,45 +228,13 @@ def _data_result(rt: Any, ref: Any, error: Any) -> bytes:
     if ref == _NULL:
         _raise_error(rt, error[0])
     _release_error(rt, error[0])
-    try:
-        return data_out(rt, ref)
-    finally:
-        rt.CFRelease(ref)
+    return read_and_release(rt, ref, data_out)
 
 
 def _call_lock() -> Any:
     from secitem import security
 
     return security._call_lock
-
-
-class _Args:
-    """Converts arguments to CF references and releases them all at exit."""
-
-    def __init__(self) -> None:
-        self.rt = runtime()
-        self._owned: list[Any] = []
-        self._converted: list[Any] = []
-
-    def obj(self, value: object, cls: type[CFObject], name: str) -> Any:
-        ref = _object(value, cls, name)
-        self._owned.append(ref)
-        return ref
-
-    def cf(self, value: object, name: str) -> Any:
-        context = converted(value, name)
-        ref = context.__enter__()
-        self._converted.append(context)
-        return ref
-
-    def __enter__(self) -> _Args:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        for context in reversed(self._converted):
-            context.__exit__(None, None, None)
-        for ref in self._owned:
-            self.rt.CFRelease(ref)
 
 
 # --------------------------------------------------------------------------
@@ -295,7 +252,7 @@ def SecKeyCreateRandomKey(parameters: Mapping[Any, object]) -> SecKey:
     """
     params = _mapping(parameters, "parameters")
     validate(params, "parameters")
-    with _Args() as args:
+    with Arguments() as args:
         ref = args.cf(params, "parameters")
         error = ffi.new("CFErrorRef *")
         with _call_lock():  # a permanent key is stored through SecItemAdd
@@ -308,29 +265,26 @@ def SecKeyCreateRandomKey(parameters: Mapping[Any, object]) -> SecKey:
 
 def SecKeyCopyPublicKey(key: SecKey) -> SecKey | None:
     """The public key of ``key`` (a public key gives an equal key); ``None`` if there is none."""
-    with _Args() as args:
+    with Arguments() as args:
         ref = args.rt.sec.SecKeyCopyPublicKey(args.obj(key, SecKey, "key"))
         return None if ref == _NULL else SecKey._adopt(ref)
 
 
 def SecKeyCopyAttributes(key: SecKey) -> dict[object, object] | None:
     """The key's attribute dictionary (kSecAttrKeyClass, kSecAttrApplicationLabel ...)."""
-    with _Args() as args:
+    with Arguments() as args:
         rt = args.rt
         ref = rt.sec.SecKeyCopyAttributes(args.obj(key, SecKey, "key"))
         if ref == _NULL:
             return None
-        try:
-            result = from_cf(rt, ref)
-        finally:
-            rt.CFRelease(ref)
+        result = read_and_release(rt, ref, from_cf)
         assert isinstance(result, dict)
         return result
 
 
 def SecKeyCopyExternalRepresentation(key: SecKey) -> bytes:
     """The key's bytes: X9.63 ``04||X||Y[||K]`` for EC keys, PKCS#1 DER for RSA keys."""
-    with _Args() as args:
+    with Arguments() as args:
         error = ffi.new("CFErrorRef *")
         ref = args.rt.sec.SecKeyCopyExternalRepresentation(args.obj(key, SecKey, "key"), error)
         return _data_result(args.rt, ref, error)
@@ -342,7 +296,7 @@ def SecKeyCreateWithData(key_data: bytes, attributes: Mapping[Any, object]) -> S
     data = _bytes(key_data, "key_data")
     attrs = _mapping(attributes, "attributes")
     validate(attrs, "attributes")
-    with _Args() as args:
+    with Arguments() as args:
         data_ref = args.cf(data, "key_data")
         attrs_ref = args.cf(attrs, "attributes")
         error = ffi.new("CFErrorRef *")
@@ -358,7 +312,7 @@ def _key_transform(function: str, key: SecKey, algorithm: str, data: bytes, fiel
     (sign, encrypt, decrypt): new CFData out, CFError turned into the typed error."""
     payload = _bytes(data, field)
     name = _algorithm(algorithm)
-    with _Args() as args:
+    with Arguments() as args:
         error = ffi.new("CFErrorRef *")
         ref = getattr(args.rt.sec, function)(
             args.obj(key, SecKey, "key"),
@@ -383,7 +337,7 @@ def SecKeyVerifySignature(
     signed = _bytes(signed_data, "signed_data")
     sig = _bytes(signature, "signature")
     name = _algorithm(algorithm)
-    with _Args() as args:
+    with Arguments() as args:
         rt = args.rt
         error = ffi.new("CFErrorRef *")
         ok = rt.sec.SecKeyVerifySignature(
@@ -428,7 +382,7 @@ def SecKeyCopyKeyExchangeResult(
     params = _mapping({} if parameters is None else parameters, "parameters")
     validate(params, "parameters")
     name = _algorithm(algorithm)
-    with _Args() as args:
+    with Arguments() as args:
         error = ffi.new("CFErrorRef *")
         ref = args.rt.sec.SecKeyCopyKeyExchangeResult(
             args.obj(private_key, SecKey, "private_key"),
@@ -447,7 +401,7 @@ def SecKeyIsAlgorithmSupported(key: SecKey, operation: int, algorithm: str) -> b
     if not -(1 << 63) <= operation < (1 << 63):
         raise OverflowError("operation: SecKeyOperationType is a 64-bit CFIndex")
     name = _algorithm(algorithm)
-    with _Args() as args:
+    with Arguments() as args:
         return bool(
             args.rt.sec.SecKeyIsAlgorithmSupported(
                 args.obj(key, SecKey, "key"), operation, args.cf(name, "algorithm")
@@ -457,7 +411,7 @@ def SecKeyIsAlgorithmSupported(key: SecKey, operation: int, algorithm: str) -> b
 
 def SecKeyGetBlockSize(key: SecKey) -> int:
     """RSA: the modulus size in bytes; EC: the field size in bytes (66 for P-521)."""
-    with _Args() as args:
+    with Arguments() as args:
         return int(args.rt.sec.SecKeyGetBlockSize(args.obj(key, SecKey, "key")))
 
 
@@ -469,7 +423,7 @@ def SecCertificateCreateWithData(data: bytes) -> SecCertificate:
     """A certificate from its DER bytes; :class:`secitem.ParamError` if they are not
     a DER X.509 certificate (Apple returns NULL; PEM is refused)."""
     der = _bytes(data, "data")
-    with _Args() as args:
+    with Arguments() as args:
         ref = args.rt.sec.SecCertificateCreateWithData(_NULL, args.cf(der, "data"))
         if ref == _NULL:
             exc = error_for_status(errSecParam)
@@ -481,35 +435,27 @@ def SecCertificateCreateWithData(data: bytes) -> SecCertificate:
 
 def SecCertificateCopyData(certificate: SecCertificate) -> bytes:
     """The certificate's DER bytes (as parsed: bytes trailing it are not kept)."""
-    with _Args() as args:
+    with Arguments() as args:
         rt = args.rt
         ref = rt.sec.SecCertificateCopyData(args.obj(certificate, SecCertificate, "certificate"))
         if ref == _NULL:
             raise error_for_status(errSecParam)
-        try:
-            return data_out(rt, ref)
-        finally:
-            rt.CFRelease(ref)
+        return read_and_release(rt, ref, data_out)
 
 
 def SecCertificateCopySubjectSummary(certificate: SecCertificate) -> str | None:
     """A human-readable summary of the subject (the common name, usually)."""
-    with _Args() as args:
+    with Arguments() as args:
         rt = args.rt
         ref = rt.sec.SecCertificateCopySubjectSummary(
             args.obj(certificate, SecCertificate, "certificate")
         )
-        if ref == _NULL:
-            return None
-        try:
-            return string_out(rt, ref)
-        finally:
-            rt.CFRelease(ref)
+        return None if ref == _NULL else read_and_release(rt, ref, string_out)
 
 
 def SecCertificateCopyCommonName(certificate: SecCertificate) -> str:
     """The last common name of the subject; errSecInternal (-26276) if there is none."""
-    with _Args() as args:
+    with Arguments() as args:
         rt = args.rt
         out = ffi.new("CFStringRef *")
         status = rt.sec.SecCertificateCopyCommonName(
@@ -526,7 +472,7 @@ def SecCertificateCopyCommonName(certificate: SecCertificate) -> str:
 
 def SecCertificateCopyKey(certificate: SecCertificate) -> SecKey | None:
     """The certificate's public key (RSA and EC only; ``None`` otherwise)."""
-    with _Args() as args:
+    with Arguments() as args:
         ref = args.rt.sec.SecCertificateCopyKey(
             args.obj(certificate, SecCertificate, "certificate")
         )
@@ -535,7 +481,7 @@ def SecCertificateCopyKey(certificate: SecCertificate) -> SecKey | None:
 
 def _identity_part(identity: SecIdentity, function: str, out_type: str) -> Any:
     """``function(identity, &out)``: the new (+1) reference it copies out, checked."""
-    with _Args() as args:
+    with Arguments() as args:
         out = ffi.new(out_type)
         status = getattr(args.rt.sec, function)(args.obj(identity, SecIdentity, "identity"), out)
         if out[0] == _NULL:
@@ -570,7 +516,7 @@ def SecPKCS12Import(
     data = _bytes(pkcs12_data, "pkcs12_data")
     opts = _mapping({} if options is None else options, "options")
     validate(opts, "options")
-    with _Args() as args:
+    with Arguments() as args:
         rt = args.rt
         out = ffi.new("CFArrayRef *")
         data_ref = args.cf(data, "pkcs12_data")
