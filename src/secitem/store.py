@@ -132,6 +132,16 @@ class Credential:
             ),
         )
 
+    @classmethod
+    def _checked(cls, account: str, password: str) -> Credential:
+        """A credential of values known to pass :meth:`__post_init__`'s checks (a
+        checked plain-``str`` account, a password decoded from UTF-8), without
+        checking them again: the hot path of ``CredentialStore.get(account)``."""
+        credential = object.__new__(cls)
+        object.__setattr__(credential, "account", account)
+        object.__setattr__(credential, "password", password)
+        return credential
+
     def __repr__(self) -> str:
         return f"Credential(account={self.account!r}, password=<hidden>)"
 
@@ -345,7 +355,8 @@ class CredentialStore:
             data = self._read_secret(account)  # checks the account
         except ItemNotFoundError:
             return None
-        return _credential_from(str.__str__(account), data)
+        # the reader checked the account (a str without NUL): not checked again
+        return _credential_from(str.__str__(account), data, checked=True)
 
     @_deadline.bounded("CredentialStore")
     def accounts(self) -> list[str]:
@@ -684,11 +695,16 @@ def _credential(item: Item[Any]) -> Credential:
     )
 
 
-def _credential_from(account: str, data: bytes) -> Credential:
+def _credential_from(account: str, data: bytes, *, checked: bool = False) -> Credential:
+    """The credential of a stored secret; ``checked``: ``account`` already passed
+    :func:`secitem._check.text` (the decoded password needs no check: strict UTF-8
+    decoding never yields a lone surrogate, and passwords may hold NUL)."""
     try:
-        return Credential(account, data.decode("utf-8"))
+        password = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
+        password = None
+    if password is not None:
+        return Credential._checked(account, password) if checked else Credential(account, password)
     # Outside the handler: the UnicodeDecodeError holds the stored secret
     # (.object) and must not stay reachable as __context__.
     raise PasswordNotTextError(
