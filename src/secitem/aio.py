@@ -55,6 +55,7 @@ from secitem.store import (
     PromptReason,
     _check_login,
     _login_flow,
+    _next_step,
 )
 
 __all__ = ["AsyncCredentialStore", "AsyncKeychain"]
@@ -424,10 +425,9 @@ class AsyncCredentialStore:
             flow = _login_flow(store, stored, max_attempts)
             reply: object = None
             while True:
-                try:
-                    step, value = flow.send(reply)
-                except StopIteration as done:
-                    accepted: Credential = done.value
+                step, value = _next_step(flow, reply)
+                if step == "done":
+                    accepted: Credential = value
                     return accepted
                 if step == "prompt":
                     reply = prompt(value)

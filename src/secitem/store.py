@@ -499,10 +499,9 @@ class CredentialStore:
         flow = _login_flow(self, stored, max_attempts)
         reply: object = None
         while True:
-            try:
-                step, value = flow.send(reply)
-            except StopIteration as done:
-                accepted: Credential = done.value
+            step, value = _next_step(flow, reply)
+            if step == "done":
+                accepted: Credential = value
                 return accepted
             if step == "prompt":
                 reply = prompt(value)
@@ -606,7 +605,7 @@ class CredentialStore:
 #: One step :func:`_login_flow` asks its driver to take, and what the driver sends back:
 #: ``("prompt", PromptReason)`` -> the prompt's answer; ``("check", Credential)`` ->
 #: whether the server accepts it (bool); ``("write", Credential)`` -> ``None`` once
-#: the accepted credential is stored.
+#: the accepted credential is stored (:func:`_next_step` adds ``("done", Credential)``).
 _LoginStep = tuple[str, Any]
 
 
@@ -658,6 +657,14 @@ def _login_flow(
         reason=reason,
         attempts=attempts,
     )
+
+
+def _next_step(flow: Generator[_LoginStep, object, Credential], reply: object) -> _LoginStep:
+    """The flow's next step after ``reply``; ``("done", credential)`` when it returns."""
+    try:
+        return flow.send(reply)
+    except StopIteration as done:
+        return ("done", done.value)
 
 
 def _check_login(
