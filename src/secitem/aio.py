@@ -35,6 +35,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 from secitem import _deadline
+from secitem.errors import LoginCancelled as LoginCancelled  # importable here before
+from secitem.errors import LoginFailed as LoginFailed
 from secitem.items import (
     AccessControlFlags,
     Accessible,
@@ -272,6 +274,12 @@ class AsyncKeychain:
         select: Callable[[list[Mapping[str, object]]], list[Mapping[str, object]]] | None = None,
     ) -> bool:
         """:meth:`secitem.Keychain.upsert` (``select`` runs on the worker thread)."""
+        if inspect.iscoroutinefunction(select):
+            raise QueryTypeError(
+                "AsyncKeychain.upsert(select=...)",
+                "must be a plain function, not async: it runs on the worker thread, "
+                "between the keychain calls, where nothing awaits it",
+            )
         return await self._call(
             "upsert",
             self._keychain.upsert,

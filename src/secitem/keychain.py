@@ -615,9 +615,15 @@ class Keychain:
         attribute names, e.g. :data:`secitem.constants.kSecAttrCreator`, as
         :func:`secitem.security.SecItemCopyMatching` returns them; never the
         secret), and returns the ones to update; it may raise to refuse the
-        update (the keychain is then unchanged).  Default: all of them.  With
-        ``select`` it is called even when the update would change nothing, so
-        it can still refuse.
+        update (the keychain is then unchanged; its exception propagates as
+        it is).  Default: all of them.  With ``select`` it is called even when
+        the update would change nothing, so it can still refuse.  The rows are
+        valid during the call only: CoreFoundation objects in them (an access
+        control) are closed when it returns.  With a ``timeout``, ``select``
+        runs on the keychain's worker thread, inside the deadline: a
+        deadline that passes while it runs raises
+        :class:`~secitem.errors.KeychainTimeoutError` in the caller, and
+        nothing is written after it.
         """
         access = _access_list.options(trusted_applications, any_application, "upsert")
         if select is not None and not callable(select):
@@ -642,8 +648,12 @@ class Keychain:
                 pass
             if not changes and select is None:
                 return False  # the stored item already is what was asked for
+            # None: deleted in between (add again).  Only the keychain's own
+            # "not found" means that: an exception of ``select`` propagates.
+            refs = self._same_identity(item, select=select, dp_only=dp_only)
+            if refs is None:
+                continue
             try:
-                refs = self._same_identity(item, select=select, dp_only=dp_only)
                 for ref in refs:
                     query = self._base()
                     if dp_only:
@@ -666,8 +676,9 @@ class Keychain:
         *,
         select: Callable[[list[Mapping[str, object]]], list[Mapping[str, object]]] | None = None,
         dp_only: bool = False,
-    ) -> list[PersistentRef]:
-        """Persistent references of the stored items with ``item``'s identity.
+    ) -> list[PersistentRef] | None:
+        """Persistent references of the stored items with ``item``'s identity
+        (``None`` when there is none any more: deleted since the add collided).
 
         Searched by the identity attributes that are set, then filtered here
         so that a missing attribute matches both an absent value and Apple's
@@ -683,7 +694,10 @@ class Keychain:
         probe[C.kSecReturnAttributes] = True
         probe[C.kSecReturnPersistentRef] = True
         probe[C.kSecMatchLimit] = C.kSecMatchLimitAll
-        found = _security.SecItemCopyMatching(probe)  # ItemNotFoundError: vanished
+        try:
+            found = _security.SecItemCopyMatching(probe)
+        except ItemNotFoundError:
+            return None  # vanished
         try:
             rows = [
                 row
@@ -710,9 +724,7 @@ class Keychain:
             for row in rows
             if isinstance(ref := row.get(C.kSecValuePersistentRef), bytes | bytearray)
         ]
-        if not refs:
-            raise ItemNotFoundError()
-        return refs
+        return refs or None
 
     # -- partition lists (macOS file-based keychain) ---------------------------
 
@@ -854,10 +866,26 @@ class Keychain:
         ``name(field)`` when ``name`` is given (e.g. to name your own
         argument), else ``Class.field``.
         """
+        if isinstance(item, type) and issubclass(item, ItemDescription):
+            raise QueryTypeError(
+                "check_attributes(item)",
+                f"got the class {item.__name__} itself; pass an instance, "
+                f"e.g. {item.__name__}(service=...)",
+            )
         if not isinstance(item, ItemDescription) or type(item) is ItemDescription:
             raise QueryTypeError(
                 "check_attributes(item)",
                 f"expected an item description, got {type(item).__name__}",
+            )
+        if not isinstance(add, bool):
+            raise QueryTypeError(
+                "check_attributes(add=...)", f"expected bool, got {type(add).__name__}"
+            )
+        if name is not None and not callable(name):
+            raise QueryTypeError(
+                "check_attributes(name=...)",
+                f"expected a function of the field name, e.g. lambda field: "
+                f"f'MyVault({{field}})', got {type(name).__name__}",
             )
         sent = item.to_attributes() if add else item.to_query()
         self._refuse_file_keychain_ignores(item, sent, "add" if add else "query", name)
@@ -879,6 +907,12 @@ class Keychain:
             if key == C.kSecAttrAccessible and getattr(item, "access_control", None) is not None:
                 field = "access_control"  # a query matches a policy by its protection
             where = (name or _check.attribute(type(item).__name__))(field)
+            if type(where) is not str:
+                raise QueryTypeError(
+                    "check_attributes(name=...)",
+                    f"name(field) must return the field's name as a str, "
+                    f"got {type(where).__name__}",
+                )
             raise InvalidQueryError(where, _ignored_message(field, call))
 
     def _query(

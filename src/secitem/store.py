@@ -227,6 +227,7 @@ class CredentialStore:
         "_name",
         "_query_template",
         "_read_secret",
+        "_reader_checks",
         "_timeout",
     )
 
@@ -294,12 +295,17 @@ class CredentialStore:
         )
         # Options the macOS file-based keychain would silently ignore
         # (access_group, accessible) are refused now, naming the option.
-        keychain.check_attributes(self._add_template, add=True, name=arg)
+        # Keychain's own methods, not a subclass's overrides: the store's
+        # checks and its ownership rule must not depend on how a subclass
+        # passes arguments on (the same below for upsert and select).
+        Keychain.check_attributes(keychain, self._add_template, add=True, name=arg)
         query = self._query_template
-        keychain.check_attributes(query, name=arg)
+        Keychain.check_attributes(keychain, query, name=arg)
         self._keychain = keychain
         # get(account): the secret-only query is prepared once, here.
         self._read_secret = keychain.secret_reader(query, field="get(account=...)")
+        # Keychain's own reader checks each account (a subclass's may not).
+        self._reader_checks = type(keychain).secret_reader is Keychain.secret_reader
 
     # -- properties -----------------------------------------------------------
 
@@ -355,8 +361,8 @@ class CredentialStore:
             data = self._read_secret(account)  # checks the account
         except ItemNotFoundError:
             return None
-        # the reader checked the account (a str without NUL): not checked again
-        return _credential_from(str.__str__(account), data, checked=True)
+        # Keychain's reader checked the account (a str without NUL): not again.
+        return _credential_from(str.__str__(account), data, checked=self._reader_checks)
 
     @_deadline.bounded("CredentialStore")
     def accounts(self) -> list[str]:
@@ -390,7 +396,10 @@ class CredentialStore:
             raise QueryTypeError(
                 "save(credential)", f"expected a Credential, got {type(credential).__name__}"
             )
-        added = self._keychain.upsert(
+        # Keychain.upsert itself, never an override that might drop select=
+        # (and with it the rule that the store overwrites only its own items).
+        added = Keychain.upsert(
+            self._keychain,
             _with_account(self._add_template, credential.account),
             credential.password,
             trusted_applications=self._access.trusted_applications,
@@ -706,6 +715,8 @@ def _credential_from(account: str, data: bytes, *, checked: bool = False) -> Cre
     """The credential of a stored secret; ``checked``: ``account`` already passed
     :func:`secitem._check.text` (the decoded password needs no check: strict UTF-8
     decoding never yields a lone surrogate, and passwords may hold NUL)."""
+    if type(data) is not bytes:  # from a Keychain subclass: its methods may lie
+        data = memoryview(data).tobytes()
     try:
         password = data.decode("utf-8")
     except UnicodeDecodeError:
