@@ -320,7 +320,7 @@ static sitem *dp_new_item(const pquery *pq, OSStatus *st)
  * SecDbItemInsert).  The item is freed on a refusal. */
 static OSStatus dp_insert(sitem *it)
 {
-    sitem *dup = kc_same_key(it, NULL);
+    sitem *dup = sec_kc_same_key(it, NULL);
     if (dup != NULL && !is_tombstone(dup)) {
         item_free(it);
         return errSecDuplicateItem;
@@ -630,7 +630,7 @@ static OSStatus dp_unique_in_keychain(dpupd *x, size_t i, uint64_t h)
 {
     size_t cur = 0;
     sitem *other;
-    while ((other = skindex_next(&g_kc.index, h, &cur)) != NULL) {
+    while ((other = sec_index_next(h, &cur)) != NULL) {
         if (find_found(x->sorted, x->n, other) != x->n || !dp_same_primary(other, x->fresh[i]))
             continue;
         if (!is_tombstone(other))
@@ -683,7 +683,7 @@ static void dp_apply_update(dpupd *x)
     }
     remove_items(x->doomed, x->ndoomed);
     for (size_t i = 0; i < x->n; i++) {
-        if (x->tombs[i] != NULL && kc_same_key(x->tombs[i], NULL) == NULL) {
+        if (x->tombs[i] != NULL && sec_kc_same_key(x->tombs[i], NULL) == NULL) {
             sec_kc_append(x->tombs[i]);
             x->tombs[i] = NULL;
         }

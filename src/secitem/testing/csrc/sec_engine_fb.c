@@ -99,7 +99,7 @@ static OSStatus fb_add_parsed(const qdict *q, const pquery *pq, CFTypeRef *out, 
     sitem *it = fb_new_item(pq, qd_get(q, "acls"), &st);
     if (it == NULL)
         return st;
-    if (kc_same_key(it, NULL) != NULL) {
+    if (sec_kc_same_key(it, NULL) != NULL) {
         item_free(it);
         return errSecDuplicateItem;                      /* 4.8: the unique index */
     }
@@ -199,7 +199,7 @@ static OSStatus fb_update_found(sitem **found, size_t n, const pquery *pu, const
             sec_access_on_rewrite(c);                    /* partition list: the writer's */
         }
         item_set(c, "mdat", sval_date(t));
-        if (kc_same_key(c, found[i]) != NULL) {
+        if (sec_kc_same_key(c, found[i]) != NULL) {
             item_free(c);
             return errSecDuplicateItem;                  /* 4.8: the unique index */
         }

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "sec_access.h"
-#include "sec_private.h"
+#include "sec_index.h"
 
 #define CREATOR_AAPL 0x6161706C /* 'aapl' (seckey-facts 6.1) */
 
