@@ -1051,12 +1051,7 @@ static OSStatus set_access(CFTypeRef itemRef, CFTypeRef access, bool with_passwo
     sitem *fresh = item_clone(it);
     item_set(fresh, SEC_ACCESS_KEY, am_encode(&m));
     am_free(&m);
-    for (size_t i = 0; i < g_kc.n; i++) {
-        if (g_kc.items[i] == it) {
-            sec_kc_replace_at(i, fresh);
-            break;
-        }
-    }
+    sec_kc_replace(it, fresh);
     return sec_api_leave(errSecSuccess, true);
 }
 

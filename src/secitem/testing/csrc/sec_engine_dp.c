@@ -326,7 +326,7 @@ static OSStatus dp_insert(sitem *it)
         return errSecDuplicateItem;
     }
     if (dup != NULL)
-        remove_items(&dup, 1);
+        sec_kc_remove(&dup, 1);
     sec_kc_append(it);
     sec_mark_modified();
     return errSecSuccess;
@@ -681,7 +681,7 @@ static void dp_apply_update(dpupd *x)
             x->fresh[i] = NULL;
         }
     }
-    remove_items(x->doomed, x->ndoomed);
+    sec_kc_remove(x->doomed, x->ndoomed);
     for (size_t i = 0; i < x->n; i++) {
         if (x->tombs[i] != NULL && sec_kc_same_key(x->tombs[i], NULL) == NULL) {
             sec_kc_append(x->tombs[i]);
@@ -753,11 +753,13 @@ static void dp_delete_found(const pquery *pq, sitem **found, size_t n)
         }
         sitem *t = make_tombstone(found[i]);
         t->rowid = found[i]->rowid;
-        if (!kc_replace(found[i], t))
+        if (!sec_kc_replace(found[i], t))
             item_free(t);
         sec_mark_modified();
     }
-    remove_items(found, gone);
+    sec_kc_remove(found, gone);
+    if (gone)
+        sec_mark_modified();
 }
 
 static OSStatus dp_delete_parsed(const pquery *pq)

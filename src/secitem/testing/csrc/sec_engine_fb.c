@@ -203,7 +203,7 @@ static OSStatus fb_update_found(sitem **found, size_t n, const pquery *pu, const
             item_free(c);
             return errSecDuplicateItem;                  /* 4.8: the unique index */
         }
-        kc_replace(found[i], c);
+        sec_kc_replace(found[i], c);
         sec_mark_modified();
     }
     return errSecSuccess;
@@ -243,10 +243,12 @@ static OSStatus fb_delete(const qdict *q)
     if (st == errSecSuccess) {
         sitem **found = NULL;
         size_t n = fb_collect(&pq, &found);              /* 2.5 / 6.1: first match only by default */
-        if (n == 0)
+        if (n == 0) {
             st = errSecItemNotFound;                     /* 6.2: nothing to delete */
-        else
-            remove_items(found, n);
+        } else {
+            sec_kc_remove(found, n);
+            sec_mark_modified();
+        }
         free(found);
     }
     pq_free(&pq);

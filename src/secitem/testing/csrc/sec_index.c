@@ -253,33 +253,3 @@ sitem *sec_kc_same_key(const sitem *it, const sitem *except)
     }
     return NULL;
 }
-
-/* ------------------------------------------------------------------ */
-/* keychain edits shared by the engines */
-
-/* Put `fresh` in the place of `old` in the keychain (freeing `old`); true
- * if `old` was there and the keychain now owns `fresh`. */
-bool kc_replace(const sitem *old, sitem *fresh)
-{
-    for (size_t k = 0; k < g_kc.n; k++) {
-        if (g_kc.items[k] == old) {
-            sec_kc_replace_at(k, fresh);
-            return true;
-        }
-    }
-    return false;
-}
-
-void remove_items(sitem **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < g_kc.n; k++) {
-            if (g_kc.items[k] == v[i]) {
-                sec_kc_remove_at(k);
-                break;
-            }
-        }
-    }
-    if (n)
-        sec_mark_modified();
-}

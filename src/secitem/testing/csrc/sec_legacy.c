@@ -381,12 +381,7 @@ SECSIM_EXPORT OSStatus SecKeychainItemModifyAttributesAndData(SecKeychainItemRef
         item_free(fresh);
         return sec_api_leave(errSecDuplicateItem, false);
     }
-    for (size_t k = 0; k < g_kc.n; k++) {
-        if (g_kc.items[k] == old) {
-            sec_kc_replace_at(k, fresh);  /* keeps the rowid: the reference stays valid */
-            break;
-        }
-    }
+    sec_kc_replace(old, fresh);         /* keeps the rowid: the reference stays valid */
     return sec_api_leave(errSecSuccess, true);
 }
 
@@ -401,12 +396,7 @@ SECSIM_EXPORT OSStatus SecKeychainItemDelete(SecKeychainItemRef itemRef)
     st = item_of(itemRef, &it);
     if (st != errSecSuccess)
         return sec_api_leave(st, false);
-    for (size_t k = 0; k < g_kc.n; k++) {
-        if (g_kc.items[k] == it) {
-            sec_kc_remove_at(k);
-            break;
-        }
-    }
+    sec_kc_remove(&it, 1);
     return sec_api_leave(errSecSuccess, true); /* the reference is not released */
 }
 

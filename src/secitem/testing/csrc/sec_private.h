@@ -245,6 +245,11 @@ void sec_kc_append(sitem *it);       /* assigns a fresh rowid */
 void sec_kc_remove_at(size_t idx);   /* frees the item */
 /* Put `fresh` (keeping its rowid) in place of the item at idx (freed). */
 void sec_kc_replace_at(size_t idx, sitem *fresh);
+/* The same, found by address: true if `old` was there (freed; the keychain
+ * now owns `fresh`), false if not (`fresh` is still the caller's). */
+bool sec_kc_replace(const sitem *old, sitem *fresh);
+/* Remove these items (those still there) from the keychain, freeing them. */
+void sec_kc_remove(sitem **v, size_t n);
 bool sec_group_held(const uint8_t *p, size_t n, bool writable);
 sitem *sec_kc_find(int impl, int64_t rowid);
 

@@ -121,6 +121,29 @@ void sec_kc_replace_at(size_t idx, sitem *fresh)
     sec_index_add(fresh);
 }
 
+bool sec_kc_replace(const sitem *old, sitem *fresh)
+{
+    for (size_t k = 0; k < g_kc.n; k++) {
+        if (g_kc.items[k] == old) {
+            sec_kc_replace_at(k, fresh);
+            return true;
+        }
+    }
+    return false;
+}
+
+void sec_kc_remove(sitem **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < g_kc.n; k++) {
+            if (g_kc.items[k] == v[i]) {
+                sec_kc_remove_at(k);
+                break;
+            }
+        }
+    }
+}
+
 sitem *sec_kc_find(int impl, int64_t rowid)
 {
     for (size_t i = 0; i < g_kc.n; i++)
