@@ -249,6 +249,17 @@ CFStringRef secsim_string_stored(const char *p, size_t n)
     return cf_string_create_stored(p ? p : "", n);
 }
 
+int secsim_hex_digit(unsigned int c)
+{
+    if (c >= '0' && c <= '9')
+        return (int)(c - '0');
+    if (c >= 'a' && c <= 'f')
+        return (int)(c - 'a' + 10);
+    if (c >= 'A' && c <= 'F')
+        return (int)(c - 'A' + 10);
+    return -1;
+}
+
 const char *secsim_string_utf8(CFStringRef s, CFIndex *nbytes)
 {
     secsim_check(s, SECSIM_TYPE_STRING, "secsim_string_utf8");
@@ -461,14 +472,6 @@ static long decode_utf32(UniChar *u, const UInt8 *b, size_t n, enc_kind k)
     return m;
 }
 
-static int hex_value(UInt8 c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 static long decode_nonlossy(UniChar *u, const UInt8 *b, size_t n)
 {
     long m = 0;
@@ -492,7 +495,7 @@ static long decode_nonlossy(UniChar *u, const UInt8 *b, size_t n)
                 return -1;
             uint32_t v = 0;
             for (size_t j = 2; j < 6; j++) {
-                int h = hex_value(b[i + j]);
+                int h = secsim_hex_digit(b[i + j]);
                 if (h < 0)
                     return -1;
                 v = v << 4 | (uint32_t)h;

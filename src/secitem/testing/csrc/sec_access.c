@@ -468,17 +468,6 @@ static char *partition_hex(const amodel *m)
     return hex;
 }
 
-static int unhex1(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static const char *find_str(const char *s, const char *end, const char *needle)
 {
     size_t n = strlen(needle);
@@ -496,7 +485,8 @@ static bool partition_parse(const char *hex, size_t hn, char ***out, size_t *nou
     size_t n = hn / 2;
     char *x = sec_xmalloc(n + 1);
     for (size_t i = 0; i < n; i++) {
-        int a = unhex1(hex[2 * i]), b = unhex1(hex[2 * i + 1]);
+        int a = secsim_hex_digit((unsigned char)hex[2 * i]);
+        int b = secsim_hex_digit((unsigned char)hex[2 * i + 1]);
         if (a < 0 || b < 0) {
             free(x);
             return false;
