@@ -885,6 +885,19 @@ static void default_desc(const sitem *it, amodel *m)
     m->desc = xstrdup("");
 }
 
+/* Store the model `m` on the item with this application's partition ID as
+ * its whole partition list; `m` is freed. */
+static void store_own_partition(sitem *it, amodel *m)
+{
+    strs_free(m->parts, m->nparts);
+    m->parts = NULL;
+    m->nparts = 0;
+    m->has_parts = true;
+    strs_push(&m->parts, &m->nparts, g_app.partition, strlen(g_app.partition));
+    item_set(it, SEC_ACCESS_KEY, am_encode(m));
+    am_free(m);
+}
+
 OSStatus sec_access_on_add(sitem *it, CFTypeRef access)
 {
     if (!gated_item(it))
@@ -902,13 +915,7 @@ OSStatus sec_access_on_add(sitem *it, CFTypeRef access)
         default_desc(it, &m);
     }
     /* LocalKey::setOwner: the partition list starts as the creator's ID */
-    strs_free(m.parts, m.nparts);
-    m.parts = NULL;
-    m.nparts = 0;
-    m.has_parts = true;
-    strs_push(&m.parts, &m.nparts, g_app.partition, strlen(g_app.partition));
-    item_set(it, SEC_ACCESS_KEY, am_encode(&m));
-    am_free(&m);
+    store_own_partition(it, &m);
     return errSecSuccess;
 }
 
@@ -918,13 +925,7 @@ void sec_access_on_rewrite(sitem *it)
     if (!gated_item(it) || !item_model(it, &m))
         return;
     app_ready();
-    strs_free(m.parts, m.nparts);
-    m.parts = NULL;
-    m.nparts = 0;
-    m.has_parts = true;
-    strs_push(&m.parts, &m.nparts, g_app.partition, strlen(g_app.partition));
-    item_set(it, SEC_ACCESS_KEY, am_encode(&m));
-    am_free(&m);
+    store_own_partition(it, &m);
 }
 
 static bool listed(char *const *v, size_t n, const char *s)
