@@ -36,8 +36,8 @@
 
 #include "sec_access.h"
 
+/* Code Signing's OSStatus values (CSCommon.h; not in SecBase.h). */
 enum {
-    errSecInvalidOwnerEdit = -25244,
     errSecCSUnsigned = -67062,
     errSecCSInvalidFlags = -67070,
     errSecCSInvalidObjectRef = -67071,

@@ -30,22 +30,10 @@
 /* Provided by the CoreFoundation part. */
 long secsim_cf_live_objects(void);
 
-/* ---- OSStatus values used by the engines (facts section 3) ---- */
-enum {
-    errSecSuccess = 0,
-    errSecUnimplemented = -4,
-    errSecIO = -36,
-    errSecParam = -50,
-    errSecUserCanceled = -128,
-    errSecMissingEntitlement = -34018,
-    errSecAuthFailed = -25293,
-    errSecDuplicateItem = -25299,
-    errSecItemNotFound = -25300,
-    errSecNoSuchAttr = -25303,
-    errSecInvalidItemRef = -25304,
-    errSecNoSuchClass = -25306,
-    errSecInteractionNotAllowed = -25308
-};
+/* ---- OSStatus values (facts section 3): the errSec* enum that
+ * tools/gen_tables.py generates for the native headers, the same table as
+ * errors.def (tests/emulator/test_native_headers.py checks they agree). ---- */
+#include "../include/Security/SecBaseErrors.h"
 
 /* ---- item classes and implementations ---- */
 enum { CLS_GENP, CLS_INET, CLS_CERT, CLS_KEYS, CLS_IDNT, CLS_COUNT };
