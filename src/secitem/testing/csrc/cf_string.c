@@ -184,7 +184,7 @@ static void string_finalize(CFTypeRef obj)
 static Boolean string_equal(CFTypeRef a, CFTypeRef b)
 {
     CFStringRef x = a, y = b;
-    return x->nbytes == y->nbytes && memcmp(x->bytes, y->bytes, (size_t)x->nbytes) == 0;
+    return cf_bytes_equal(x->bytes, (size_t)x->nbytes, y->bytes, (size_t)y->nbytes);
 }
 
 static CFHashCode string_hash(CFTypeRef obj)
