@@ -56,7 +56,7 @@ typedef struct {
     int length;      /* 0, 'H' (hh), 'h', 'l', 'q' (ll), 'L', 'z', 't', 'j' */
     char conv;
     int arg;         /* argument index of the value, -1 for %% */
-    const char *start, *end; /* the spec's text */
+    const char *start, *end; /* the spec's text, from its '%' */
 } spec;
 
 /* "N$" at *q with N > 0: *q moves past it and the result is N - 1;
@@ -150,6 +150,7 @@ static bool parse_spec(const char *p, const char *end, spec *s, int *next_arg)
 {
     memset(s, 0, sizeof *s);
     s->width = s->prec = s->width_arg = s->prec_arg = s->arg = -1;
+    s->start = p - 1;
     const char *q = p;
     int pos = read_position(&q, end);
     read_flags_width_prec(&q, end, s, next_arg);
@@ -368,17 +369,28 @@ static void format_one(cf_sb *sb, const spec *s, const arg_value *args)
     }
 }
 
+/* The next spec of the format from *p on (a '%' that starts no known spec
+ * is text): true with *s filled and *p just past it; false at the end. */
+static bool next_spec(const char **p, const char *end, spec *s, int *next_arg)
+{
+    for (const char *q = *p; q < end; q++) {
+        if (*q == '%' && parse_spec(q + 1, end, s, next_arg)) {
+            *p = s->end;
+            return true;
+        }
+    }
+    *p = end;
+    return false;
+}
+
 /* Pass 1: the type of every argument the format uses; the number of
  * arguments. */
 static int type_arguments(const char *f, const char *end, arg_kind kinds[MAX_ARGS])
 {
     int next_arg = 0, nargs = 0;
-    for (const char *p = f; p < end; p++) {
-        if (*p != '%')
-            continue;
-        spec s;
-        if (!parse_spec(p + 1, end, &s, &next_arg))
-            continue;
+    const char *p = f;
+    spec s;
+    while (next_spec(&p, end, &s, &next_arg)) {
         int idx[3] = { s.arg, s.width_arg, s.prec_arg };
         arg_kind k[3] = { s.arg >= 0 ? kind_of(&s) : K_NONE, K_INT, K_INT };
         for (int j = 0; j < 3; j++) {
@@ -390,7 +402,6 @@ static int type_arguments(const char *f, const char *end, arg_kind kinds[MAX_ARG
             if (idx[j] + 1 > nargs)
                 nargs = idx[j] + 1;
         }
-        p = s.end - 1;
     }
     return nargs;
 }
@@ -429,19 +440,14 @@ void cf_format_append(cf_sb *sb, CFStringRef format, va_list args)
     read_arguments(args, kinds, nargs, values);
     /* pass 3: the text */
     int next_arg = 0;
-    const char *lit = f;
-    for (const char *p = f; p < end; p++) {
-        if (*p != '%')
-            continue;
-        spec s;
-        if (!parse_spec(p + 1, end, &s, &next_arg))
-            continue;
-        cf_sb_putn(sb, lit, (size_t)(p - lit));
+    const char *p = f, *lit = f;
+    spec s;
+    while (next_spec(&p, end, &s, &next_arg)) {
+        cf_sb_putn(sb, lit, (size_t)(s.start - lit));
         if (s.conv == '%')
             cf_sb_putn(sb, "%", 1);
         else
             format_one(sb, &s, values);
-        p = s.end - 1;
         lit = s.end;
     }
     cf_sb_putn(sb, lit, (size_t)(end - lit));
