@@ -1,7 +1,7 @@
 """Uniqueness at scale: the emulator's primary-key index.
 
 SecItemAdd / SecItemUpdate find duplicates through a hash index of the
-keychain (sec_store.c, sec_item_key_hash in sec_item.c).  These tests fill
+keychain (sec_index.c: skindex and sec_item_key_hash).  These tests fill
 the keychain with thousands of items and check that the index gives exactly
 the answers of the engines' comparisons (facts 5.4 #4.3-#4.9, 5.5 #5.5):
 every duplicate is still detected, including through equivalent spellings

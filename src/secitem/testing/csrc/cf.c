@@ -102,6 +102,11 @@ CFHashCode cf_hash_bytes(const void *p, size_t n, CFHashCode seed)
     return h;
 }
 
+Boolean cf_bytes_equal(const void *a, size_t na, const void *b, size_t nb)
+{
+    return na == nb && (na == 0 || memcmp(a, b, na) == 0);
+}
+
 CFHashCode cf_hash_int(int64_t v)
 {
     return cf_hash_mix((CFHashCode)v ^ 0x4e554d42UL);

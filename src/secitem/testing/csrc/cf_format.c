@@ -56,8 +56,93 @@ typedef struct {
     int length;      /* 0, 'H' (hh), 'h', 'l', 'q' (ll), 'L', 'z', 't', 'j' */
     char conv;
     int arg;         /* argument index of the value, -1 for %% */
-    const char *start, *end; /* the spec's text */
+    const char *start, *end; /* the spec's text, from its '%' */
 } spec;
+
+/* "N$" at *q with N > 0: *q moves past it and the result is N - 1;
+ * otherwise -1 and *q stays. */
+static int read_position(const char **q, const char *end)
+{
+    const char *r = *q;
+    int num = 0;
+    while (r < end && *r >= '0' && *r <= '9')
+        num = num * 10 + (*r++ - '0');
+    if (r > *q && r < end && *r == '$' && num > 0) {
+        *q = r + 1;
+        return num - 1;
+    }
+    return -1;
+}
+
+/* The argument of a '*' width or precision (just after the '*'): "*N$"
+ * names one, a bare '*' takes the next sequential argument. */
+static int read_star(const char **q, const char *end, int *next_arg)
+{
+    int pos = read_position(q, end);
+    return pos >= 0 ? pos : (*next_arg)++;
+}
+
+/* A decimal number at *q (it stops growing past 100000); -1 if there is
+ * no digit. */
+static int read_number(const char **q, const char *end)
+{
+    int v = 0;
+    bool any = false;
+    while (*q < end && **q >= '0' && **q <= '9') {
+        if (v < 100000)
+            v = v * 10 + (**q - '0');
+        ++*q;
+        any = true;
+    }
+    return any ? v : -1;
+}
+
+/* The flags, the width and the precision of a spec. */
+static void read_flags_width_prec(const char **q, const char *end, spec *s, int *next_arg)
+{
+    while (*q < end && strchr("-+ #0'", **q)) {
+        if (s->nflags < (int)sizeof s->flags - 1 && **q != '\'')
+            s->flags[s->nflags++] = **q;
+        ++*q;
+    }
+    if (*q < end && **q == '*') {
+        ++*q;
+        s->width_arg = read_star(q, end, next_arg);
+    } else {
+        s->width = read_number(q, end);
+    }
+    if (*q < end && **q == '.') {
+        ++*q;
+        if (*q < end && **q == '*') {
+            ++*q;
+            s->prec_arg = read_star(q, end, next_arg);
+        } else {
+            int pr = read_number(q, end);
+            s->prec = pr < 0 ? 0 : pr; /* "." alone is precision 0 */
+        }
+    }
+}
+
+/* The length modifier: 0, 'H' (hh), 'h', 'l', 'q' (ll), 'L', 'z', 't', 'j'. */
+static int read_length(const char **q, const char *end)
+{
+    if (*q >= end)
+        return 0;
+    char c = **q;
+    if (c == 'h' || c == 'l') {
+        ++*q;
+        if (*q < end && **q == c) {
+            ++*q;
+            return c == 'h' ? 'H' : 'q';
+        }
+        return c;
+    }
+    if (strchr("qLztj", c) != NULL && c != '\0') {
+        ++*q;
+        return c;
+    }
+    return 0;
+}
 
 /* Parse one spec at p (just after '%').  *next_arg is the next sequential
  * argument.  Returns false for a spec we do not know (written as is). */
@@ -65,95 +150,11 @@ static bool parse_spec(const char *p, const char *end, spec *s, int *next_arg)
 {
     memset(s, 0, sizeof *s);
     s->width = s->prec = s->width_arg = s->prec_arg = s->arg = -1;
+    s->start = p - 1;
     const char *q = p;
-    int pos = -1;
-    /* N$ */
-    const char *r = q;
-    int num = 0;
-    while (r < end && *r >= '0' && *r <= '9')
-        num = num * 10 + (*r++ - '0');
-    if (r > q && r < end && *r == '$' && num > 0) {
-        pos = num - 1;
-        q = r + 1;
-    }
-    while (q < end && strchr("-+ #0'", *q)) {
-        if (s->nflags < (int)sizeof s->flags - 1 && *q != '\'')
-            s->flags[s->nflags++] = *q;
-        q++;
-    }
-    if (q < end && *q == '*') {
-        q++;
-        num = 0;
-        r = q;
-        while (r < end && *r >= '0' && *r <= '9')
-            num = num * 10 + (*r++ - '0');
-        if (r > q && r < end && *r == '$' && num > 0) {
-            s->width_arg = num - 1;
-            q = r + 1;
-        } else {
-            s->width_arg = (*next_arg)++;
-        }
-    } else {
-        int w = 0;
-        bool any = false;
-        while (q < end && *q >= '0' && *q <= '9') {
-            if (w < 100000)
-                w = w * 10 + (*q - '0');
-            q++;
-            any = true;
-        }
-        if (any)
-            s->width = w;
-    }
-    if (q < end && *q == '.') {
-        q++;
-        if (q < end && *q == '*') {
-            q++;
-            num = 0;
-            r = q;
-            while (r < end && *r >= '0' && *r <= '9')
-                num = num * 10 + (*r++ - '0');
-            if (r > q && r < end && *r == '$' && num > 0) {
-                s->prec_arg = num - 1;
-                q = r + 1;
-            } else {
-                s->prec_arg = (*next_arg)++;
-            }
-        } else {
-            int pr = 0;
-            while (q < end && *q >= '0' && *q <= '9') {
-                if (pr < 100000)
-                    pr = pr * 10 + (*q - '0');
-                q++;
-            }
-            s->prec = pr;
-        }
-    }
-    if (q < end) {
-        switch (*q) {
-        case 'h':
-            q++;
-            s->length = 'h';
-            if (q < end && *q == 'h') {
-                q++;
-                s->length = 'H';
-            }
-            break;
-        case 'l':
-            q++;
-            s->length = 'l';
-            if (q < end && *q == 'l') {
-                q++;
-                s->length = 'q';
-            }
-            break;
-        case 'q': case 'L': case 'z': case 't': case 'j':
-            s->length = *q++;
-            break;
-        default:
-            break;
-        }
-    }
+    int pos = read_position(&q, end);
+    read_flags_width_prec(&q, end, s, next_arg);
+    s->length = read_length(&q, end);
     if (q >= end)
         return false;
     s->conv = *q++;
@@ -191,14 +192,19 @@ static arg_kind kind_of(const spec *s)
     }
 }
 
-/* Append a UTF-16 unit sequence in the stored form. */
-static void put_units(cf_sb *sb, const UniChar *u, size_t n)
+/* Append a CFString's text, and release it. */
+static void put_string_released(cf_sb *sb, CFStringRef s)
 {
-    CFStringRef s = CFStringCreateWithCharacters(NULL, u, (CFIndex)n);
     CFIndex len = 0;
     const char *p = secsim_string_utf8(s, &len);
     cf_sb_putn(sb, p, (size_t)len);
     CFRelease(s);
+}
+
+/* Append a UTF-16 unit sequence in the stored form. */
+static void put_units(cf_sb *sb, const UniChar *u, size_t n)
+{
+    put_string_released(sb, CFStringCreateWithCharacters(NULL, u, (CFIndex)n));
 }
 
 /* Append C-string bytes read as UTF-8; bytes that are not UTF-8 insert
@@ -206,12 +212,8 @@ static void put_units(cf_sb *sb, const UniChar *u, size_t n)
 static void put_c_bytes(cf_sb *sb, const char *p, size_t n)
 {
     CFStringRef s = cf_string_create_utf8(p, n);
-    if (!s)
-        return;
-    CFIndex len = 0;
-    const char *b = secsim_string_utf8(s, &len);
-    cf_sb_putn(sb, b, (size_t)len);
-    CFRelease(s);
+    if (s)
+        put_string_released(sb, s);
 }
 
 /* The printf format for one spec with resolved width and precision. */
@@ -250,123 +252,145 @@ static void put_printf(cf_sb *sb, const char *fmt, ...)
     va_end(ap);
 }
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static void format_one(cf_sb *sb, const spec *s, const arg_value *args)
+/* The spec with its '*' width and precision read from the arguments: a
+ * negative width means left-justified, a negative precision none. */
+static void resolve(const spec *s, const arg_value *args, spec *adj)
 {
-    int width = s->width, prec = s->prec;
+    *adj = *s;
     if (s->width_arg >= 0) {
-        width = (int)args[s->width_arg].i;
+        int width = (int)args[s->width_arg].i;
         if (width < 0) {
-            /* a negative * width means left-justified */
             width = -width;
+            if (adj->nflags < (int)sizeof adj->flags - 1)
+                adj->flags[adj->nflags++] = '-';
         }
+        adj->width = width;
     }
     if (s->prec_arg >= 0) {
-        prec = (int)args[s->prec_arg].i;
-        if (prec < 0)
-            prec = -1;
+        int prec = (int)args[s->prec_arg].i;
+        adj->prec = prec < 0 ? -1 : prec;
     }
-    spec adj = *s;
-    if (s->width_arg >= 0 && (int)args[s->width_arg].i < 0 && adj.nflags < (int)sizeof adj.flags - 1)
-        adj.flags[adj.nflags++] = '-';
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+/* %d %i %o %u %x %X: the value cut to its length modifier's type. */
+static void put_integer(cf_sb *sb, const spec *s, long long x)
+{
+    bool is_signed = s->conv == 'd' || s->conv == 'i';
+    switch (s->length) {
+    case 'H': x = is_signed ? (long long)(signed char)x : (long long)(unsigned char)x; break;
+    case 'h': x = is_signed ? (long long)(short)x : (long long)(unsigned short)x; break;
+    case 0: x = is_signed ? (long long)(int)x : (long long)(unsigned int)x; break;
+    default: break;
+    }
     char fmt[64];
+    c_format(fmt, sizeof fmt, s, s->width, s->prec, "ll", s->conv);
+    put_printf(sb, fmt, x);
+}
+
+/* %e %E %f %F %g %G %a %A */
+static void put_floating(cf_sb *sb, const spec *s, const arg_value *v)
+{
+    char fmt[64];
+    if (s->length == 'L') {
+        c_format(fmt, sizeof fmt, s, s->width, s->prec, "L", s->conv);
+        put_printf(sb, fmt, v->ld);
+    } else {
+        c_format(fmt, sizeof fmt, s, s->width, s->prec, "", s->conv);
+        put_printf(sb, fmt, v->d);
+    }
+}
+
+/* %c %s %p: the C library's, except %p of NULL (macOS's libc: 0x0). */
+static void put_c_value(cf_sb *sb, const spec *s, const arg_value *v)
+{
+    char fmt[64];
+    if (s->conv == 'c') {
+        c_format(fmt, sizeof fmt, s, s->width, -1, "", 'c');
+        put_printf(sb, fmt, (unsigned char)v->i);
+    } else if (s->conv == 's') {
+        c_format(fmt, sizeof fmt, s, s->width, s->prec, "", 's');
+        put_printf(sb, fmt, v->p ? (const char *)v->p : "(null)");
+    } else if (!v->p) {
+        c_format(fmt, sizeof fmt, s, s->width, -1, "", 's');
+        put_printf(sb, fmt, "0x0");
+    } else {
+        c_format(fmt, sizeof fmt, s, s->width, -1, "", 'p');
+        put_printf(sb, fmt, v->p);
+    }
+}
+#pragma GCC diagnostic pop
+
+/* %S: a NUL-terminated UniChar array, at most `prec` units. */
+static void put_unichar_string(cf_sb *sb, const UniChar *u, int prec)
+{
+    if (!u) {
+        cf_sb_puts(sb, "(null)");
+        return;
+    }
+    size_t n = 0;
+    while (u[n] && (prec < 0 || n < (size_t)prec))
+        n++;
+    put_units(sb, u, n);
+}
+
+static void format_one(cf_sb *sb, const spec *s, const arg_value *args)
+{
+    spec adj;
+    resolve(s, args, &adj);
     const arg_value *v = &args[s->arg];
     switch (s->conv) {
-    case 'd': case 'i': case 'o': case 'u': case 'x': case 'X': {
-        bool is_signed = s->conv == 'd' || s->conv == 'i';
-        long long x = v->i;
-        switch (s->length) {
-        case 'H': x = is_signed ? (long long)(signed char)x : (long long)(unsigned char)x; break;
-        case 'h': x = is_signed ? (long long)(short)x : (long long)(unsigned short)x; break;
-        case 0: x = is_signed ? (long long)(int)x : (long long)(unsigned int)x; break;
-        default: break;
-        }
-        c_format(fmt, sizeof fmt, &adj, width, prec, "ll", s->conv);
-        put_printf(sb, fmt, x);
+    case 'd': case 'i': case 'o': case 'u': case 'x': case 'X':
+        put_integer(sb, &adj, v->i);
         return;
-    }
     case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': case 'a': case 'A':
-        if (s->length == 'L') {
-            c_format(fmt, sizeof fmt, &adj, width, prec, "L", s->conv);
-            put_printf(sb, fmt, v->ld);
-        } else {
-            c_format(fmt, sizeof fmt, &adj, width, prec, "", s->conv);
-            put_printf(sb, fmt, v->d);
-        }
+        put_floating(sb, &adj, v);
         return;
-    case 'c': {
-        unsigned char ch = (unsigned char)v->i;
-        c_format(fmt, sizeof fmt, &adj, width, -1, "", 'c');
-        put_printf(sb, fmt, ch);
+    case 'c': case 's': case 'p':
+        put_c_value(sb, &adj, v);
         return;
-    }
     case 'C': {
         UniChar u = (UniChar)v->i;
         put_units(sb, &u, 1);
         return;
     }
-    case 's': {
-        const char *str = v->p ? v->p : "(null)";
-        c_format(fmt, sizeof fmt, &adj, width, prec, "", 's');
-        put_printf(sb, fmt, str);
+    case 'S':
+        put_unichar_string(sb, v->p, adj.prec);
         return;
-    }
-    case 'S': {
-        const UniChar *u = v->p;
-        if (!u) {
+    case '@':
+        if (!v->p)
             cf_sb_puts(sb, "(null)");
-            return;
-        }
-        size_t n = 0;
-        while (u[n] && (prec < 0 || n < (size_t)prec))
-            n++;
-        put_units(sb, u, n);
+        else
+            put_string_released(sb, CFCopyDescription(v->p));
         return;
-    }
-    case 'p':
-        if (!v->p) {
-            c_format(fmt, sizeof fmt, &adj, width, -1, "", 's');
-            put_printf(sb, fmt, "0x0");
-        } else {
-            c_format(fmt, sizeof fmt, &adj, width, -1, "", 'p');
-            put_printf(sb, fmt, v->p);
-        }
-        return;
-    case '@': {
-        CFTypeRef obj = v->p;
-        if (!obj) {
-            cf_sb_puts(sb, "(null)");
-            return;
-        }
-        CFStringRef d = CFCopyDescription(obj);
-        CFIndex len = 0;
-        const char *b = secsim_string_utf8(d, &len);
-        cf_sb_putn(sb, b, (size_t)len);
-        CFRelease(d);
-        return;
-    }
     default: /* 'n': nothing is written back */
         return;
     }
 }
-#pragma GCC diagnostic pop
 
-void cf_format_append(cf_sb *sb, CFStringRef format, va_list args)
+/* The next spec of the format from *p on (a '%' that starts no known spec
+ * is text): true with *s filled and *p just past it; false at the end. */
+static bool next_spec(const char **p, const char *end, spec *s, int *next_arg)
 {
-    CFIndex flen = 0;
-    const char *f = secsim_string_utf8(format, &flen);
-    const char *end = f + flen;
-    arg_kind kinds[MAX_ARGS] = { K_NONE };
-    int next_arg = 0, nargs = 0;
-    /* pass 1: the type of every argument */
-    for (const char *p = f; p < end; p++) {
-        if (*p != '%')
-            continue;
-        spec s;
-        if (!parse_spec(p + 1, end, &s, &next_arg)) {
-            continue;
+    for (const char *q = *p; q < end; q++) {
+        if (*q == '%' && parse_spec(q + 1, end, s, next_arg)) {
+            *p = s->end;
+            return true;
         }
+    }
+    *p = end;
+    return false;
+}
+
+/* Pass 1: the type of every argument the format uses; the number of
+ * arguments. */
+static int type_arguments(const char *f, const char *end, arg_kind kinds[MAX_ARGS])
+{
+    int next_arg = 0, nargs = 0;
+    const char *p = f;
+    spec s;
+    while (next_spec(&p, end, &s, &next_arg)) {
         int idx[3] = { s.arg, s.width_arg, s.prec_arg };
         arg_kind k[3] = { s.arg >= 0 ? kind_of(&s) : K_NONE, K_INT, K_INT };
         for (int j = 0; j < 3; j++) {
@@ -378,11 +402,14 @@ void cf_format_append(cf_sb *sb, CFStringRef format, va_list args)
             if (idx[j] + 1 > nargs)
                 nargs = idx[j] + 1;
         }
-        p = s.end - 1;
     }
-    /* pass 2: read them in order (an unused position is read as an int) */
-    arg_value values[MAX_ARGS];
-    memset(values, 0, sizeof values);
+    return nargs;
+}
+
+/* Pass 2: read the arguments in order (an unused position is read as an
+ * int). */
+static void read_arguments(va_list args, const arg_kind *kinds, int nargs, arg_value *values)
+{
     va_list ap;
     va_copy(ap, args);
     for (int i = 0; i < nargs; i++) {
@@ -399,21 +426,28 @@ void cf_format_append(cf_sb *sb, CFStringRef format, va_list args)
         }
     }
     va_end(ap);
+}
+
+void cf_format_append(cf_sb *sb, CFStringRef format, va_list args)
+{
+    CFIndex flen = 0;
+    const char *f = secsim_string_utf8(format, &flen);
+    const char *end = f + flen;
+    arg_kind kinds[MAX_ARGS] = { K_NONE };
+    int nargs = type_arguments(f, end, kinds);
+    arg_value values[MAX_ARGS];
+    memset(values, 0, sizeof values);
+    read_arguments(args, kinds, nargs, values);
     /* pass 3: the text */
-    next_arg = 0;
-    const char *lit = f;
-    for (const char *p = f; p < end; p++) {
-        if (*p != '%')
-            continue;
-        spec s;
-        if (!parse_spec(p + 1, end, &s, &next_arg))
-            continue;
-        cf_sb_putn(sb, lit, (size_t)(p - lit));
+    int next_arg = 0;
+    const char *p = f, *lit = f;
+    spec s;
+    while (next_spec(&p, end, &s, &next_arg)) {
+        cf_sb_putn(sb, lit, (size_t)(s.start - lit));
         if (s.conv == '%')
             cf_sb_putn(sb, "%", 1);
         else
             format_one(sb, &s, values);
-        p = s.end - 1;
         lit = s.end;
     }
     cf_sb_putn(sb, lit, (size_t)(end - lit));

@@ -88,8 +88,11 @@ extern const cf_type_ops cf_array_ops;
 extern const cf_type_ops cf_dictionary_ops;
 extern const cf_type_ops cf_error_ops;
 
-/* ---- hashing ---- */
+/* ---- hashing and equality of byte runs ---- */
 CFHashCode cf_hash_bytes(const void *p, size_t n, CFHashCode seed);
+/* Two byte runs are equal: the same length, the same bytes (CFData and
+ * CFString equality). */
+Boolean cf_bytes_equal(const void *a, size_t na, const void *b, size_t nb);
 CFHashCode cf_hash_int(int64_t v);
 CFHashCode cf_hash_pointer(const void *p);
 CFHashCode cf_hash_mix(CFHashCode h);

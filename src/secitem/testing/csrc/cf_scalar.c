@@ -75,7 +75,7 @@ static void data_finalize(CFTypeRef obj)
 static Boolean data_equal(CFTypeRef a, CFTypeRef b)
 {
     CFDataRef x = a, y = b;
-    return x->length == y->length && memcmp(x->bytes, y->bytes, (size_t)x->length) == 0;
+    return cf_bytes_equal(x->bytes, (size_t)x->length, y->bytes, (size_t)y->length);
 }
 
 static CFHashCode data_hash(CFTypeRef obj)

@@ -150,6 +150,20 @@ static size_t utf8_encode(uint32_t cp, unsigned char out[4])
     return 4;
 }
 
+/* Write a code point as UTF-16 (a surrogate pair above the BMP); the
+ * number of units written. */
+static size_t put_utf16(UniChar *u, uint32_t cp)
+{
+    if (cp < 0x10000) {
+        u[0] = (UniChar)cp;
+        return 1;
+    }
+    cp -= 0x10000;
+    u[0] = (UniChar)(0xD800 + (cp >> 10));
+    u[1] = (UniChar)(0xDC00 + (cp & 0x3FF));
+    return 2;
+}
+
 /* ---- objects ---- */
 
 /* Take ownership of buf (n bytes + room for a NUL, already UTF-8). */
@@ -184,7 +198,7 @@ static void string_finalize(CFTypeRef obj)
 static Boolean string_equal(CFTypeRef a, CFTypeRef b)
 {
     CFStringRef x = a, y = b;
-    return x->nbytes == y->nbytes && memcmp(x->bytes, y->bytes, (size_t)x->nbytes) == 0;
+    return cf_bytes_equal(x->bytes, (size_t)x->nbytes, y->bytes, (size_t)y->nbytes);
 }
 
 static CFHashCode string_hash(CFTypeRef obj)
@@ -247,6 +261,17 @@ CFStringRef secsim_string_stored(const char *p, size_t n)
     if (!p && n)
         secsim_fatal("secsim_string_stored: NULL bytes with length %zu", n);
     return cf_string_create_stored(p ? p : "", n);
+}
+
+int secsim_hex_digit(unsigned int c)
+{
+    if (c >= '0' && c <= '9')
+        return (int)(c - '0');
+    if (c >= 'a' && c <= 'f')
+        return (int)(c - 'a' + 10);
+    if (c >= 'A' && c <= 'F')
+        return (int)(c - 'A' + 10);
+    return -1;
 }
 
 const char *secsim_string_utf8(CFStringRef s, CFIndex *nbytes)
@@ -450,23 +475,9 @@ static long decode_utf32(UniChar *u, const UInt8 *b, size_t n, enc_kind k)
         uint32_t v = read32(b + i, big);
         if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
             return -1;
-        if (v >= 0x10000) {
-            v -= 0x10000;
-            u[m++] = (UniChar)(0xD800 + (v >> 10));
-            u[m++] = (UniChar)(0xDC00 + (v & 0x3FF));
-        } else {
-            u[m++] = (UniChar)v;
-        }
+        m += (long)put_utf16(u + m, v);
     }
     return m;
-}
-
-static int hex_value(UInt8 c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 static long decode_nonlossy(UniChar *u, const UInt8 *b, size_t n)
@@ -492,7 +503,7 @@ static long decode_nonlossy(UniChar *u, const UInt8 *b, size_t n)
                 return -1;
             uint32_t v = 0;
             for (size_t j = 2; j < 6; j++) {
-                int h = hex_value(b[i + j]);
+                int h = secsim_hex_digit(b[i + j]);
                 if (h < 0)
                     return -1;
                 v = v << 4 | (uint32_t)h;
@@ -517,6 +528,102 @@ static long decode_nonlossy(UniChar *u, const UInt8 *b, size_t n)
     return m;
 }
 
+/* Bytes of an ASCII superset that are all ASCII: the string (marked as
+ * eight-bit); NULL if a byte is not ASCII. */
+static CFStringRef ascii_string(const UInt8 *bytes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (bytes[i] >= 0x80)
+            return NULL;
+    CFStringRef str = cf_string_create_utf8((const char *)bytes, n);
+    ((secsim_base *)str)->flags |= CF_STRING_EIGHT_BIT;
+    return str;
+}
+
+/* UTF-8 that is not valid: Apple's UTF-8 decoder reads a stray 0xA9 byte
+ * (the copyright sign of MacRoman and Latin-1) as U+FFFD "not to break
+ * existing apps"; any other bad byte refuses the bytes (NULL). */
+static CFStringRef utf8_with_stray_a9(const UInt8 *bytes, size_t n)
+{
+    UniChar *u8 = cf_xmalloc(sizeof(UniChar) * (n + 1));
+    size_t m8 = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        if (!utf8_next(bytes, n, &i, &cp)) {
+            if (bytes[i] != 0xA9) {
+                free(u8);
+                return NULL;
+            }
+            cp = 0xFFFD;
+            i++;
+        }
+        m8 += put_utf16(u8 + m8, cp);
+    }
+    CFStringRef str = string_from_units(u8, m8);
+    free(u8);
+    return str;
+}
+
+/* UTF-8, a leading byte-order mark dropped. */
+static CFStringRef string_from_utf8_bytes(const UInt8 *bytes, size_t n)
+{
+    if (n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) {
+        bytes += 3;
+        n -= 3;
+    }
+    CFStringRef str = cf_string_create_utf8((const char *)bytes, n);
+    if (str || !memchr(bytes, 0xA9, n))
+        return str;
+    return utf8_with_stray_a9(bytes, n);
+}
+
+/* MacRoman, cp1252 or NextStep: bytes above 0x7F through the encoding's
+ * table; -1 at a byte the encoding leaves undefined. */
+static long decode_eight_bit(UniChar *u, const UInt8 *b, size_t n, enc_kind k)
+{
+    const uint16_t *t = high_table(k);
+    for (size_t i = 0; i < n; i++) {
+        u[i] = b[i] < 0x80 ? b[i] : t[b[i] - 0x80];
+        if (b[i] >= 0x80 && u[i] == 0)
+            return -1;
+    }
+    return (long)n;
+}
+
+/* Any encoding but UTF-8, through UTF-16 units (n > 0). */
+static CFStringRef string_from_encoded(const UInt8 *bytes, size_t n, enc_kind k, bool external)
+{
+    UniChar *u = cf_xmalloc(sizeof(UniChar) * (n + 1));
+    long m;
+    switch (k) {
+    case ENC_ASCII:
+    case ENC_LATIN1:
+        for (size_t i = 0; i < n; i++)
+            u[i] = bytes[i];
+        m = (long)n;
+        break;
+    case ENC_MACROMAN:
+    case ENC_WINLATIN1:
+    case ENC_NEXTSTEP:
+        m = decode_eight_bit(u, bytes, n, k);
+        break;
+    case ENC_NONLOSSY:
+        m = decode_nonlossy(u, bytes, n);
+        break;
+    case ENC_UTF16:
+    case ENC_UTF16BE:
+    case ENC_UTF16LE:
+        m = decode_utf16(u, bytes, n, k, external);
+        break;
+    default:
+        m = decode_utf32(u, bytes, n, k);
+        break;
+    }
+    CFStringRef s = m < 0 ? NULL : string_from_units(u, (size_t)m);
+    free(u);
+    return s;
+}
+
 CFStringRef CFStringCreateWithBytes(CFAllocatorRef alloc, const UInt8 *bytes, CFIndex numBytes,
                                     CFStringEncoding encoding, Boolean isExternalRepresentation)
 {
@@ -530,89 +637,15 @@ CFStringRef CFStringCreateWithBytes(CFAllocatorRef alloc, const UInt8 *bytes, CF
     if (k == ENC_UNSUPPORTED)
         return NULL;
     if (k >= ENC_UTF8 && k <= ENC_NEXTSTEP) { /* ASCII supersets */
-        bool ascii = true;
-        for (size_t i = 0; i < n && ascii; i++)
-            ascii = bytes[i] < 0x80;
-        if (ascii) {
-            CFStringRef str = cf_string_create_utf8((const char *)bytes, n);
-            ((secsim_base *)str)->flags |= CF_STRING_EIGHT_BIT;
+        CFStringRef str = ascii_string(bytes, n);
+        if (str)
             return str;
-        }
     }
-    if (k == ENC_UTF8) {
-        if (n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) {
-            bytes += 3;
-            n -= 3;
-        }
-        CFStringRef str = cf_string_create_utf8((const char *)bytes, n);
-        if (str || !memchr(bytes, 0xA9, n))
-            return str;
-        /* Apple's UTF-8 decoder reads a stray 0xA9 byte (the copyright sign
-         * of MacRoman and Latin-1) as U+FFFD "not to break existing apps". */
-        UniChar *u8 = cf_xmalloc(sizeof(UniChar) * (n + 1));
-        size_t m8 = 0;
-        for (size_t i = 0; i < n;) {
-            uint32_t cp;
-            if (!utf8_next(bytes, n, &i, &cp)) {
-                if (bytes[i] != 0xA9) {
-                    free(u8);
-                    return NULL;
-                }
-                cp = 0xFFFD;
-                i++;
-            }
-            if (cp >= 0x10000) {
-                cp -= 0x10000;
-                u8[m8++] = (UniChar)(0xD800 + (cp >> 10));
-                u8[m8++] = (UniChar)(0xDC00 + (cp & 0x3FF));
-            } else {
-                u8[m8++] = (UniChar)cp;
-            }
-        }
-        str = string_from_units(u8, m8);
-        free(u8);
-        return str;
-    }
+    if (k == ENC_UTF8)
+        return string_from_utf8_bytes(bytes, n);
     if (n == 0)
         return cf_string_create_utf8("", 0);
-    UniChar *u = cf_xmalloc(sizeof(UniChar) * (n + 1));
-    long m;
-    switch (k) {
-    case ENC_ASCII:
-    case ENC_LATIN1:
-        for (size_t i = 0; i < n; i++)
-            u[i] = bytes[i];
-        m = (long)n;
-        break;
-    case ENC_MACROMAN:
-    case ENC_WINLATIN1:
-    case ENC_NEXTSTEP: {
-        const uint16_t *t = high_table(k);
-        m = (long)n;
-        for (size_t i = 0; i < n; i++) {
-            u[i] = bytes[i] < 0x80 ? bytes[i] : t[bytes[i] - 0x80];
-            if (bytes[i] >= 0x80 && u[i] == 0) {
-                m = -1;
-                break;
-            }
-        }
-        break;
-    }
-    case ENC_NONLOSSY:
-        m = decode_nonlossy(u, bytes, n);
-        break;
-    case ENC_UTF16:
-    case ENC_UTF16BE:
-    case ENC_UTF16LE:
-        m = decode_utf16(u, bytes, n, k, isExternalRepresentation != 0);
-        break;
-    default:
-        m = decode_utf32(u, bytes, n, k);
-        break;
-    }
-    CFStringRef s = m < 0 ? NULL : string_from_units(u, (size_t)m);
-    free(u);
-    return s;
+    return string_from_encoded(bytes, n, k, isExternalRepresentation != 0);
 }
 
 CFStringRef CFStringCreateWithCString(CFAllocatorRef alloc, const char *cStr, CFStringEncoding encoding)
@@ -659,16 +692,8 @@ static UniChar *string_utf16(CFStringRef s)
     const unsigned char *p = (const unsigned char *)s->bytes;
     size_t i = 0, n = (size_t)s->nbytes;
     CFIndex k = 0;
-    while (i < n) {
-        uint32_t cp = stored_next(p, n, &i);
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            u[k++] = (UniChar)(0xD800 + (cp >> 10));
-            u[k++] = (UniChar)(0xDC00 + (cp & 0x3FF));
-        } else {
-            u[k++] = (UniChar)cp;
-        }
-    }
+    while (i < n)
+        k += (CFIndex)put_utf16(u + k, stored_next(p, n, &i));
     return u;
 }
 
@@ -773,6 +798,61 @@ static int encode_at(enc_kind k, const UniChar *u, CFIndex i, CFIndex end, CFInd
     }
 }
 
+/* The byte-order mark that starts an external UTF-16 or UTF-32
+ * representation, in host order: its size, written to buffer when there is
+ * one; -1 if it does not fit. */
+static CFIndex put_bom(enc_kind k, UInt8 *buffer, CFIndex maxBufLen)
+{
+    UInt8 bom[4];
+    CFIndex nb = k == ENC_UTF16 ? 2 : 4;
+    if (k == ENC_UTF16)
+        put16(bom, 0xFEFF, host_is_big_endian());
+    else
+        put32(bom, 0xFEFF, host_is_big_endian());
+    if (buffer) {
+        if (nb > maxBufLen)
+            return -1;
+        memcpy(buffer, bom, (size_t)nb);
+    }
+    return nb;
+}
+
+/* The units [loc, end) of s in encoding k, appended to buffer (when there is
+ * one) after the *used bytes already there, until one does not fit; an
+ * unconvertible unit becomes lossByte (UTF-8 stops at an unpaired surrogate
+ * even with one).  *used grows; the number of units converted. */
+static CFIndex encode_units(CFStringRef s, CFIndex loc, CFIndex end, enc_kind k, UInt8 lossByte, UInt8 *buffer,
+                            CFIndex maxBufLen, CFIndex *used)
+{
+    UniChar *u = string_utf16(s);
+    CFIndex i = loc;
+    while (i < end) {
+        UInt8 tmp[12];
+        CFIndex consumed;
+        int nb = encode_at(k, u, i, end, &consumed, tmp);
+        if (nb < 0) {
+            if (lossByte == 0 || k == ENC_UTF8)
+                break;
+            if (k == ENC_UTF32 || k == ENC_UTF32BE || k == ENC_UTF32LE) {
+                put32(tmp, lossByte, k == ENC_UTF32 ? host_is_big_endian() : k == ENC_UTF32BE);
+                nb = 4;
+            } else {
+                tmp[0] = lossByte;
+                nb = 1;
+            }
+        }
+        if (buffer) {
+            if ((CFIndex)nb > maxBufLen - *used)
+                break;
+            memcpy(buffer + *used, tmp, (size_t)nb);
+        }
+        *used += nb;
+        i += consumed;
+    }
+    free(u);
+    return i - loc;
+}
+
 /* The conversion behind CFStringGetBytes / CFStringGetCString. */
 static CFIndex string_encode(CFStringRef s, CFIndex loc, CFIndex len, enc_kind k, UInt8 lossByte,
                              bool external, UInt8 *buffer, CFIndex maxBufLen, CFIndex *usedBufLen)
@@ -788,57 +868,21 @@ static CFIndex string_encode(CFStringRef s, CFIndex loc, CFIndex len, enc_kind k
         buffer = NULL;
     }
     if (external && (k == ENC_UTF16 || k == ENC_UTF32)) {
-        UInt8 bom[4];
-        CFIndex nb = k == ENC_UTF16 ? 2 : 4;
-        if (k == ENC_UTF16)
-            put16(bom, 0xFEFF, host_is_big_endian());
-        else
-            put32(bom, 0xFEFF, host_is_big_endian());
-        if (buffer) {
-            if (nb > maxBufLen)
-                goto out;
-            memcpy(buffer, bom, (size_t)nb);
-        }
+        CFIndex nb = put_bom(k, buffer, maxBufLen);
+        if (nb < 0)
+            goto out;
         used = nb;
     }
     /* Fast path: UTF-8 of the whole string without unpaired surrogates. */
-    if (k == ENC_UTF8 && loc == 0 && len == s->nutf16 && !has_lone_surrogate(s)) {
-        if (!buffer || s->nbytes <= maxBufLen - used) {
-            if (buffer)
-                memcpy(buffer + used, s->bytes, (size_t)s->nbytes);
-            used += s->nbytes;
-            done = len;
-            goto out;
-        }
+    if (k == ENC_UTF8 && loc == 0 && len == s->nutf16 && !has_lone_surrogate(s)
+        && (!buffer || s->nbytes <= maxBufLen - used)) {
+        if (buffer)
+            memcpy(buffer + used, s->bytes, (size_t)s->nbytes);
+        used += s->nbytes;
+        done = len;
+        goto out;
     }
-    UniChar *u = string_utf16(s);
-    CFIndex i = loc, end = loc + len;
-    while (i < end) {
-        UInt8 tmp[12];
-        CFIndex consumed;
-        int nb = encode_at(k, u, i, end, &consumed, tmp);
-        if (nb < 0) {
-            /* UTF-8 stops at an unpaired surrogate even with a lossByte. */
-            if (lossByte == 0 || k == ENC_UTF8)
-                break;
-            if (k == ENC_UTF32 || k == ENC_UTF32BE || k == ENC_UTF32LE) {
-                put32(tmp, lossByte, k == ENC_UTF32 ? host_is_big_endian() : k == ENC_UTF32BE);
-                nb = 4;
-            } else {
-                tmp[0] = lossByte;
-                nb = 1;
-            }
-        }
-        if (buffer) {
-            if ((CFIndex)nb > maxBufLen - used)
-                break;
-            memcpy(buffer + used, tmp, (size_t)nb);
-        }
-        used += nb;
-        i += consumed;
-    }
-    free(u);
-    done = i - loc;
+    done = encode_units(s, loc, loc + len, k, lossByte, buffer, maxBufLen, &used);
 out:
     if (usedBufLen)
         *usedBufLen = used;

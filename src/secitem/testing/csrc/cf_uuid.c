@@ -95,17 +95,6 @@ CFUUIDRef CFUUIDCreateWithBytes(CFAllocatorRef alloc, UInt8 byte0, UInt8 byte1, 
     return CFUUIDCreateFromUUIDBytes(alloc, b);
 }
 
-static int hexval(UniChar c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Apple's lenient reader: skip what precedes the first hex digit, then
  * read the 4-2-2-2-6 byte groups, each byte from two characters (0 when
  * either is not a hex digit) and one character skipped between groups,
@@ -127,7 +116,7 @@ CFUUIDRef CFUUIDCreateFromString(CFAllocatorRef alloc, CFStringRef uuidStr)
     memset(&b, 0, sizeof b);
     UInt8 *out = &b.byte0;
     CFIndex i = 0;
-    while (i < len && hexval(chars[i]) < 0)
+    while (i < len && secsim_hex_digit(chars[i]) < 0)
         i++;
     static const int group_end[] = { 4, 6, 8, 10, 16 };
     int k = 0;
@@ -136,7 +125,7 @@ CFUUIDRef CFUUIDCreateFromString(CFAllocatorRef alloc, CFStringRef uuidStr)
             i++;
         for (; k < group_end[g]; k++) {
             if (i + 1 < len) {
-                int hi = hexval(chars[i]), lo = hexval(chars[i + 1]);
+                int hi = secsim_hex_digit(chars[i]), lo = secsim_hex_digit(chars[i + 1]);
                 out[k] = hi < 0 || lo < 0 ? 0 : (UInt8)(hi << 4 | lo);
                 i += 2;
             }

@@ -36,8 +36,8 @@
 
 #include "sec_access.h"
 
+/* Code Signing's OSStatus values (CSCommon.h; not in SecBase.h). */
 enum {
-    errSecInvalidOwnerEdit = -25244,
     errSecCSUnsigned = -67062,
     errSecCSInvalidFlags = -67070,
     errSecCSInvalidObjectRef = -67071,
@@ -468,17 +468,6 @@ static char *partition_hex(const amodel *m)
     return hex;
 }
 
-static int unhex1(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static const char *find_str(const char *s, const char *end, const char *needle)
 {
     size_t n = strlen(needle);
@@ -496,7 +485,8 @@ static bool partition_parse(const char *hex, size_t hn, char ***out, size_t *nou
     size_t n = hn / 2;
     char *x = sec_xmalloc(n + 1);
     for (size_t i = 0; i < n; i++) {
-        int a = unhex1(hex[2 * i]), b = unhex1(hex[2 * i + 1]);
+        int a = secsim_hex_digit((unsigned char)hex[2 * i]);
+        int b = secsim_hex_digit((unsigned char)hex[2 * i + 1]);
         if (a < 0 || b < 0) {
             free(x);
             return false;
@@ -895,6 +885,19 @@ static void default_desc(const sitem *it, amodel *m)
     m->desc = xstrdup("");
 }
 
+/* Store the model `m` on the item with this application's partition ID as
+ * its whole partition list; `m` is freed. */
+static void store_own_partition(sitem *it, amodel *m)
+{
+    strs_free(m->parts, m->nparts);
+    m->parts = NULL;
+    m->nparts = 0;
+    m->has_parts = true;
+    strs_push(&m->parts, &m->nparts, g_app.partition, strlen(g_app.partition));
+    item_set(it, SEC_ACCESS_KEY, am_encode(m));
+    am_free(m);
+}
+
 OSStatus sec_access_on_add(sitem *it, CFTypeRef access)
 {
     if (!gated_item(it))
@@ -912,13 +915,7 @@ OSStatus sec_access_on_add(sitem *it, CFTypeRef access)
         default_desc(it, &m);
     }
     /* LocalKey::setOwner: the partition list starts as the creator's ID */
-    strs_free(m.parts, m.nparts);
-    m.parts = NULL;
-    m.nparts = 0;
-    m.has_parts = true;
-    strs_push(&m.parts, &m.nparts, g_app.partition, strlen(g_app.partition));
-    item_set(it, SEC_ACCESS_KEY, am_encode(&m));
-    am_free(&m);
+    store_own_partition(it, &m);
     return errSecSuccess;
 }
 
@@ -928,13 +925,7 @@ void sec_access_on_rewrite(sitem *it)
     if (!gated_item(it) || !item_model(it, &m))
         return;
     app_ready();
-    strs_free(m.parts, m.nparts);
-    m.parts = NULL;
-    m.nparts = 0;
-    m.has_parts = true;
-    strs_push(&m.parts, &m.nparts, g_app.partition, strlen(g_app.partition));
-    item_set(it, SEC_ACCESS_KEY, am_encode(&m));
-    am_free(&m);
+    store_own_partition(it, &m);
 }
 
 static bool listed(char *const *v, size_t n, const char *s)
@@ -1051,12 +1042,7 @@ static OSStatus set_access(CFTypeRef itemRef, CFTypeRef access, bool with_passwo
     sitem *fresh = item_clone(it);
     item_set(fresh, SEC_ACCESS_KEY, am_encode(&m));
     am_free(&m);
-    for (size_t i = 0; i < g_kc.n; i++) {
-        if (g_kc.items[i] == it) {
-            sec_kc_replace_at(i, fresh);
-            break;
-        }
-    }
+    sec_kc_replace(it, fresh);
     return sec_api_leave(errSecSuccess, true);
 }
 

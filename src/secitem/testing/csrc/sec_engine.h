@@ -8,7 +8,7 @@
  *                    match of a parsed query against an item.
  *   sec_engine_dp.c  the data-protection keychain (securityd's rules).
  *   sec_engine_fb.c  the macOS file-based keychain (the shim's *_osx calls).
- *   sec_index.c      the uniqueness-key hash, its multimap, keychain edits.
+ *   sec_index.c      the uniqueness index (sec_index.h).
  *   sec_item.c       entry points, routing (the macOS shim), result shapes.
  *
  * Both engines answer the same four functions (struct sec_engine), as one
@@ -18,7 +18,7 @@
 #ifndef SEC_ENGINE_H
 #define SEC_ENGINE_H
 
-#include "sec_private.h"
+#include "sec_index.h"
 
 /* The SecItem call being made: decides what parsing and routing allow. */
 typedef enum sec_op { OP_ADD, OP_COPY, OP_UPDATE, OP_DELETE } sec_op;
@@ -132,16 +132,6 @@ CFTypeRef shape_many(sitem **items, size_t n, const rflags *r, bool single);
 /* ---- the keychain transaction (sec_item.c) ---- */
 /* The call changed the keychain: the store is written when it ends. */
 void sec_mark_modified(void);
-
-/* ---- the index and keychain edits (sec_index.c) ---- */
-/* An item of g_kc with the same uniqueness key as `it` (the engine's
- * comparison), other than `except`; NULL if none. */
-sitem *kc_same_key(const sitem *it, const sitem *except);
-/* Remove these items from the keychain (freeing them). */
-void remove_items(sitem **v, size_t n);
-/* Put `fresh` in the place of `old` (freeing `old`); true if `old` was
- * there and the keychain now owns `fresh`. */
-bool kc_replace(const sitem *old, sitem *fresh);
 
 /* ---- the engines (sec_engine_dp.c, sec_engine_fb.c) ---- */
 typedef struct sec_engine {

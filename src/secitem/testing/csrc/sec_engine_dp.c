@@ -320,13 +320,13 @@ static sitem *dp_new_item(const pquery *pq, OSStatus *st)
  * SecDbItemInsert).  The item is freed on a refusal. */
 static OSStatus dp_insert(sitem *it)
 {
-    sitem *dup = kc_same_key(it, NULL);
+    sitem *dup = sec_kc_same_key(it, NULL);
     if (dup != NULL && !is_tombstone(dup)) {
         item_free(it);
         return errSecDuplicateItem;
     }
     if (dup != NULL)
-        remove_items(&dup, 1);
+        sec_kc_remove(&dup, 1);
     sec_kc_append(it);
     sec_mark_modified();
     return errSecSuccess;
@@ -630,7 +630,7 @@ static OSStatus dp_unique_in_keychain(dpupd *x, size_t i, uint64_t h)
 {
     size_t cur = 0;
     sitem *other;
-    while ((other = skindex_next(&g_kc.index, h, &cur)) != NULL) {
+    while ((other = sec_index_next(h, &cur)) != NULL) {
         if (find_found(x->sorted, x->n, other) != x->n || !dp_same_primary(other, x->fresh[i]))
             continue;
         if (!is_tombstone(other))
@@ -681,9 +681,9 @@ static void dp_apply_update(dpupd *x)
             x->fresh[i] = NULL;
         }
     }
-    remove_items(x->doomed, x->ndoomed);
+    sec_kc_remove(x->doomed, x->ndoomed);
     for (size_t i = 0; i < x->n; i++) {
-        if (x->tombs[i] != NULL && kc_same_key(x->tombs[i], NULL) == NULL) {
+        if (x->tombs[i] != NULL && sec_kc_same_key(x->tombs[i], NULL) == NULL) {
             sec_kc_append(x->tombs[i]);
             x->tombs[i] = NULL;
         }
@@ -753,11 +753,13 @@ static void dp_delete_found(const pquery *pq, sitem **found, size_t n)
         }
         sitem *t = make_tombstone(found[i]);
         t->rowid = found[i]->rowid;
-        if (!kc_replace(found[i], t))
+        if (!sec_kc_replace(found[i], t))
             item_free(t);
         sec_mark_modified();
     }
-    remove_items(found, gone);
+    sec_kc_remove(found, gone);
+    if (gone)
+        sec_mark_modified();
 }
 
 static OSStatus dp_delete_parsed(const pquery *pq)

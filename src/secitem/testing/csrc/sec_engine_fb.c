@@ -99,7 +99,7 @@ static OSStatus fb_add_parsed(const qdict *q, const pquery *pq, CFTypeRef *out, 
     sitem *it = fb_new_item(pq, qd_get(q, "acls"), &st);
     if (it == NULL)
         return st;
-    if (kc_same_key(it, NULL) != NULL) {
+    if (sec_kc_same_key(it, NULL) != NULL) {
         item_free(it);
         return errSecDuplicateItem;                      /* 4.8: the unique index */
     }
@@ -199,11 +199,11 @@ static OSStatus fb_update_found(sitem **found, size_t n, const pquery *pu, const
             sec_access_on_rewrite(c);                    /* partition list: the writer's */
         }
         item_set(c, "mdat", sval_date(t));
-        if (kc_same_key(c, found[i]) != NULL) {
+        if (sec_kc_same_key(c, found[i]) != NULL) {
             item_free(c);
             return errSecDuplicateItem;                  /* 4.8: the unique index */
         }
-        kc_replace(found[i], c);
+        sec_kc_replace(found[i], c);
         sec_mark_modified();
     }
     return errSecSuccess;
@@ -243,10 +243,12 @@ static OSStatus fb_delete(const qdict *q)
     if (st == errSecSuccess) {
         sitem **found = NULL;
         size_t n = fb_collect(&pq, &found);              /* 2.5 / 6.1: first match only by default */
-        if (n == 0)
+        if (n == 0) {
             st = errSecItemNotFound;                     /* 6.2: nothing to delete */
-        else
-            remove_items(found, n);
+        } else {
+            sec_kc_remove(found, n);
+            sec_mark_modified();
+        }
         free(found);
     }
     pq_free(&pq);

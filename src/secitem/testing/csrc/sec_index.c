@@ -1,8 +1,9 @@
 /*
- * sec_index.c - the keychain's uniqueness index: the hash of an item's
- * uniqueness key (sec_item_key_hash), the lookup of an item with the same
- * key (confirmed with the engine's own comparison), and the keychain edits
- * the engines share.
+ * sec_index.c - the keychain's uniqueness index (sec_index.h): the
+ * multimap (skindex), the hash of an item's uniqueness key
+ * (sec_item_key_hash), the keychain's own index kept by sec_store.c's edits,
+ * and the lookup of an item with the same key (confirmed with the engine's
+ * own comparison).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,93 @@
 #include "sec_engine.h"
 
 /* ------------------------------------------------------------------ */
-/* uniqueness-key hash (the index of g_kc; sec_private.h)
+/* the multimap: hash -> item (open addressing, linear probing) */
+
+static void skindex_grow(skindex *x)
+{
+    size_t ncap = x->cap ? x->cap * 2 : 64;
+    skslot *ns = sec_xmalloc(ncap * sizeof *ns);
+    memset(ns, 0, ncap * sizeof *ns);
+    for (size_t i = 0; i < x->cap; i++) {
+        if (x->slots[i].it == NULL)
+            continue;
+        size_t j = (size_t)x->slots[i].h & (ncap - 1);
+        while (ns[j].it != NULL)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = x->slots[i];
+    }
+    free(x->slots);
+    x->slots = ns;
+    x->cap = ncap;
+}
+
+void skindex_insert(skindex *x, uint64_t h, sitem *it)
+{
+    if ((x->n + 1) * 2 > x->cap) /* load factor <= 1/2 */
+        skindex_grow(x);
+    size_t mask = x->cap - 1, j = (size_t)h & mask;
+    while (x->slots[j].it != NULL)
+        j = (j + 1) & mask;
+    x->slots[j].h = h;
+    x->slots[j].it = it;
+    x->n++;
+}
+
+bool skindex_remove(skindex *x, uint64_t h, const sitem *it)
+{
+    if (x->cap == 0)
+        return false;
+    size_t mask = x->cap - 1, j = (size_t)h & mask;
+    while (x->slots[j].it != it) {
+        if (x->slots[j].it == NULL)
+            return false;
+        j = (j + 1) & mask;
+    }
+    /* Backward-shift deletion: move later entries of the run into the hole
+     * when their home slot does not lie cyclically in (hole, their slot]. */
+    size_t hole = j;
+    for (size_t k = (j + 1) & mask; x->slots[k].it != NULL; k = (k + 1) & mask) {
+        size_t home = (size_t)x->slots[k].h & mask;
+        bool stays = hole <= k ? (hole < home && home <= k) : (hole < home || home <= k);
+        if (!stays) {
+            x->slots[hole] = x->slots[k];
+            hole = k;
+        }
+    }
+    x->slots[hole].it = NULL;
+    x->slots[hole].h = 0;
+    x->n--;
+    return true;
+}
+
+sitem *skindex_next(const skindex *x, uint64_t h, size_t *cursor)
+{
+    if (x->cap == 0)
+        return NULL;
+    size_t mask = x->cap - 1;
+    while (*cursor < x->cap) {
+        const skslot *s = &x->slots[((size_t)h + *cursor) & mask];
+        if (s->it == NULL)
+            return NULL;
+        ++*cursor;
+        if (s->h == h)
+            return s->it;
+    }
+    return NULL;
+}
+
+void skindex_free(skindex *x)
+{
+    free(x->slots);
+    x->slots = NULL;
+    x->cap = x->n = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the uniqueness-key hash
  *
- * Must give equal hashes to every pair of values the comparisons above call
- * equal (dp_same_primary: sec_dp_equal, a missing value equal only to a
+ * Must give equal hashes to every pair of values the engines' comparisons
+ * call equal (dp_same_primary: sec_dp_equal, a missing value equal only to a
  * missing value; fb_same_unique: sec_fb_equal, a missing value read as
  * fb_default).  Unequal values may collide: every hit is confirmed with
  * the comparison itself. */
@@ -129,14 +213,39 @@ uint64_t sec_item_key_hash(const sitem *it)
     return hfinal(h);
 }
 
-/* An item of g_kc with the same uniqueness key as `it` (the engine's
- * comparison), other than `except`; NULL if none. */
-sitem *kc_same_key(const sitem *it, const sitem *except)
+/* ------------------------------------------------------------------ */
+/* the keychain's index */
+
+static skindex g_index; /* every item of g_kc, by sec_item_key_hash */
+
+void sec_index_add(sitem *it)
+{
+    it->khash = sec_item_key_hash(it);
+    skindex_insert(&g_index, it->khash, it);
+}
+
+void sec_index_remove(const sitem *it)
+{
+    if (!skindex_remove(&g_index, it->khash, it))
+        secsim_fatal("keychain index: item missing (an item was changed while in the keychain)");
+}
+
+void sec_index_clear(void)
+{
+    skindex_free(&g_index);
+}
+
+sitem *sec_index_next(uint64_t h, size_t *cursor)
+{
+    return skindex_next(&g_index, h, cursor);
+}
+
+sitem *sec_kc_same_key(const sitem *it, const sitem *except)
 {
     uint64_t h = sec_item_key_hash(it);
     size_t cur = 0;
     sitem *c;
-    while ((c = skindex_next(&g_kc.index, h, &cur)) != NULL) {
+    while ((c = sec_index_next(h, &cur)) != NULL) {
         if (c == except)
             continue;
         if (it->impl == IMPL_DP ? dp_same_primary(c, it) : fb_same_unique(c, it))
@@ -144,29 +253,3 @@ sitem *kc_same_key(const sitem *it, const sitem *except)
     }
     return NULL;
 }
-/* Put `fresh` in the place of `old` in the keychain (freeing `old`); true
- * if `old` was there and the keychain now owns `fresh`. */
-bool kc_replace(const sitem *old, sitem *fresh)
-{
-    for (size_t k = 0; k < g_kc.n; k++) {
-        if (g_kc.items[k] == old) {
-            sec_kc_replace_at(k, fresh);
-            return true;
-        }
-    }
-    return false;
-}
-void remove_items(sitem **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < g_kc.n; k++) {
-            if (g_kc.items[k] == v[i]) {
-                sec_kc_remove_at(k);
-                break;
-            }
-        }
-    }
-    if (n)
-        sec_mark_modified();
-}
-

@@ -379,11 +379,6 @@ OSStatus sec_api_leave(OSStatus st, bool modified)
     return leave(st);
 }
 
-sitem *sec_kc_same_key(const sitem *it, const sitem *except)
-{
-    return kc_same_key(it, except);
-}
-
 /* A call inside enter()/leave(): the ios profile has the DP keychain only;
  * the macos profile goes through the shim (whose add and copy clear
  * *result first). */

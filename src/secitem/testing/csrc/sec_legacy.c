@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "sec_access.h"
-#include "sec_private.h"
+#include "sec_index.h"
 
 #define CREATOR_AAPL 0x6161706C /* 'aapl' (seckey-facts 6.1) */
 
@@ -186,6 +186,33 @@ static void add_term(lterm *terms, size_t *n, const char *key, sval v)
     (*n)++;
 }
 
+/* A name term, when the name is given (as put_name stores it). */
+static void add_name_term(lterm *terms, size_t *n, const char *key, const char *p, UInt32 len)
+{
+    if (given(p, len))
+        add_term(terms, n, key, name_value(p, len));
+}
+
+/* What both Add calls check first: the profile, then the password. */
+static OSStatus add_checks(UInt32 passwordLength, const void *passwordData)
+{
+    if (unavailable())
+        return errSecUnimplemented;
+    if (passwordLength != 0 && passwordData == NULL)
+        return errSecParam;
+    return errSecSuccess;
+}
+
+/* A new FB item of class `cls` named by `key`; the label is the same name
+ * (the service of a generic password, the server of an internet one). */
+static sitem *named_item(int cls, const char *key, const char *name, UInt32 len)
+{
+    sitem *it = item_new(IMPL_FB, cls);
+    put_name(it, key, name, len);
+    put_name(it, "labl", name, len);
+    return it;
+}
+
 /* ------------------------------------------------------------------ */
 
 SECSIM_EXPORT OSStatus SecKeychainAddGenericPassword(SecKeychainRef keychain, UInt32 serviceNameLength,
@@ -194,13 +221,10 @@ SECSIM_EXPORT OSStatus SecKeychainAddGenericPassword(SecKeychainRef keychain, UI
                                                      const void *passwordData, SecKeychainItemRef *itemRef)
 {
     (void)keychain; /* NULL, or any keychain: there is one (a bad one falls back to the default) */
-    if (unavailable())
-        return errSecUnimplemented;
-    if (passwordLength != 0 && passwordData == NULL)
-        return errSecParam;
-    sitem *it = item_new(IMPL_FB, CLS_GENP);
-    put_name(it, "svce", serviceName, serviceNameLength);
-    put_name(it, "labl", serviceName, serviceNameLength); /* the label is the service */
+    OSStatus st = add_checks(passwordLength, passwordData);
+    if (st != errSecSuccess)
+        return st;
+    sitem *it = named_item(CLS_GENP, "svce", serviceName, serviceNameLength);
     put_name(it, "acct", accountName, accountNameLength);
     set_password(it, passwordLength, passwordData);
     return add_item(it, itemRef);
@@ -216,10 +240,8 @@ SECSIM_EXPORT OSStatus SecKeychainFindGenericPassword(CFTypeRef keychainOrArray,
         return errSecUnimplemented;
     lterm terms[2];
     size_t n = 0;
-    if (given(serviceName, serviceNameLength))
-        add_term(terms, &n, "svce", name_value(serviceName, serviceNameLength));
-    if (given(accountName, accountNameLength))
-        add_term(terms, &n, "acct", name_value(accountName, accountNameLength));
+    add_name_term(terms, &n, "svce", serviceName, serviceNameLength);
+    add_name_term(terms, &n, "acct", accountName, accountNameLength);
     return find_item(CLS_GENP, terms, n, passwordLength, passwordData, itemRef);
 }
 
@@ -233,13 +255,10 @@ SECSIM_EXPORT OSStatus SecKeychainAddInternetPassword(SecKeychainRef keychain, U
                                                       SecKeychainItemRef *itemRef)
 {
     (void)keychain;
-    if (unavailable())
-        return errSecUnimplemented;
-    if (passwordLength != 0 && passwordData == NULL)
-        return errSecParam;
-    sitem *it = item_new(IMPL_FB, CLS_INET);
-    put_name(it, "srvr", serverName, serverNameLength);
-    put_name(it, "labl", serverName, serverNameLength); /* the label is the server */
+    OSStatus st = add_checks(passwordLength, passwordData);
+    if (st != errSecSuccess)
+        return st;
+    sitem *it = named_item(CLS_INET, "srvr", serverName, serverNameLength);
     put_name(it, "sdmn", securityDomain, securityDomainLength);
     put_name(it, "acct", accountName, accountNameLength);
     put_name(it, "path", path, pathLength);
@@ -269,12 +288,9 @@ SECSIM_EXPORT OSStatus SecKeychainFindInternetPassword(CFTypeRef keychainOrArray
         return errSecUnimplemented;
     lterm terms[7];
     size_t n = 0;
-    if (given(serverName, serverNameLength))
-        add_term(terms, &n, "srvr", name_value(serverName, serverNameLength));
-    if (given(securityDomain, securityDomainLength))
-        add_term(terms, &n, "sdmn", name_value(securityDomain, securityDomainLength));
-    if (given(accountName, accountNameLength))
-        add_term(terms, &n, "acct", name_value(accountName, accountNameLength));
+    add_name_term(terms, &n, "srvr", serverName, serverNameLength);
+    add_name_term(terms, &n, "sdmn", securityDomain, securityDomainLength);
+    add_name_term(terms, &n, "acct", accountName, accountNameLength);
     /* The path is matched as a C string: pathLength only gates its use
      * (cursor->add with a const char *; seckey-facts 6.1, strlen reading). */
     if (given(path, pathLength))
@@ -381,12 +397,7 @@ SECSIM_EXPORT OSStatus SecKeychainItemModifyAttributesAndData(SecKeychainItemRef
         item_free(fresh);
         return sec_api_leave(errSecDuplicateItem, false);
     }
-    for (size_t k = 0; k < g_kc.n; k++) {
-        if (g_kc.items[k] == old) {
-            sec_kc_replace_at(k, fresh);  /* keeps the rowid: the reference stays valid */
-            break;
-        }
-    }
+    sec_kc_replace(old, fresh);         /* keeps the rowid: the reference stays valid */
     return sec_api_leave(errSecSuccess, true);
 }
 
@@ -401,12 +412,7 @@ SECSIM_EXPORT OSStatus SecKeychainItemDelete(SecKeychainItemRef itemRef)
     st = item_of(itemRef, &it);
     if (st != errSecSuccess)
         return sec_api_leave(st, false);
-    for (size_t k = 0; k < g_kc.n; k++) {
-        if (g_kc.items[k] == it) {
-            sec_kc_remove_at(k);
-            break;
-        }
-    }
+    sec_kc_remove(&it, 1);
     return sec_api_leave(errSecSuccess, true); /* the reference is not released */
 }
 

@@ -12,6 +12,7 @@
  *                  points, routing, result shapes; with sec_query.c,
  *                  sec_engine_dp.c (data-protection, DP), sec_engine_fb.c
  *                  (file-based, FB) and sec_index.c behind sec_engine.h.
+ *   sec_index.c    the keychain's uniqueness index (sec_index.h).
  *
  * Items are stored as plain C data (never as CF objects), so secsim_reset()
  * and the live-object count are independent of what the keychain holds.
@@ -29,22 +30,10 @@
 /* Provided by the CoreFoundation part. */
 long secsim_cf_live_objects(void);
 
-/* ---- OSStatus values used by the engines (facts section 3) ---- */
-enum {
-    errSecSuccess = 0,
-    errSecUnimplemented = -4,
-    errSecIO = -36,
-    errSecParam = -50,
-    errSecUserCanceled = -128,
-    errSecMissingEntitlement = -34018,
-    errSecAuthFailed = -25293,
-    errSecDuplicateItem = -25299,
-    errSecItemNotFound = -25300,
-    errSecNoSuchAttr = -25303,
-    errSecInvalidItemRef = -25304,
-    errSecNoSuchClass = -25306,
-    errSecInteractionNotAllowed = -25308
-};
+/* ---- OSStatus values (facts section 3): the errSec* enum that
+ * tools/gen_tables.py generates for the native headers, the same table as
+ * errors.def (tests/emulator/test_native_headers.py checks they agree). ---- */
+#include "../include/Security/SecBaseErrors.h"
 
 /* ---- item classes and implementations ---- */
 enum { CLS_GENP, CLS_INET, CLS_CERT, CLS_KEYS, CLS_IDNT, CLS_COUNT };
@@ -218,39 +207,12 @@ typedef struct sec_state {
 
 extern sec_state g_sec;
 
-/* ---- primary-key index (sec_store.c) ----
- * A multimap hash -> item (open addressing, linear probing, backward-shift
- * deletion).  It only narrows the candidates: callers confirm every hit
- * with the engine's own comparison (dp_same_primary / fb_same_unique). */
-typedef struct skslot {
-    uint64_t h;
-    sitem *it;      /* NULL: empty slot */
-} skslot;
-
-typedef struct skindex {
-    skslot *slots;
-    size_t cap, n;  /* cap: 0 or a power of two */
-} skindex;
-
-void skindex_insert(skindex *x, uint64_t h, sitem *it);
-/* Remove the entry (h, it); false if absent. */
-bool skindex_remove(skindex *x, uint64_t h, const sitem *it);
-/* Next item stored under h: start with *cursor = 0; NULL when done.  The
- * index must not change during the iteration. */
-sitem *skindex_next(const skindex *x, uint64_t h, size_t *cursor);
-void skindex_free(skindex *x);
-
-/* Hash of an item's uniqueness key: (implementation, class, the values of
- * the DP primary-key columns (4.3, 4.4) or of the FB unique-index attributes
- * (4.8)).  Two items that dp_same_primary / fb_same_unique call equal have
- * the same hash (sec_index.c). */
-uint64_t sec_item_key_hash(const sitem *it);
-
+/* The keychain: its items, in order.  Their uniqueness index is
+ * sec_index.h's, kept in step by the sec_kc_* edits below. */
 typedef struct skeychain {
     sitem **items;
     size_t n, cap;
     int64_t next_rowid;
-    skindex index;  /* every item of `items`, by sec_item_key_hash */
 } skeychain;
 
 extern skeychain g_kc;
@@ -271,17 +233,20 @@ void sec_kc_append(sitem *it);       /* assigns a fresh rowid */
 void sec_kc_remove_at(size_t idx);   /* frees the item */
 /* Put `fresh` (keeping its rowid) in place of the item at idx (freed). */
 void sec_kc_replace_at(size_t idx, sitem *fresh);
+/* The same, found by address: true if `old` was there (freed; the keychain
+ * now owns `fresh`), false if not (`fresh` is still the caller's). */
+bool sec_kc_replace(const sitem *old, sitem *fresh);
+/* Remove these items (those still there) from the keychain, freeing them. */
+void sec_kc_remove(sitem **v, size_t n);
 bool sec_group_held(const uint8_t *p, size_t n, bool writable);
 sitem *sec_kc_find(int impl, int64_t rowid);
 
-/* ---- other APIs on the same keychain (sec_item.c / sec_index.c, for sec_legacy.c) ---- */
+/* ---- other APIs on the same keychain (sec_item.c, for sec_legacy.c and sec_access.c) ---- */
 /* Take the lock and begin a store transaction (no SecItem fault injection);
  * false (and *st) if the store cannot be read. */
 bool sec_api_enter(OSStatus *st);
 /* End it: write the store if `modified`; the call's status, or errSecIO. */
 OSStatus sec_api_leave(OSStatus st, bool modified);
-/* An item of the keychain with the same uniqueness key, other than except. */
-sitem *sec_kc_same_key(const sitem *it, const sitem *except);
 
 /* ---- digests (sec_digest.c) ---- */
 void sec_sha1(const void *data, size_t n, uint8_t out[20]);

@@ -1,6 +1,7 @@
 /*
  * sec_store.c - process state, the keychain, persistence and the secsim_*
- * controls.
+ * controls.  Every edit of the keychain keeps its uniqueness index
+ * (sec_index.h) in step.
  *
  * Persistence (SECSIM_STORE=/path/file): every SecItem call takes an
  * exclusive flock on "/path/file.lock", reloads the file when its
@@ -53,10 +54,10 @@
 
 #include "sec_access.h"
 #include "sec_delay.h"
-#include "sec_private.h"
+#include "sec_index.h"
 
 sec_state g_sec;
-skeychain g_kc = { .items = NULL, .n = 0, .cap = 0, .next_rowid = 1, .index = { NULL, 0, 0 } };
+skeychain g_kc = { .items = NULL, .n = 0, .cap = 0, .next_rowid = 1 };
 
 static pthread_mutex_t g_mutex = PTHREAD_MUTEX_INITIALIZER;
 static bool g_initialized;
@@ -78,89 +79,6 @@ static struct {
 } g_store = { NULL, -1, 0, 0, false, 1 };
 
 /* ------------------------------------------------------------------ */
-/* primary-key index */
-
-static void skindex_grow(skindex *x)
-{
-    size_t ncap = x->cap ? x->cap * 2 : 64;
-    skslot *ns = sec_xmalloc(ncap * sizeof *ns);
-    memset(ns, 0, ncap * sizeof *ns);
-    for (size_t i = 0; i < x->cap; i++) {
-        if (x->slots[i].it == NULL)
-            continue;
-        size_t j = (size_t)x->slots[i].h & (ncap - 1);
-        while (ns[j].it != NULL)
-            j = (j + 1) & (ncap - 1);
-        ns[j] = x->slots[i];
-    }
-    free(x->slots);
-    x->slots = ns;
-    x->cap = ncap;
-}
-
-void skindex_insert(skindex *x, uint64_t h, sitem *it)
-{
-    if ((x->n + 1) * 2 > x->cap) /* load factor <= 1/2 */
-        skindex_grow(x);
-    size_t mask = x->cap - 1, j = (size_t)h & mask;
-    while (x->slots[j].it != NULL)
-        j = (j + 1) & mask;
-    x->slots[j].h = h;
-    x->slots[j].it = it;
-    x->n++;
-}
-
-bool skindex_remove(skindex *x, uint64_t h, const sitem *it)
-{
-    if (x->cap == 0)
-        return false;
-    size_t mask = x->cap - 1, j = (size_t)h & mask;
-    while (x->slots[j].it != it) {
-        if (x->slots[j].it == NULL)
-            return false;
-        j = (j + 1) & mask;
-    }
-    /* Backward-shift deletion: move later entries of the run into the hole
-     * when their home slot does not lie cyclically in (hole, their slot]. */
-    size_t hole = j;
-    for (size_t k = (j + 1) & mask; x->slots[k].it != NULL; k = (k + 1) & mask) {
-        size_t home = (size_t)x->slots[k].h & mask;
-        bool stays = hole <= k ? (hole < home && home <= k) : (hole < home || home <= k);
-        if (!stays) {
-            x->slots[hole] = x->slots[k];
-            hole = k;
-        }
-    }
-    x->slots[hole].it = NULL;
-    x->slots[hole].h = 0;
-    x->n--;
-    return true;
-}
-
-sitem *skindex_next(const skindex *x, uint64_t h, size_t *cursor)
-{
-    if (x->cap == 0)
-        return NULL;
-    size_t mask = x->cap - 1;
-    while (*cursor < x->cap) {
-        const skslot *s = &x->slots[((size_t)h + *cursor) & mask];
-        if (s->it == NULL)
-            return NULL;
-        ++*cursor;
-        if (s->h == h)
-            return s->it;
-    }
-    return NULL;
-}
-
-void skindex_free(skindex *x)
-{
-    free(x->slots);
-    x->slots = NULL;
-    x->cap = x->n = 0;
-}
-
-/* ------------------------------------------------------------------ */
 /* keychain */
 
 static void kc_clear(void)
@@ -168,19 +86,7 @@ static void kc_clear(void)
     for (size_t i = 0; i < g_kc.n; i++)
         item_free(g_kc.items[i]);
     g_kc.n = 0;
-    skindex_free(&g_kc.index);
-}
-
-static void kc_index_add(sitem *it)
-{
-    it->khash = sec_item_key_hash(it);
-    skindex_insert(&g_kc.index, it->khash, it);
-}
-
-static void kc_index_remove(const sitem *it)
-{
-    if (!skindex_remove(&g_kc.index, it->khash, it))
-        secsim_fatal("keychain index: item missing (an item was changed while in the keychain)");
+    sec_index_clear();
 }
 
 static void kc_push(sitem *it)
@@ -190,7 +96,7 @@ static void kc_push(sitem *it)
         g_kc.items = sec_xrealloc(g_kc.items, g_kc.cap * sizeof *g_kc.items);
     }
     g_kc.items[g_kc.n++] = it;
-    kc_index_add(it);
+    sec_index_add(it);
 }
 
 void sec_kc_append(sitem *it)
@@ -201,7 +107,7 @@ void sec_kc_append(sitem *it)
 
 void sec_kc_remove_at(size_t idx)
 {
-    kc_index_remove(g_kc.items[idx]);
+    sec_index_remove(g_kc.items[idx]);
     item_free(g_kc.items[idx]);
     memmove(&g_kc.items[idx], &g_kc.items[idx + 1], (g_kc.n - idx - 1) * sizeof *g_kc.items);
     g_kc.n--;
@@ -209,10 +115,33 @@ void sec_kc_remove_at(size_t idx)
 
 void sec_kc_replace_at(size_t idx, sitem *fresh)
 {
-    kc_index_remove(g_kc.items[idx]);
+    sec_index_remove(g_kc.items[idx]);
     item_free(g_kc.items[idx]);
     g_kc.items[idx] = fresh;
-    kc_index_add(fresh);
+    sec_index_add(fresh);
+}
+
+bool sec_kc_replace(const sitem *old, sitem *fresh)
+{
+    for (size_t k = 0; k < g_kc.n; k++) {
+        if (g_kc.items[k] == old) {
+            sec_kc_replace_at(k, fresh);
+            return true;
+        }
+    }
+    return false;
+}
+
+void sec_kc_remove(sitem **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < g_kc.n; k++) {
+            if (g_kc.items[k] == v[i]) {
+                sec_kc_remove_at(k);
+                break;
+            }
+        }
+    }
 }
 
 sitem *sec_kc_find(int impl, int64_t rowid)

@@ -80,6 +80,8 @@ CFStringRef secsim_string(const char *utf8);
 CFStringRef secsim_string_stored(const char *p, size_t n);
 /* Borrowed UTF-8 bytes of a CFString (always NUL-terminated). */
 const char *secsim_string_utf8(CFStringRef s, CFIndex *nbytes);
+/* The value of a hex digit (0-9, a-f, A-F; a byte or a UTF-16 unit), or -1. */
+int secsim_hex_digit(unsigned int c);
 
 /* Number of live (not immortal) CF objects, including registered classes.
  * secsim_live_objects() (sec_store.c) returns it. */
