@@ -2,7 +2,8 @@
 
 The C sources ship inside the package (``secitem/testing/csrc``).  They are
 compiled with the system C compiler into a cache folder keyed by a hash of
-the sources and the flags, so a build happens once per change.  The last
+the sources, the public headers and the flags, so a build happens once per
+change.  The last
 line printed is the absolute path of the shared library.
 """
 
@@ -60,6 +61,20 @@ def _cache_root() -> Path:
     return Path(base) / "secitem" / "emulator"
 
 
+def _build_key(compiler: str, flags: list[str]) -> str:
+    """The cache folder's name: a hash of the command and of every file the build
+    reads (the sources, and the public headers: ``sec_private.h`` includes the
+    generated ``Security/SecBaseErrors.h``)."""
+    digest = hashlib.sha256()
+    digest.update(" ".join([compiler, *flags]).encode())
+    for root in (sources(), include()):
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".c", ".h", ".def"):
+                name = path.relative_to(root).as_posix()
+                digest.update(f"{root.name}/{name}".encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def build(*, sanitize: bool = False, force: bool = False, cc: str | None = None) -> Path:
     """Compile the emulator if needed and return the shared library's path.
 
@@ -75,12 +90,7 @@ def build(*, sanitize: bool = False, force: bool = False, cc: str | None = None)
     if not c_files:
         raise RuntimeError(f"no emulator sources found in {src_dir}")
     flags = list(_BASE_FLAGS) + list(_SANITIZE_FLAGS if sanitize else _OPT_FLAGS)
-    digest = hashlib.sha256()
-    digest.update(" ".join([compiler, *flags]).encode())
-    for path in sorted(src_dir.iterdir()):
-        if path.suffix in (".c", ".h", ".def"):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    out_dir = _cache_root() / digest.hexdigest()[:16]
+    out_dir = _cache_root() / _build_key(compiler, flags)
     name = "libsecsim-asan.so" if sanitize else "libsecsim.so"
     target = out_dir / name
     if target.exists() and not force:
