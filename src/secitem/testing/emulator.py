@@ -3,8 +3,7 @@
 The C sources ship inside the package (``secitem/testing/csrc``).  They are
 compiled with the system C compiler into a cache folder keyed by a hash of
 the sources, the public headers and the flags, so a build happens once per
-change.  The last
-line printed is the absolute path of the shared library.
+change.  The last line printed is the absolute path of the shared library.
 """
 
 from __future__ import annotations
