@@ -1,7 +1,8 @@
 /*
  * cf_private.h - what the CoreFoundation files of the emulator (cf*.c) share.
  *
- * Not for security.c: the Security code uses secsim_internal.h only.
+ * Not for the Security files (sec_*.c): they use secsim_internal.h and their own
+ * headers (sec_private.h, sec_engine.h, sec_index.h ...).
  *
  * Layout of the CF runtime:
  *   cf.c            object runtime: allocation, retain/release, quarantine of
