@@ -773,62 +773,71 @@ static CFMutableDictionaryRef with_ref(CFDictionaryRef d, CFStringRef cls, CFTyp
     return q;
 }
 
-bool sec_identity_explode(int op, CFDictionaryRef d, CFTypeRef *result, OSStatus *status)
+/* SecItemDelete of an identity's certificate keeps the key while another
+ * certificate (same public-key hash, same nleg) still uses it. */
+static bool key_still_used(CFDictionaryRef d, const idmat *m)
 {
-    if (d == NULL || !secsim_is(d, SECSIM_TYPE_DICTIONARY))
-        return false;
-    CFTypeRef ref = sec_dict_find(d, "v_Ref");
-    if (ref != NULL && secsim_is(ref, sec_ref_type_identity())) {
-        const idmat *m = identity_operand((SecIdentityRef)ref);
-        if (op == 1 /* copy */)
-            return false;                                 /* matched through the identity view */
-        if (m == NULL) {
-            *status = errSecInvalidItemRef;
-            return true;
-        }
-        if (op == 2 /* update */) {
-            *status = errSecParam;                        /* emu: identities are updated through their parts */
-            return true;
-        }
-        CFMutableDictionaryRef q = with_ref(d, kSecClassCertificate, m->cert);
-        OSStatus st = op == 0 ? SecItemAdd(q, result) : SecItemDelete(q);
-        bool duplicate_cert = false;
-        if (op == 0 && st == -25299) {
-            duplicate_cert = true;
-            st = errSecSuccess;
-        }
-        if (st == errSecSuccess || st == errSecItemNotFound) {
-            bool skip_key = false;
-            if (op == 3) {
-                /* Keep the key while another certificate uses it. */
-                const sec_keymat *km = sec_key_material(m->key);
-                CFMutableDictionaryRef left = CFDictionaryCreateMutable(NULL, 0, &kCFTypeDictionaryKeyCallBacks,
-                                                                        &kCFTypeDictionaryValueCallBacks);
-                sec_dict_put(left, "class", CFRetain(kSecClassCertificate));
-                sec_dict_put(left, "pkhh", CFDataCreate(NULL, km->klbl, 20));
-                CFTypeRef nleg = sec_dict_find(d, "nleg");
-                if (nleg != NULL)
-                    sec_dict_put(left, "nleg", CFRetain(nleg));
-                skip_key = SecItemCopyMatching(left, NULL) == errSecSuccess;
-                CFRelease(left);
-            }
-            if (!skip_key) {
-                CFMutableDictionaryRef kq = with_ref(d, kSecClassKey, m->key);
-                sec_dict_put(kq, "r_PersistentRef", CFRetain(kCFBooleanFalse));
-                OSStatus kst = op == 0 ? SecItemAdd(kq, NULL) : SecItemDelete(kq);
-                if (op == 0 && kst == -25299 && !duplicate_cert)
-                    kst = errSecSuccess;
-                st = kst;
-                CFRelease(kq);
-            }
-        }
-        CFRelease(q);
-        *status = st;
-        return true;
+    const sec_keymat *km = sec_key_material(m->key);
+    CFMutableDictionaryRef left = CFDictionaryCreateMutable(NULL, 0, &kCFTypeDictionaryKeyCallBacks,
+                                                            &kCFTypeDictionaryValueCallBacks);
+    sec_dict_put(left, "class", CFRetain(kSecClassCertificate));
+    sec_dict_put(left, "pkhh", CFDataCreate(NULL, km->klbl, 20));
+    CFTypeRef nleg = sec_dict_find(d, "nleg");
+    if (nleg != NULL)
+        sec_dict_put(left, "nleg", CFRetain(nleg));
+    bool used = SecItemCopyMatching(left, NULL) == errSecSuccess;
+    CFRelease(left);
+    return used;
+}
+
+/* Add (op 0) or delete (op 3) an identity's key; a duplicate key is no
+ * error when its certificate was new. */
+static OSStatus key_part(int op, CFDictionaryRef d, const idmat *m, bool duplicate_cert)
+{
+    CFMutableDictionaryRef kq = with_ref(d, kSecClassKey, m->key);
+    sec_dict_put(kq, "r_PersistentRef", CFRetain(kCFBooleanFalse));
+    OSStatus kst = op == 0 ? SecItemAdd(kq, NULL) : SecItemDelete(kq);
+    if (op == 0 && kst == errSecDuplicateItem && !duplicate_cert)
+        kst = errSecSuccess;
+    CFRelease(kq);
+    return kst;
+}
+
+/* Add (op 0) or delete (op 3) an identity given by kSecValueRef: its
+ * certificate, then its key. */
+static OSStatus identity_parts(int op, CFDictionaryRef d, const idmat *m, CFTypeRef *result)
+{
+    CFMutableDictionaryRef q = with_ref(d, kSecClassCertificate, m->cert);
+    OSStatus st = op == 0 ? SecItemAdd(q, result) : SecItemDelete(q);
+    bool duplicate_cert = false;
+    if (op == 0 && st == errSecDuplicateItem) {
+        duplicate_cert = true;
+        st = errSecSuccess;
     }
-    CFTypeRef cls = sec_dict_find(d, "class");
-    if (cls == NULL || !CFEqual(cls, kSecClassIdentity))
-        return false;
+    if ((st == errSecSuccess || st == errSecItemNotFound) && !(op == 3 && key_still_used(d, m)))
+        st = key_part(op, d, m, duplicate_cert);
+    CFRelease(q);
+    return st;
+}
+
+/* A query whose kSecValueRef is a SecIdentity. */
+static bool explode_ref(int op, CFDictionaryRef d, CFTypeRef ref, CFTypeRef *result, OSStatus *status)
+{
+    const idmat *m = identity_operand((SecIdentityRef)ref);
+    if (op == 1 /* copy */)
+        return false;                                     /* matched through the identity view */
+    if (m == NULL)
+        *status = errSecInvalidItemRef;
+    else if (op == 2 /* update */)
+        *status = errSecParam;                            /* emu: identities are updated through their parts */
+    else
+        *status = identity_parts(op, d, m, result);
+    return true;
+}
+
+/* A query of kSecClassIdentity without a kSecValueRef. */
+static bool explode_class(int op, CFDictionaryRef d, OSStatus *status)
+{
     if (op == 3) {
         CFMutableDictionaryRef q = with_ref(d, kSecClassCertificate, NULL);
         OSStatus st = SecItemDelete(q);
@@ -847,6 +856,19 @@ bool sec_identity_explode(int op, CFDictionaryRef d, CFTypeRef *result, OSStatus
         return true;
     }
     return false;
+}
+
+bool sec_identity_explode(int op, CFDictionaryRef d, CFTypeRef *result, OSStatus *status)
+{
+    if (d == NULL || !secsim_is(d, SECSIM_TYPE_DICTIONARY))
+        return false;
+    CFTypeRef ref = sec_dict_find(d, "v_Ref");
+    if (ref != NULL && secsim_is(ref, sec_ref_type_identity()))
+        return explode_ref(op, d, ref, result, status);
+    CFTypeRef cls = sec_dict_find(d, "class");
+    if (cls == NULL || !CFEqual(cls, kSecClassIdentity))
+        return false;
+    return explode_class(op, d, status);
 }
 
 /* ------------------------------------------------------------------ */
@@ -896,7 +918,7 @@ static OSStatus store_ref(CFTypeRef obj, CFStringRef cls, bool dp)
     sec_dict_put(d, "nleg", CFRetain(dp ? kCFBooleanTrue : kCFBooleanFalse));
     OSStatus st = SecItemAdd(d, NULL);
     CFRelease(d);
-    return st == -25299 ? errSecSuccess : st;
+    return st == errSecDuplicateItem ? errSecSuccess : st;
 }
 
 static int current_profile(void)
@@ -905,6 +927,103 @@ static int current_profile(void)
     int p = g_sec.profile;
     sec_unlock();
     return p;
+}
+
+/* Decode a PKCS#12 file and check its password-integrity MAC; on success
+ * the caller owns *pkey, *leaf and *ca (each may be NULL). */
+static OSStatus p12_decode(const sec_crypto_api *c, CFDataRef data, const char *pass, EVP_PKEY **pkey, X509 **leaf,
+                           OPENSSL_STACK **ca)
+{
+    CFIndex n = CFDataGetLength(data);
+    const unsigned char *p = CFDataGetBytePtr(data);
+    PKCS12 *p12 = c->d2i_PKCS12(NULL, &p, (long)n);
+    OSStatus st = errSecSuccess;
+    if (p12 == NULL || !c->PKCS12_mac_present(p12))
+        st = errSecDecode;                                /* no password-integrity MAC */
+    else if (c->PKCS12_verify_mac(p12, pass, -1) != 1)
+        st = errSecAuthFailed;                            /* not errSecPkcs12VerifyFailure (4.7) */
+    else if (c->PKCS12_parse(p12, pass, pkey, leaf, ca) != 1)
+        st = errSecDecode;
+    if (p12 != NULL)
+        c->PKCS12_free(p12);
+    c->ERR_clear_error();
+    return st;
+}
+
+/* What a PKCS#12 file yields: each owned, NULL when absent. */
+typedef struct p12_parts {
+    CFTypeRef key;
+    CFTypeRef cert;
+    CFTypeRef identity;
+    CFMutableArrayRef chain;
+} p12_parts;
+
+static void p12_parts_release(p12_parts *p)
+{
+    if (p->chain != NULL)
+        CFRelease(p->chain);
+    if (p->identity != NULL)
+        CFRelease(p->identity);
+    if (p->key != NULL)
+        CFRelease(p->key);
+    if (p->cert != NULL)
+        CFRelease(p->cert);
+}
+
+/* The identity of a matching key and leaf, and the chain: the leaf first,
+ * then the file's other certificates. */
+static OSStatus p12_identity(const sec_crypto_api *c, OPENSSL_STACK *ca, p12_parts *out)
+{
+    if (!key_matches_cert(out->cert, out->key))
+        return errSecDecode;                              /* a key that does not match its certificate */
+    out->identity = identity_object(out->cert, out->key, 0, 0);
+    out->chain = CFArrayCreateMutable(NULL, 0, &kCFTypeArrayCallBacks);
+    CFArrayAppendValue(out->chain, out->cert);
+    for (int i = 0; ca != NULL && i < c->OPENSSL_sk_num(ca); i++) {
+        CFTypeRef other = cert_from_x509(c, c->OPENSSL_sk_value(ca, i));
+        if (other == NULL)
+            return errSecDecode;
+        CFArrayAppendValue(out->chain, other);
+        CFRelease(other);
+    }
+    return errSecSuccess;
+}
+
+/* The SecKey, SecCertificate, SecIdentity and chain of what p12_decode
+ * returned; takes pkey, leaf and ca. */
+static OSStatus p12_convert(const sec_crypto_api *c, EVP_PKEY *pkey, X509 *leaf, OPENSSL_STACK *ca, p12_parts *out)
+{
+    OSStatus st = errSecSuccess;
+    out->key = pkey ? sec_key_from_pkey(c, pkey, true) : NULL;   /* takes pkey */
+    out->cert = leaf ? cert_from_x509(c, leaf) : NULL;
+    if (out->key != NULL && out->cert != NULL)
+        st = p12_identity(c, ca, out);
+    else if (pkey != NULL || leaf != NULL)
+        st = errSecDecode;                                /* RSA and EC keys only; a parsable certificate */
+    if (leaf != NULL)
+        c->X509_free(leaf);
+    if (ca != NULL)
+        c->OPENSSL_sk_pop_free(ca, x509_free_cb);
+    return st;
+}
+
+/* The result's one dictionary; the file-based keychain's import also
+ * reports the label and the key's id. */
+static CFMutableDictionaryRef p12_entry(const p12_parts *p, bool to_fb)
+{
+    CFMutableDictionaryRef entry = CFDictionaryCreateMutable(NULL, 0, &kCFTypeDictionaryKeyCallBacks,
+                                                             &kCFTypeDictionaryValueCallBacks);
+    sec_dict_put(entry, "identity", CFRetain(p->identity));
+    sec_dict_put(entry, "chain", CFRetain(p->chain));
+    if (to_fb) {
+        const sec_keymat *km = sec_key_material(p->key);
+        CFStringRef label = subject_summary(sec_cert_material(p->cert) ? (const certmat *)sec_cert_material(p->cert)
+                                                                       : NULL);
+        if (label != NULL)
+            sec_dict_put(entry, "label", label);
+        sec_dict_put(entry, "keyid", CFDataCreate(NULL, km->klbl, 20));
+    }
+    return entry;
 }
 
 SECSIM_EXPORT OSStatus SecPKCS12Import(CFDataRef pkcs12_data, CFDictionaryRef options, CFArrayRef *items)
@@ -924,80 +1043,31 @@ SECSIM_EXPORT OSStatus SecPKCS12Import(CFDataRef pkcs12_data, CFDictionaryRef op
     /* No options or no passphrase: the empty string (4.7). */
     CFTypeRef pw = options ? sec_dict_find(options, "passphrase") : NULL;
     const char *pass = pw != NULL && secsim_is(pw, SECSIM_TYPE_STRING) ? secsim_string_utf8(pw, NULL) : "";
-    CFIndex n = CFDataGetLength(pkcs12_data);
-    const unsigned char *p = CFDataGetBytePtr(pkcs12_data);
-    PKCS12 *p12 = c->d2i_PKCS12(NULL, &p, (long)n);
-    OSStatus st = errSecSuccess;
     EVP_PKEY *pkey = NULL;
     X509 *leaf = NULL;
     OPENSSL_STACK *ca = NULL;
-    if (p12 == NULL || !c->PKCS12_mac_present(p12))
-        st = -26275;                                      /* errSecDecode: no password-integrity MAC */
-    else if (c->PKCS12_verify_mac(p12, pass, -1) != 1)
-        st = -25293;                                      /* errSecAuthFailed, not -25264 (4.7) */
-    else if (c->PKCS12_parse(p12, pass, &pkey, &leaf, &ca) != 1)
-        st = -26275;
-    if (p12 != NULL)
-        c->PKCS12_free(p12);
-    c->ERR_clear_error();
+    OSStatus st = p12_decode(c, pkcs12_data, pass, &pkey, &leaf, &ca);
     if (st != errSecSuccess)
         return st;
     CFMutableArrayRef result = CFArrayCreateMutable(NULL, 0, &kCFTypeArrayCallBacks);
-    CFTypeRef key = pkey ? sec_key_from_pkey(c, pkey, true) : NULL;   /* takes pkey */
-    CFTypeRef cert = leaf ? cert_from_x509(c, leaf) : NULL;
-    CFTypeRef identity = NULL;
-    CFMutableArrayRef chain = NULL;
-    if (key != NULL && cert != NULL) {
-        if (!key_matches_cert(cert, key)) {
-            st = -26275;                                  /* a key that does not match its certificate */
-        } else {
-            identity = identity_object(cert, key, 0, 0);
-            chain = CFArrayCreateMutable(NULL, 0, &kCFTypeArrayCallBacks);
-            CFArrayAppendValue(chain, cert);              /* leaf first, then the file's other certificates */
-            for (int i = 0; ca != NULL && i < c->OPENSSL_sk_num(ca); i++) {
-                CFTypeRef other = cert_from_x509(c, c->OPENSSL_sk_value(ca, i));
-                if (other == NULL) {
-                    st = -26275;
-                    break;
-                }
-                CFArrayAppendValue(chain, other);
-                CFRelease(other);
-            }
-        }
-    } else if (pkey != NULL || leaf != NULL) {
-        st = -26275;                                      /* RSA and EC keys only; a parsable certificate */
-    }
-    if (leaf != NULL)
-        c->X509_free(leaf);
-    if (ca != NULL)
-        c->OPENSSL_sk_pop_free(ca, x509_free_cb);
+    p12_parts parts = {NULL, NULL, NULL, NULL};
+    st = p12_convert(c, pkey, leaf, ca, &parts);
     int profile = current_profile();
-    if (st == errSecSuccess && identity != NULL) {
-        CFMutableDictionaryRef entry = CFDictionaryCreateMutable(NULL, 0, &kCFTypeDictionaryKeyCallBacks,
-                                                                 &kCFTypeDictionaryValueCallBacks);
-        sec_dict_put(entry, "identity", CFRetain(identity));
-        sec_dict_put(entry, "chain", CFRetain(chain));
+    if (st == errSecSuccess && parts.identity != NULL) {
         CFTypeRef memory = options ? sec_dict_find(options, "memory") : NULL;
         CFTypeRef nleg = options ? sec_dict_find(options, "nleg") : NULL;
         /* Pointer comparisons, as P12OSX does: a CFNumber 1 is not true. */
         bool to_dp = memory != kCFBooleanTrue && nleg == kCFBooleanTrue;
         bool to_fb = profile == PROFILE_MACOS && memory != kCFBooleanTrue && nleg != kCFBooleanTrue;
-        if (to_fb) {
-            const sec_keymat *km = sec_key_material(key);
-            CFStringRef label = subject_summary(sec_cert_material(cert) ? (const certmat *)sec_cert_material(cert)
-                                                                        : NULL);
-            if (label != NULL)
-                sec_dict_put(entry, "label", label);
-            sec_dict_put(entry, "keyid", CFDataCreate(NULL, km->klbl, 20));
-        }
+        CFMutableDictionaryRef entry = p12_entry(&parts, to_fb);
         CFArrayAppendValue(result, entry);
         CFRelease(entry);
         *items = result;                                  /* set even if storing fails (4.7) */
         result = NULL;
         if (to_dp || to_fb) {
-            st = store_ref(identity, NULL, to_dp);
-            for (CFIndex i = 1; st == errSecSuccess && i < CFArrayGetCount(chain); i++)
-                st = store_ref(CFArrayGetValueAtIndex(chain, i), kSecClassCertificate, to_dp);
+            st = store_ref(parts.identity, NULL, to_dp);
+            for (CFIndex i = 1; st == errSecSuccess && i < CFArrayGetCount(parts.chain); i++)
+                st = store_ref(CFArrayGetValueAtIndex(parts.chain, i), kSecClassCertificate, to_dp);
         }
     } else if (st == errSecSuccess) {
         *items = result;
@@ -1005,13 +1075,6 @@ SECSIM_EXPORT OSStatus SecPKCS12Import(CFDataRef pkcs12_data, CFDictionaryRef op
     }
     if (result != NULL)
         CFRelease(result);
-    if (chain != NULL)
-        CFRelease(chain);
-    if (identity != NULL)
-        CFRelease(identity);
-    if (key != NULL)
-        CFRelease(key);
-    if (cert != NULL)
-        CFRelease(cert);
+    p12_parts_release(&parts);
     return st;
 }

@@ -31,25 +31,13 @@ static void *sym(void *h, const char *name, int *missing)
  * dlsym is for.  memcpy keeps -Wpedantic-style warnings away. */
 #define LOAD(field)                                                   \
     do {                                                              \
-        void *p_ = sym(h, #field, &missing);                          \
-        memcpy(&api.field, &p_, sizeof p_);                           \
+        void *p_ = sym(h, #field, missing);                           \
+        memcpy(&api->field, &p_, sizeof p_);                          \
     } while (0)
 
-static void load(void)
+/* sec_crypto_api's "keys" group (generation, import, export), in its order. */
+static void resolve_keys(void *h, sec_crypto_api *api, int *missing)
 {
-    const char *name = getenv("SECSIM_LIBCRYPTO");
-    if (name == NULL || *name == '\0')
-        name = "libcrypto.so.3";
-    void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-    if (h == NULL) {
-        const char *e = dlerror();
-        snprintf(g_why, sizeof g_why, "cannot load %s (%s): the emulator's keys and certificates need "
-                 "OpenSSL 3's libcrypto", name, e ? e : "not found");
-        return;
-    }
-    sec_crypto_api api;
-    memset(&api, 0, sizeof api);
-    int missing = 0;
     LOAD(EVP_PKEY_CTX_new_from_name);
     LOAD(EVP_PKEY_CTX_new);
     LOAD(EVP_PKEY_CTX_free);
@@ -72,6 +60,11 @@ static void load(void)
     LOAD(d2i_PUBKEY);
     LOAD(i2d_PublicKey);
     LOAD(i2d_PrivateKey);
+}
+
+/* sec_crypto_api's "operations" group (sign, verify, encrypt, decrypt, derive). */
+static void resolve_operations(void *h, sec_crypto_api *api, int *missing)
+{
     LOAD(EVP_PKEY_sign_init);
     LOAD(EVP_PKEY_sign);
     LOAD(EVP_PKEY_verify_init);
@@ -90,6 +83,11 @@ static void load(void)
     LOAD(EVP_PKEY_CTX_set_rsa_pss_saltlen);
     LOAD(EVP_PKEY_CTX_set_rsa_mgf1_md);
     LOAD(EVP_PKEY_CTX_set_rsa_oaep_md);
+}
+
+/* sec_crypto_api's "digests, AES-GCM, randomness" group. */
+static void resolve_primitives(void *h, sec_crypto_api *api, int *missing)
+{
     LOAD(EVP_sha1);
     LOAD(EVP_sha224);
     LOAD(EVP_sha256);
@@ -105,6 +103,11 @@ static void load(void)
     LOAD(EVP_CipherUpdate);
     LOAD(EVP_CipherFinal_ex);
     LOAD(RAND_bytes);
+}
+
+/* sec_crypto_api's "certificates, PKCS#12" group. */
+static void resolve_certificates(void *h, sec_crypto_api *api, int *missing)
+{
     LOAD(d2i_X509);
     LOAD(i2d_X509);
     LOAD(X509_free);
@@ -117,6 +120,40 @@ static void load(void)
     LOAD(OPENSSL_sk_value);
     LOAD(OPENSSL_sk_pop_free);
     LOAD(ERR_clear_error);
+}
+
+#undef LOAD
+
+/* dlopen the library SECSIM_LIBCRYPTO names (libcrypto.so.3 by default);
+ * NULL with g_why set when it cannot be opened. */
+static void *open_libcrypto(void)
+{
+    const char *name = getenv("SECSIM_LIBCRYPTO");
+    if (name == NULL || *name == '\0')
+        name = "libcrypto.so.3";
+    void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        const char *e = dlerror();
+        snprintf(g_why, sizeof g_why, "cannot load %s (%s): the emulator's keys and certificates need "
+                 "OpenSSL 3's libcrypto", name, e ? e : "not found");
+    }
+    return h;
+}
+
+/* Open libcrypto and resolve every symbol in sec_crypto_api's order (g_why
+ * names the first one missing); the API is published only when all are there. */
+static void load(void)
+{
+    void *h = open_libcrypto();
+    if (h == NULL)
+        return;
+    sec_crypto_api api;
+    memset(&api, 0, sizeof api);
+    int missing = 0;
+    resolve_keys(h, &api, &missing);
+    resolve_operations(h, &api, &missing);
+    resolve_primitives(h, &api, &missing);
+    resolve_certificates(h, &api, &missing);
     if (missing) {
         dlclose(h);
         return;

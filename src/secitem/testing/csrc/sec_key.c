@@ -199,6 +199,80 @@ static bool starts(const char **s, const char *prefix)
     return true;
 }
 
+/* One of the public algorithm strings (seckey_algorithms.def). */
+static bool known_algorithm(const char *s, size_t n)
+{
+    bool known = false;
+    for (size_t i = 0; i < sizeof g_algorithms / sizeof g_algorithms[0]; i++)
+        if (strlen(g_algorithms[i]) == n && memcmp(g_algorithms[i], s, n) == 0)
+            known = true;
+    return known;
+}
+
+/* The rest of "algid:sign:RSA:...". */
+static void parse_rsa_sign(const char *s, keyalg *a)
+{
+    if (strcmp(s, "raw") == 0) {
+        a->kind = AK_RSA_SIG_RAW;
+    } else if (starts(&s, "digest-PKCS1v15") || (a->message = starts(&s, "message-PKCS1v15"))) {
+        a->kind = AK_RSA_SIG_PKCS1;
+        if (starts(&s, ":"))
+            a->hash = parse_hash(&s);
+    } else if (starts(&s, "digest-PSS:") || (a->message = starts(&s, "message-PSS:"))) {
+        a->kind = AK_RSA_SIG_PSS;
+        a->hash = parse_hash(&s);
+    }
+}
+
+/* The rest of "algid:sign:ECDSA:...". */
+static void parse_ecdsa(const char *s, keyalg *a)
+{
+    a->kind = AK_ECDSA;
+    if (strcmp(s, "RFC4754") == 0) {
+        a->rfc4754 = true;
+        return;
+    }
+    if (!starts(&s, "digest-"))
+        a->message = starts(&s, "message-");
+    a->rfc4754 = starts(&s, "RFC4754");
+    if (!a->rfc4754)
+        starts(&s, "X962");
+    if (starts(&s, ":"))
+        a->hash = parse_hash(&s);
+}
+
+/* The rest of "algid:encrypt:RSA:...". */
+static void parse_rsa_encrypt(const char *s, keyalg *a)
+{
+    if (strcmp(s, "raw") == 0) {
+        a->kind = AK_RSA_ENC_RAW;
+    } else if (strcmp(s, "PKCS1") == 0) {
+        a->kind = AK_RSA_ENC_PKCS1;
+    } else if (starts(&s, "OAEP:")) {
+        a->hash = parse_hash(&s);
+        a->kind = strcmp(s, ":AESGCM") == 0 ? AK_RSA_ENC_OAEP_GCM : AK_RSA_ENC_OAEP;
+    }
+}
+
+/* The rest of "algid:encrypt:ECIES:...". */
+static void parse_ecies(const char *s, keyalg *a)
+{
+    a->kind = AK_ECIES;
+    (void)(starts(&s, "ECDHC:") || starts(&s, "ECDH:"));  /* cofactor = standard on NIST curves (3.6) */
+    starts(&s, "KDFX963:");
+    a->hash = parse_hash(&s);
+    a->variable_iv = strcmp(s, ":AESGCM-KDFIV") == 0;
+}
+
+/* The rest of "algid:keyexchange:...". */
+static void parse_key_exchange(const char *s, keyalg *a)
+{
+    a->kind = AK_ECDH;
+    (void)(starts(&s, "ECDHC") || starts(&s, "ECDH"));
+    if (starts(&s, ":KDFX963:"))
+        a->hash = parse_hash(&s);
+}
+
 /* Parse a public algorithm string (2.1); false for anything else (the
  * emulator implements the public algorithms only). */
 static bool parse_algorithm(CFTypeRef algorithm, keyalg *a)
@@ -211,57 +285,18 @@ static bool parse_algorithm(CFTypeRef algorithm, keyalg *a)
     CFIndex n = 0;
     const char *s = secsim_string_utf8((CFStringRef)algorithm, &n);
     snprintf(a->name, sizeof a->name, "%.79s", s);
-    bool known = false;
-    for (size_t i = 0; i < sizeof g_algorithms / sizeof g_algorithms[0]; i++)
-        if (strlen(g_algorithms[i]) == (size_t)n && memcmp(g_algorithms[i], s, (size_t)n) == 0)
-            known = true;
-    if (!known)
+    if (!known_algorithm(s, (size_t)n))
         return false;
-    if (starts(&s, "algid:sign:RSA:")) {
-        if (strcmp(s, "raw") == 0) {
-            a->kind = AK_RSA_SIG_RAW;
-        } else if (starts(&s, "digest-PKCS1v15") || (a->message = starts(&s, "message-PKCS1v15"))) {
-            a->kind = AK_RSA_SIG_PKCS1;
-            if (starts(&s, ":"))
-                a->hash = parse_hash(&s);
-        } else if (starts(&s, "digest-PSS:") || (a->message = starts(&s, "message-PSS:"))) {
-            a->kind = AK_RSA_SIG_PSS;
-            a->hash = parse_hash(&s);
-        }
-    } else if (starts(&s, "algid:sign:ECDSA:")) {
-        a->kind = AK_ECDSA;
-        if (strcmp(s, "RFC4754") == 0) {
-            a->rfc4754 = true;
-        } else {
-            if (!starts(&s, "digest-"))
-                a->message = starts(&s, "message-");
-            a->rfc4754 = starts(&s, "RFC4754");
-            if (!a->rfc4754)
-                starts(&s, "X962");
-            if (starts(&s, ":"))
-                a->hash = parse_hash(&s);
-        }
-    } else if (starts(&s, "algid:encrypt:RSA:")) {
-        if (strcmp(s, "raw") == 0) {
-            a->kind = AK_RSA_ENC_RAW;
-        } else if (strcmp(s, "PKCS1") == 0) {
-            a->kind = AK_RSA_ENC_PKCS1;
-        } else if (starts(&s, "OAEP:")) {
-            a->hash = parse_hash(&s);
-            a->kind = strcmp(s, ":AESGCM") == 0 ? AK_RSA_ENC_OAEP_GCM : AK_RSA_ENC_OAEP;
-        }
-    } else if (starts(&s, "algid:encrypt:ECIES:")) {
-        a->kind = AK_ECIES;
-        (void)(starts(&s, "ECDHC:") || starts(&s, "ECDH:"));  /* cofactor = standard on NIST curves (3.6) */
-        starts(&s, "KDFX963:");
-        a->hash = parse_hash(&s);
-        a->variable_iv = strcmp(s, ":AESGCM-KDFIV") == 0;
-    } else if (starts(&s, "algid:keyexchange:")) {
-        a->kind = AK_ECDH;
-        (void)(starts(&s, "ECDHC") || starts(&s, "ECDH"));
-        if (starts(&s, ":KDFX963:"))
-            a->hash = parse_hash(&s);
-    }
+    if (starts(&s, "algid:sign:RSA:"))
+        parse_rsa_sign(s, a);
+    else if (starts(&s, "algid:sign:ECDSA:"))
+        parse_ecdsa(s, a);
+    else if (starts(&s, "algid:encrypt:RSA:"))
+        parse_rsa_encrypt(s, a);
+    else if (starts(&s, "algid:encrypt:ECIES:"))
+        parse_ecies(s, a);
+    else if (starts(&s, "algid:keyexchange:"))
+        parse_key_exchange(s, a);
     return a->kind != 0;
 }
 
@@ -1044,6 +1079,114 @@ static OSStatus store_key(CFDictionaryRef params, CFTypeRef key, bool modern, bo
     return st;
 }
 
+/* The macOS CDSA path's checks (KeyOSX; 4.3); a size of 0 becomes the
+ * type's default. */
+static bool cdsa_params(bool have_type, int64_t type, bool have_bits, int64_t *bits, CFErrorRef *error)
+{
+    if (!have_type) {
+        sec_error(error, errSecParam, "inconsistent parameters for CDSA key generation");
+        return false;
+    }
+    if (type != SEC_KT_RSA && type != SEC_KT_EC) {
+        sec_error(error, errSecUnimplemented, "unsupported key type for CDSA key generation");
+        return false;
+    }
+    if (!have_bits) {   /* Apple calls CFGetTypeID(NULL) here and crashes (emu: -50) */
+        sec_error(error, errSecParam, "inconsistent parameters for CDSA key generation");
+        return false;
+    }
+    if (*bits == 0)
+        *bits = type == SEC_KT_RSA ? 2048 : 256;
+    bool ok = type == SEC_KT_RSA ? *bits >= 1024 && *bits <= 4096 && *bits % 8 == 0
+                                 : *bits == 192 || *bits == 256 || *bits == 384 || *bits == 521;
+    if (!ok)
+        sec_error(error, errSecParam, "inconsistent parameters for CDSA key generation");
+    return ok;
+}
+
+/* The modern path's checks (Key SecKeyCreateRandomKey; 4.3 #1-3). */
+static bool modern_params(bool have_type, int64_t type, bool have_bits, int64_t bits, bool token, CFErrorRef *error)
+{
+    if (!have_type || (type != SEC_KT_RSA && type != SEC_KT_EC))
+        return false;       /* 4.3 #3: NULL with *error left NULL (UNCONFIRMED at runtime) */
+    bool ok = have_bits && (type == SEC_KT_RSA ? bits >= 512 && bits <= 8192 : curve_by_bits((int)bits) != NULL);
+    if (token && (type != SEC_KT_EC || bits != 256))
+        ok = false;         /* 4.5: the Secure Enclave makes P-256 keys only (error code UNCONFIRMED) */
+    if (!ok) {
+        sec_error(error, errSecParam, "failed to generate key");
+        return false;
+    }
+    if (token && !has_access_groups()) {
+        /* F-SE: an unentitled process cannot use the Secure Enclave. */
+        sec_error(error, errSecMissingEntitlement, "failed to generate asymmetric keypair");
+        return false;
+    }
+    return true;
+}
+
+/* The key type and size of SecKeyCreateRandomKey's parameters, checked as
+ * the path the key takes (CDSA or modern) checks them. */
+static bool key_params(CFDictionaryRef parameters, CFDictionaryRef privp, CFDictionaryRef pubp, bool modern,
+                       bool token, int64_t *type, int64_t *bits, CFErrorRef *error)
+{
+    if (current_profile() == PROFILE_MACOS && wants_modern(privp) != wants_modern(pubp)) {
+        sec_error(error, errSecParam, "inconsistent key parameters, cannot target neither modern nor legacy key "
+                  "implementation");
+        return false;
+    }
+    CFTypeRef tv = sec_dict_find(parameters, "type"), bv = sec_dict_find(parameters, "bsiz");
+    bool have_type = read_integer(tv, type), have_bits = read_integer(bv, bits);
+    return modern ? modern_params(have_type, *type, have_bits, *bits, token, error)
+                  : cdsa_params(have_type, *type, have_bits, bits, error);
+}
+
+/* A new key pair: its private SecKey (the public half is derived from it). */
+static CFTypeRef new_key_pair(const sec_crypto_api *c, int64_t type, int64_t bits, bool token, bool modern,
+                              CFErrorRef *error)
+{
+    EVP_PKEY *pkey = generate(c, (int)type, (int)bits);
+    if (pkey == NULL) {
+        sec_error(error, errSecParam, "failed to generate key");
+        return NULL;
+    }
+    sec_keymat *k = keymat_new(pkey, true);
+    if (!keymat_export(c, k)) {
+        keymat_free(k);
+        sec_error(error, errSecParam, "failed to generate key");
+        return NULL;
+    }
+    k->token = token;
+    k->cdsa = !modern;
+    return key_object(k);
+}
+
+/* 4.3 #5, #6, #10: which keys of a new pair are stored; 4.3 #9: a public
+ * key already stored stays stored when the private key fails. */
+static bool store_key_pair(CFDictionaryRef privp, CFDictionaryRef pubp, CFTypeRef key, bool modern,
+                           CFErrorRef *error)
+{
+    CFTypeRef pp = sec_dict_find(pubp, "perm"), sp = sec_dict_find(privp, "perm");
+    bool store_pub = truthy_bool(pp);
+    bool store_priv = sp != NULL && secsim_is(sp, SECSIM_TYPE_BOOLEAN) ? truthy_bool(sp)
+                                                                      : sec_dict_find(privp, "tkid") != NULL;
+    OSStatus st = errSecSuccess;
+    CFTypeRef pub = NULL;
+    if (store_pub) {
+        pub = SecKeyCopyPublicKey((SecKeyRef)key);
+        st = pub ? store_key(pubp, pub, modern, true) : errSecParam;
+    }
+    if (st == errSecSuccess && store_priv)
+        st = store_key(privp, key, modern, false);
+    if (st != errSecSuccess) {
+        CFStringRef m = SecCopyErrorMessageString(st, NULL);
+        sec_error(error, st, "failed to add key to keychain: %s", secsim_string_utf8(m, NULL));
+        CFRelease(m);
+    }
+    if (pub != NULL)
+        CFRelease(pub);
+    return st == errSecSuccess;
+}
+
 SECSIM_EXPORT SecKeyRef SecKeyCreateRandomKey(CFDictionaryRef parameters, CFErrorRef *error)
 {
     secsim_check(parameters, SECSIM_TYPE_DICTIONARY, "SecKeyCreateRandomKey");
@@ -1052,94 +1195,16 @@ SECSIM_EXPORT SecKeyRef SecKeyCreateRandomKey(CFDictionaryRef parameters, CFErro
         return NULL;
     CFMutableDictionaryRef privp = merged(parameters, "private"), pubp = merged(parameters, "public");
     SecKeyRef result = NULL;
-    CFTypeRef pub = NULL;
     bool modern = current_profile() == PROFILE_IOS || wants_modern(privp) || wants_modern(pubp);
-    if (current_profile() == PROFILE_MACOS && wants_modern(privp) != wants_modern(pubp)) {
-        sec_error(error, errSecParam, "inconsistent key parameters, cannot target neither modern nor legacy key "
-                  "implementation");
-        goto done;
-    }
-    int64_t type = 0, bits = 0;
-    CFTypeRef tv = sec_dict_find(parameters, "type"), bv = sec_dict_find(parameters, "bsiz");
-    bool have_type = read_integer(tv, &type), have_bits = read_integer(bv, &bits);
     bool token = str_equals(sec_dict_find(privp, "tkid"), "com.apple.setoken");
-    if (!modern) {
-        /* The macOS CDSA path (KeyOSX; 4.3). */
-        if (!have_type) {
-            sec_error(error, errSecParam, "inconsistent parameters for CDSA key generation");
-            goto done;
-        }
-        if (type != SEC_KT_RSA && type != SEC_KT_EC) {
-            sec_error(error, errSecUnimplemented, "unsupported key type for CDSA key generation");
-            goto done;
-        }
-        if (!have_bits) {   /* Apple calls CFGetTypeID(NULL) here and crashes (emu: -50) */
-            sec_error(error, errSecParam, "inconsistent parameters for CDSA key generation");
-            goto done;
-        }
-        if (bits == 0)
-            bits = type == SEC_KT_RSA ? 2048 : 256;
-        bool ok = type == SEC_KT_RSA ? bits >= 1024 && bits <= 4096 && bits % 8 == 0
-                                     : bits == 192 || bits == 256 || bits == 384 || bits == 521;
-        if (!ok) {
-            sec_error(error, errSecParam, "inconsistent parameters for CDSA key generation");
-            goto done;
-        }
-    } else {
-        /* The modern path (Key SecKeyCreateRandomKey; 4.3 #1-3). */
-        if (!have_type || (type != SEC_KT_RSA && type != SEC_KT_EC))
-            goto done;      /* 4.3 #3: NULL with *error left NULL (UNCONFIRMED at runtime) */
-        bool ok = have_bits && (type == SEC_KT_RSA ? bits >= 512 && bits <= 8192 : curve_by_bits((int)bits) != NULL);
-        if (token && (type != SEC_KT_EC || bits != 256))
-            ok = false;     /* 4.5: the Secure Enclave makes P-256 keys only (error code UNCONFIRMED) */
-        if (!ok) {
-            sec_error(error, errSecParam, "failed to generate key");
-            goto done;
-        }
-        if (token && !has_access_groups()) {
-            /* F-SE: an unentitled process cannot use the Secure Enclave. */
-            sec_error(error, errSecMissingEntitlement, "failed to generate asymmetric keypair");
-            goto done;
-        }
+    int64_t type = 0, bits = 0;
+    if (key_params(parameters, privp, pubp, modern, token, &type, &bits, error)) {
+        CFTypeRef key = new_key_pair(c, type, bits, token, modern, error);
+        if (key != NULL && store_key_pair(privp, pubp, key, modern, error))
+            result = (SecKeyRef)key;
+        else if (key != NULL)
+            CFRelease(key);
     }
-    EVP_PKEY *pkey = generate(c, (int)type, (int)bits);
-    if (pkey == NULL) {
-        sec_error(error, errSecParam, "failed to generate key");
-        goto done;
-    }
-    sec_keymat *k = keymat_new(pkey, true);
-    if (!keymat_export(c, k)) {
-        keymat_free(k);
-        sec_error(error, errSecParam, "failed to generate key");
-        goto done;
-    }
-    k->token = token;
-    k->cdsa = !modern;
-    CFTypeRef key = key_object(k);
-    /* 4.3 #5, #6, #10: which keys are stored. */
-    CFTypeRef pp = sec_dict_find(pubp, "perm"), sp = sec_dict_find(privp, "perm");
-    bool store_pub = truthy_bool(pp);
-    bool store_priv = sp != NULL && secsim_is(sp, SECSIM_TYPE_BOOLEAN) ? truthy_bool(sp)
-                                                                      : sec_dict_find(privp, "tkid") != NULL;
-    OSStatus st = errSecSuccess;
-    if (store_pub) {
-        pub = SecKeyCopyPublicKey((SecKeyRef)key);
-        st = pub ? store_key(pubp, pub, modern, true) : errSecParam;
-    }
-    if (st == errSecSuccess && store_priv)
-        st = store_key(privp, key, modern, false);
-    if (st != errSecSuccess) {
-        /* 4.3 #9: a public key already stored stays stored. */
-        CFStringRef m = SecCopyErrorMessageString(st, NULL);
-        sec_error(error, st, "failed to add key to keychain: %s", secsim_string_utf8(m, NULL));
-        CFRelease(m);
-        CFRelease(key);
-        goto done;
-    }
-    result = (SecKeyRef)key;
-done:
-    if (pub != NULL)
-        CFRelease(pub);
     CFRelease(privp);
     CFRelease(pubp);
     return result;
@@ -1346,6 +1411,77 @@ done:
     return out;
 }
 
+/* 3.3: the raw RSA "signature" is checked by a public-key "decryption";
+ * leading zeros stripped, the rest must equal signedData. */
+static Boolean verify_raw(const sec_crypto_api *c, const sec_keymat *k, const keyalg *a, CFDataRef signedData,
+                          CFDataRef signature, uint8_t *buf, const char *fail, CFErrorRef *error)
+{
+    const uint8_t *p = CFDataGetBytePtr(signedData);
+    size_t n = (size_t)CFDataGetLength(signedData);
+    const uint8_t *s = CFDataGetBytePtr(signature);
+    size_t sn = (size_t)CFDataGetLength(signature);
+    if (n > k->block) {
+        sec_error(error, errSecParam, "%s: digest too big", a->name);
+        return 0;
+    }
+    EVP_PKEY_CTX *ctx = op_ctx(c, k, c->EVP_PKEY_verify_recover_init);
+    uint8_t *rec = sec_xmalloc(k->block + 1);
+    size_t rn = k->block;
+    bool ok = ctx != NULL && sn <= k->block && rsa_sig_params(c, ctx, a);
+    uint8_t *padded = buf + 64;
+    if (ok) {
+        memset(padded, 0, k->block - sn);
+        memcpy(padded + k->block - sn, s, sn);
+        ok = c->EVP_PKEY_verify_recover(ctx, rec, &rn, padded, k->block) == 1;
+    }
+    size_t z = 0;
+    while (ok && z < rn && rec[z] == 0)
+        z++;
+    ok = ok && bytes_eq(rec + z, rn - z, p, n);
+    free(rec);
+    if (ctx != NULL)
+        c->EVP_PKEY_CTX_free(ctx);
+    c->ERR_clear_error();
+    if (!ok)
+        sec_error(error, errSecVerifyFailed, "%s", fail);
+    return ok ? 1 : 0;
+}
+
+/* Every other signature algorithm: the digest (of the message, when the
+ * algorithm hashes it) checked by EVP_PKEY_verify. */
+static Boolean verify_digest(const sec_crypto_api *c, const sec_keymat *k, const keyalg *a, CFDataRef signedData,
+                             CFDataRef signature, uint8_t *buf, const char *fail, CFErrorRef *error)
+{
+    const uint8_t *p = CFDataGetBytePtr(signedData);
+    size_t n = (size_t)CFDataGetLength(signedData);
+    const uint8_t *s = CFDataGetBytePtr(signature);
+    size_t sn = (size_t)CFDataGetLength(signature);
+    uint8_t der[160];
+    if (!sig_input(c, a, k, &p, &n, buf, error))
+        return 0;
+    if (a->rfc4754) {
+        if (sn != 2 * k->block) {
+            sec_error(error, errSecVerifyFailed, "Wrong ECDSA RFC4754 signature");
+            return 0;
+        }
+        sn = rs_to_der(s, k->block, der);
+        s = der;
+    }
+    EVP_PKEY_CTX *ctx = op_ctx(c, k, c->EVP_PKEY_verify_init);
+    int r = ctx != NULL && (a->kind == AK_ECDSA || rsa_sig_params(c, ctx, a)) ? c->EVP_PKEY_verify(ctx, s, sn, p, n)
+                                                                              : -1;
+    if (ctx != NULL)
+        c->EVP_PKEY_CTX_free(ctx);
+    c->ERR_clear_error();
+    if (r == 1)
+        return 1;
+    if (r < 0 && k->type == SEC_KT_EC)
+        sec_error(error, errSecVerifyFailed, "EC signature verification failed (ccerr -7)");
+    else
+        sec_error(error, errSecVerifyFailed, "%s", fail);
+    return 0;
+}
+
 SECSIM_EXPORT Boolean SecKeyVerifySignature(SecKeyRef key, SecKeyAlgorithm algorithm, CFDataRef signedData,
                                             CFDataRef signature, CFErrorRef *error)
 {
@@ -1366,71 +1502,13 @@ SECSIM_EXPORT Boolean SecKeyVerifySignature(SecKeyRef key, SecKeyAlgorithm algor
                                             : "RSA signature verification failed, no match";
     if (k->priv) {
         /* 5.2: an RSA private key "verifies" by a raw private-key operation,
-         * which never matches (code UNCONFIRMED; -67808 chosen). */
-        sec_error(error, -67808, "%s", fail);
+         * which never matches (code UNCONFIRMED; errSecVerifyFailed chosen). */
+        sec_error(error, errSecVerifyFailed, "%s", fail);
         return 0;
     }
-    const uint8_t *p = CFDataGetBytePtr(signedData);
-    size_t n = (size_t)CFDataGetLength(signedData);
-    const uint8_t *s = CFDataGetBytePtr(signature);
-    size_t sn = (size_t)CFDataGetLength(signature);
     uint8_t *buf = sec_xmalloc(64 + k->block + 16);
-    uint8_t der[160];
-    Boolean result = 0;
-    if (a.kind == AK_RSA_SIG_RAW) {
-        /* 3.3: a public-key "decryption"; leading zeros stripped, the rest
-         * must equal signedData. */
-        if (n > k->block) {
-            sec_error(error, errSecParam, "%s: digest too big", a.name);
-            goto done;
-        }
-        EVP_PKEY_CTX *ctx = op_ctx(c, k, c->EVP_PKEY_verify_recover_init);
-        uint8_t *rec = sec_xmalloc(k->block + 1);
-        size_t rn = k->block;
-        bool ok = ctx != NULL && sn <= k->block && rsa_sig_params(c, ctx, &a);
-        uint8_t *padded = buf + 64;
-        if (ok) {
-            memset(padded, 0, k->block - sn);
-            memcpy(padded + k->block - sn, s, sn);
-            ok = c->EVP_PKEY_verify_recover(ctx, rec, &rn, padded, k->block) == 1;
-        }
-        size_t z = 0;
-        while (ok && z < rn && rec[z] == 0)
-            z++;
-        ok = ok && bytes_eq(rec + z, rn - z, p, n);
-        free(rec);
-        if (ctx != NULL)
-            c->EVP_PKEY_CTX_free(ctx);
-        c->ERR_clear_error();
-        if (ok)
-            result = 1;
-        else
-            sec_error(error, -67808, "%s", fail);
-        goto done;
-    }
-    if (!sig_input(c, &a, k, &p, &n, buf, error))
-        goto done;
-    if (a.rfc4754) {
-        if (sn != 2 * k->block) {
-            sec_error(error, -67808, "Wrong ECDSA RFC4754 signature");
-            goto done;
-        }
-        sn = rs_to_der(s, k->block, der);
-        s = der;
-    }
-    EVP_PKEY_CTX *ctx = op_ctx(c, k, c->EVP_PKEY_verify_init);
-    int r = ctx != NULL && (a.kind == AK_ECDSA || rsa_sig_params(c, ctx, &a)) ? c->EVP_PKEY_verify(ctx, s, sn, p, n)
-                                                                              : -1;
-    if (ctx != NULL)
-        c->EVP_PKEY_CTX_free(ctx);
-    c->ERR_clear_error();
-    if (r == 1)
-        result = 1;
-    else if (r < 0 && k->type == SEC_KT_EC)
-        sec_error(error, -67808, "EC signature verification failed (ccerr -7)");
-    else
-        sec_error(error, -67808, "%s", fail);
-done:
+    Boolean result = a.kind == AK_RSA_SIG_RAW ? verify_raw(c, k, &a, signedData, signature, buf, fail, error)
+                                              : verify_digest(c, k, &a, signedData, signature, buf, fail, error);
     free(buf);
     return result;
 }
@@ -1553,6 +1631,90 @@ static void ecies_key_iv(const sec_crypto_api *c, const keyalg *a, const uint8_t
     memset(out, 0, sizeof out);
 }
 
+/* 3.5: an ephemeral key on the same curve, E || AES-GCM(ciphertext) || tag. */
+static CFDataRef encrypt_ecies(const sec_crypto_api *c, const sec_keymat *k, const keyalg *a, const uint8_t *p,
+                               size_t n, CFErrorRef *error)
+{
+    EVP_PKEY *eph = generate(c, SEC_KT_EC, k->bits);
+    sec_keymat *ek = eph ? keymat_new(eph, true) : NULL;
+    if (ek == NULL || !keymat_export(c, ek)) {
+        keymat_free(ek);
+        sec_error(error, errSecParam, "ECIES: failed to generate the ephemeral key");
+        return NULL;
+    }
+    CFDataRef result = NULL;
+    uint8_t z[66], key_[32], iv[16];
+    size_t nz = sizeof z;
+    size_t klen = gcm_key_len_ec(k);
+    uint8_t *out = sec_xmalloc(ek->npub + n + 16);
+    if (ecdh(c, ek->pkey, k->pkey, z, &nz)) {
+        ecies_key_iv(c, a, z, nz, ek->pub, ek->npub, klen, key_, iv);
+        memcpy(out, ek->pub, ek->npub);
+        if (aes_gcm(c, true, key_, klen, iv, NULL, 0, p, n, out + ek->npub, out + ek->npub + n))
+            result = data_new(out, ek->npub + n + 16);
+    }
+    if (result == NULL)
+        sec_error(error, errSecParam, "ECIES: Failed to aes-gcm encrypt data (err -1)");
+    memset(z, 0, sizeof z);
+    memset(key_, 0, sizeof key_);
+    free(out);
+    keymat_free(ek);
+    return result;
+}
+
+/* 3.4: OAEP(session key) || AES-GCM(IV 0^16, AAD = PKCS#1 public key) || tag. */
+static CFDataRef encrypt_rsa_gcm(const sec_crypto_api *c, const sec_keymat *k, const keyalg *a, const uint8_t *p,
+                                 size_t n, CFErrorRef *error)
+{
+    CFDataRef result = NULL;
+    size_t klen = k->bits >= 4096 ? 32 : 16;
+    uint8_t session[32], iv[16] = { 0 };
+    c->RAND_bytes(session, (int)klen);
+    uint8_t *out = sec_xmalloc(k->block + n + 16);
+    size_t wn = k->block;
+    if (rsa_crypt(c, k, a, true, session, klen, out, &wn) && wn == k->block &&
+        aes_gcm(c, true, session, klen, iv, k->pub, k->npub, p, n, out + k->block, out + k->block + n))
+        result = data_new(out, k->block + n + 16);
+    else
+        sec_error(error, errSecParam, "RSAWRAP: Failed to aes-gcm encrypt data (err -1)");
+    memset(session, 0, sizeof session);
+    free(out);
+    return result;
+}
+
+/* Raw, PKCS#1 v1.5 and OAEP: one RSA block, the input limited by the padding. */
+static CFDataRef encrypt_rsa(const sec_crypto_api *c, const sec_keymat *k, const keyalg *a, const uint8_t *p,
+                             size_t n, CFErrorRef *error)
+{
+    size_t hl = hash_len(a->hash);
+    size_t limit = a->kind == AK_RSA_ENC_RAW ? k->block : a->kind == AK_RSA_ENC_PKCS1 ? k->block - 11
+                                                                                      : k->block - 2 * hl - 2;
+    if (n > limit) {
+        if (a->kind == AK_RSA_ENC_RAW)
+            sec_error(error, errSecParam, "RSApubkey wrong size of buffer to encrypt");
+        else
+            sec_error(error, errSecParam, "RSAencrypt wrong input size (err -23)");
+        return NULL;
+    }
+    CFDataRef result = NULL;
+    uint8_t *in = sec_xmalloc(k->block);
+    if (a->kind == AK_RSA_ENC_RAW) {      /* left-padded to the block size */
+        memset(in, 0, k->block - n);
+        memcpy(in + k->block - n, p, n);
+        p = in;
+        n = k->block;
+    }
+    uint8_t *out = sec_xmalloc(k->block);
+    size_t on = k->block;
+    if (rsa_crypt(c, k, a, true, p, n, out, &on))
+        result = data_new(out, on);
+    else
+        sec_error(error, errSecParam, "RSApubkey wrong size of buffer to encrypt");
+    free(in);
+    free(out);
+    return result;
+}
+
 SECSIM_EXPORT CFDataRef SecKeyCreateEncryptedData(SecKeyRef key, SecKeyAlgorithm algorithm, CFDataRef plaintext,
                                                   CFErrorRef *error)
 {
@@ -1570,73 +1732,100 @@ SECSIM_EXPORT CFDataRef SecKeyCreateEncryptedData(SecKeyRef key, SecKeyAlgorithm
     }
     const uint8_t *p = CFDataGetBytePtr(plaintext);
     size_t n = (size_t)CFDataGetLength(plaintext);
-    CFDataRef result = NULL;
-    if (a.kind == AK_ECIES) {
-        /* 3.5: ephemeral key on the same curve, E || AES-GCM(ciphertext) || tag. */
-        EVP_PKEY *eph = generate(c, SEC_KT_EC, k->bits);
-        sec_keymat *ek = eph ? keymat_new(eph, true) : NULL;
-        if (ek == NULL || !keymat_export(c, ek)) {
-            keymat_free(ek);
-            sec_error(error, errSecParam, "ECIES: failed to generate the ephemeral key");
-            return NULL;
-        }
-        uint8_t z[66], key_[32], iv[16];
-        size_t nz = sizeof z;
-        size_t klen = gcm_key_len_ec(k);
-        uint8_t *out = sec_xmalloc(ek->npub + n + 16);
-        if (ecdh(c, ek->pkey, k->pkey, z, &nz)) {
-            ecies_key_iv(c, &a, z, nz, ek->pub, ek->npub, klen, key_, iv);
-            memcpy(out, ek->pub, ek->npub);
-            if (aes_gcm(c, true, key_, klen, iv, NULL, 0, p, n, out + ek->npub, out + ek->npub + n))
-                result = data_new(out, ek->npub + n + 16);
-        }
-        if (result == NULL)
-            sec_error(error, errSecParam, "ECIES: Failed to aes-gcm encrypt data (err -1)");
-        memset(z, 0, sizeof z);
-        memset(key_, 0, sizeof key_);
-        free(out);
-        keymat_free(ek);
-        return result;
-    }
-    size_t hl = hash_len(a.hash);
-    if (a.kind == AK_RSA_ENC_OAEP_GCM) {
-        /* 3.4: OAEP(session key) || AES-GCM(IV 0^16, AAD = PKCS#1 public key) || tag. */
-        size_t klen = k->bits >= 4096 ? 32 : 16;
-        uint8_t session[32], iv[16] = { 0 };
-        c->RAND_bytes(session, (int)klen);
-        uint8_t *out = sec_xmalloc(k->block + n + 16);
-        size_t wn = k->block;
-        if (rsa_crypt(c, k, &a, true, session, klen, out, &wn) && wn == k->block &&
-            aes_gcm(c, true, session, klen, iv, k->pub, k->npub, p, n, out + k->block, out + k->block + n))
-            result = data_new(out, k->block + n + 16);
-        else
-            sec_error(error, errSecParam, "RSAWRAP: Failed to aes-gcm encrypt data (err -1)");
-        memset(session, 0, sizeof session);
-        free(out);
-        return result;
-    }
-    size_t limit = a.kind == AK_RSA_ENC_RAW ? k->block : a.kind == AK_RSA_ENC_PKCS1 ? k->block - 11
-                                                                                    : k->block - 2 * hl - 2;
-    if (n > limit) {
-        if (a.kind == AK_RSA_ENC_RAW)
-            sec_error(error, errSecParam, "RSApubkey wrong size of buffer to encrypt");
-        else
-            sec_error(error, errSecParam, "RSAencrypt wrong input size (err -23)");
+    if (a.kind == AK_ECIES)
+        return encrypt_ecies(c, k, &a, p, n, error);
+    if (a.kind == AK_RSA_ENC_OAEP_GCM)
+        return encrypt_rsa_gcm(c, k, &a, p, n, error);
+    return encrypt_rsa(c, k, &a, p, n, error);
+}
+
+/* 3.5: E || AES-GCM(ciphertext) || tag, E an uncompressed point on the key's curve. */
+static CFDataRef decrypt_ecies(const sec_crypto_api *c, const sec_keymat *k, const keyalg *a, const uint8_t *p,
+                               size_t n, CFErrorRef *error)
+{
+    size_t ne = 2 * k->block + 1;
+    if (n < ne) {
+        sec_error(error, errSecParam, "%s: too small input packet for ECIES decrypt", a->name);
         return NULL;
     }
-    uint8_t *in = sec_xmalloc(k->block);
-    if (a.kind == AK_RSA_ENC_RAW) {       /* left-padded to the block size */
-        memset(in, 0, k->block - n);
-        memcpy(in + k->block - n, p, n);
-        p = in;
-        n = k->block;
+    if (n - ne < 16) {
+        sec_error(error, errSecParam, "ECIES: Input data too short");
+        return NULL;
     }
-    uint8_t *out = sec_xmalloc(k->block);
-    size_t on = k->block;
-    if (rsa_crypt(c, k, &a, true, p, n, out, &on))
-        result = data_new(out, on);
+    sec_keymat *ek = keymat_from_bytes(c, SEC_KT_EC, false, p, ne);
+    if (ek == NULL || ek->bits != k->bits) {
+        keymat_free(ek);
+        sec_error(error, errSecParam, "ECIES: bad ephemeral public key");
+        return NULL;
+    }
+    CFDataRef result = NULL;
+    uint8_t z[66], key_[32], iv[16], tag[16];
+    size_t nz = sizeof z, m = n - ne - 16;
+    size_t klen = gcm_key_len_ec(k);
+    uint8_t *out = sec_xmalloc(m + 1);
+    memcpy(tag, p + n - 16, 16);
+    if (ecdh(c, k->pkey, ek->pkey, z, &nz)) {
+        ecies_key_iv(c, a, z, nz, p, ne, klen, key_, iv);
+        if (aes_gcm(c, false, key_, klen, iv, NULL, 0, p + ne, m, out, tag))
+            result = data_new(out, m);
+    }
+    if (result == NULL)
+        sec_error(error, errSecParam, "ECIES: Failed to aes-gcm decrypt data (err -1)");
+    memset(key_, 0, sizeof key_);
+    memset(z, 0, sizeof z);
+    memset(out, 0, m);
+    free(out);
+    keymat_free(ek);
+    return result;
+}
+
+/* 3.4: OAEP(session key) || AES-GCM(IV 0^16, AAD = PKCS#1 public key) || tag. */
+static CFDataRef decrypt_rsa_gcm(const sec_crypto_api *c, const sec_keymat *k, const keyalg *a, const uint8_t *p,
+                                 size_t n, CFErrorRef *error)
+{
+    if (n < k->block + 16) {
+        sec_error(error, errSecParam, "RSA-WRAP too short input data");
+        return NULL;
+    }
+    uint8_t session[1024];
+    size_t sn = sizeof session;
+    size_t want = k->bits >= 4096 ? 32 : 16;
+    if (!rsa_crypt(c, k, a, false, p, k->block, session, &sn) || sn != want) {
+        sec_error(error, errSecParam, "RSA-WRAP bad ciphertext, unexpected session key size");
+        return NULL;
+    }
+    CFDataRef result = NULL;
+    size_t m = n - k->block - 16;
+    uint8_t *out = sec_xmalloc(m + 1), tag[16], iv[16] = { 0 };
+    memcpy(tag, p + n - 16, 16);
+    if (aes_gcm(c, false, session, sn, iv, k->pub, k->npub, p + k->block, m, out, tag))
+        result = data_new(out, m);
     else
-        sec_error(error, errSecParam, "RSApubkey wrong size of buffer to encrypt");
+        sec_error(error, errSecParam, "RSA-WRAP: Failed to aes-gcm decrypt data (err -1)");
+    memset(session, 0, sizeof session);
+    memset(out, 0, m);
+    free(out);
+    return result;
+}
+
+/* Raw, PKCS#1 v1.5 and OAEP: one RSA block. */
+static CFDataRef decrypt_rsa(const sec_crypto_api *c, const sec_keymat *k, const keyalg *a, const uint8_t *p,
+                             size_t n, CFErrorRef *error)
+{
+    if (n > k->block) {
+        sec_error(error, errSecParam, "RSAdecrypt wrong input size (err -23)");
+        return NULL;
+    }
+    CFDataRef result = NULL;
+    uint8_t *in = sec_xmalloc(k->block), *out = sec_xmalloc(k->block);
+    memset(in, 0, k->block - n);      /* a short ciphertext is a smaller number */
+    memcpy(in + k->block - n, p, n);
+    size_t on = k->block;
+    if (rsa_crypt(c, k, a, false, in, k->block, out, &on))
+        result = data_new(out, on);   /* raw: k bytes, leading zeros kept */
+    else
+        sec_error(error, errSecParam, "RSAdecrypt wrong input (err -27)");
+    memset(out, 0, k->block);
     free(in);
     free(out);
     return result;
@@ -1659,82 +1848,11 @@ SECSIM_EXPORT CFDataRef SecKeyCreateDecryptedData(SecKeyRef key, SecKeyAlgorithm
     }
     const uint8_t *p = CFDataGetBytePtr(ciphertext);
     size_t n = (size_t)CFDataGetLength(ciphertext);
-    CFDataRef result = NULL;
-    if (a.kind == AK_ECIES) {
-        size_t ne = 2 * k->block + 1;
-        if (n < ne) {
-            sec_error(error, errSecParam, "%s: too small input packet for ECIES decrypt", a.name);
-            return NULL;
-        }
-        if (n - ne < 16) {
-            sec_error(error, errSecParam, "ECIES: Input data too short");
-            return NULL;
-        }
-        sec_keymat *ek = keymat_from_bytes(c, SEC_KT_EC, false, p, ne);
-        if (ek == NULL || ek->bits != k->bits) {
-            keymat_free(ek);
-            sec_error(error, errSecParam, "ECIES: bad ephemeral public key");
-            return NULL;
-        }
-        uint8_t z[66], key_[32], iv[16], tag[16];
-        size_t nz = sizeof z, m = n - ne - 16;
-        size_t klen = gcm_key_len_ec(k);
-        uint8_t *out = sec_xmalloc(m + 1);
-        memcpy(tag, p + n - 16, 16);
-        if (ecdh(c, k->pkey, ek->pkey, z, &nz)) {
-            ecies_key_iv(c, &a, z, nz, p, ne, klen, key_, iv);
-            if (aes_gcm(c, false, key_, klen, iv, NULL, 0, p + ne, m, out, tag))
-                result = data_new(out, m);
-        }
-        if (result == NULL)
-            sec_error(error, errSecParam, "ECIES: Failed to aes-gcm decrypt data (err -1)");
-        memset(key_, 0, sizeof key_);
-        memset(z, 0, sizeof z);
-        memset(out, 0, m);
-        free(out);
-        keymat_free(ek);
-        return result;
-    }
-    if (a.kind == AK_RSA_ENC_OAEP_GCM) {
-        if (n < k->block + 16) {
-            sec_error(error, errSecParam, "RSA-WRAP too short input data");
-            return NULL;
-        }
-        uint8_t session[1024];
-        size_t sn = sizeof session;
-        size_t want = k->bits >= 4096 ? 32 : 16;
-        if (!rsa_crypt(c, k, &a, false, p, k->block, session, &sn) || sn != want) {
-            sec_error(error, errSecParam, "RSA-WRAP bad ciphertext, unexpected session key size");
-            return NULL;
-        }
-        size_t m = n - k->block - 16;
-        uint8_t *out = sec_xmalloc(m + 1), tag[16], iv[16] = { 0 };
-        memcpy(tag, p + n - 16, 16);
-        if (aes_gcm(c, false, session, sn, iv, k->pub, k->npub, p + k->block, m, out, tag))
-            result = data_new(out, m);
-        else
-            sec_error(error, errSecParam, "RSA-WRAP: Failed to aes-gcm decrypt data (err -1)");
-        memset(session, 0, sizeof session);
-        memset(out, 0, m);
-        free(out);
-        return result;
-    }
-    if (n > k->block) {
-        sec_error(error, errSecParam, "RSAdecrypt wrong input size (err -23)");
-        return NULL;
-    }
-    uint8_t *in = sec_xmalloc(k->block), *out = sec_xmalloc(k->block);
-    memset(in, 0, k->block - n);      /* a short ciphertext is a smaller number */
-    memcpy(in + k->block - n, p, n);
-    size_t on = k->block;
-    if (rsa_crypt(c, k, &a, false, in, k->block, out, &on))
-        result = data_new(out, on);   /* raw: k bytes, leading zeros kept */
-    else
-        sec_error(error, errSecParam, "RSAdecrypt wrong input (err -27)");
-    memset(out, 0, k->block);
-    free(in);
-    free(out);
-    return result;
+    if (a.kind == AK_ECIES)
+        return decrypt_ecies(c, k, &a, p, n, error);
+    if (a.kind == AK_RSA_ENC_OAEP_GCM)
+        return decrypt_rsa_gcm(c, k, &a, p, n, error);
+    return decrypt_rsa(c, k, &a, p, n, error);
 }
 
 SECSIM_EXPORT CFDataRef SecKeyCopyKeyExchangeResult(SecKeyRef privateKey, SecKeyAlgorithm algorithm,
@@ -1781,7 +1899,7 @@ SECSIM_EXPORT CFDataRef SecKeyCopyKeyExchangeResult(SecKeyRef privateKey, SecKey
     size_t nz = sizeof z;
     CFDataRef result = NULL;
     if (peer->bits != k->bits || !ecdh(c, k->pkey, peer->pkey, z, &nz)) {
-        sec_error(error, -26275, "ECpriv failed to compute shared secret");
+        sec_error(error, errSecDecode, "ECpriv failed to compute shared secret");
     } else if (a.hash == H_NONE) {
         result = data_new(z, nz);
     } else {

@@ -474,6 +474,96 @@ static bool convert_begin(CFTypeRef v, sval *out, vtypes *is)
     return true;
 }
 
+/* Data protection, one converter per column kind: *out is set only on
+ * errSecSuccess. */
+
+/* A blob column: a string's UTF-8, a data's bytes, or a number. */
+static OSStatus dp_blob(CFTypeRef v, const vtypes *is, sval *out)
+{
+    if (is->str)
+        *out = string_as_str(v);
+    else if (is->data)
+        *out = data_as_data(v);
+    else if (is->num)
+        *out = number_sval(v);
+    else
+        return errSecParam;
+    return errSecSuccess;
+}
+
+/* A number column: a number, a boolean as 0/1, a strict decimal string
+ * as its integer, any other string as itself. */
+static OSStatus dp_number(CFTypeRef v, const vtypes *is, sval *out)
+{
+    if (is->num) {
+        *out = number_sval(v);
+    } else if (is->boolean) {
+        *out = sval_int(CFBooleanGetValue(v) ? 1 : 0);
+    } else if (is->str) {
+        int64_t i;
+        if (string_decimal(v, &i))
+            *out = sval_int(i);
+        else
+            *out = string_as_str(v);
+    } else {
+        return errSecParam;
+    }
+    return errSecSuccess;
+}
+
+/* A data column: a data's bytes, a string's UTF-8, a number's 32-bit
+ * native bytes. */
+static OSStatus dp_data(CFTypeRef v, const vtypes *is, sval *out)
+{
+    if (is->data) {
+        *out = data_as_data(v);
+    } else if (is->str) {
+        *out = string_as_data(v);
+    } else if (is->num) {
+        int32_t i32 = 0;
+        CFNumberGetValue(v, kCFNumberSInt32Type, &i32);
+        *out = sval_data(&i32, 4);
+    } else {
+        return errSecParam;
+    }
+    return errSecSuccess;
+}
+
+/* A string column: a string, or a data holding UTF-8. */
+static OSStatus dp_string(CFTypeRef v, const vtypes *is, sval *out)
+{
+    if (is->str) {
+        *out = string_as_str(v);
+    } else if (is->data) {
+        /* decoded as UTF-8: bytes that are not UTF-8 fail to convert (5.10) */
+        CFStringRef s = CFStringCreateWithBytes(NULL, CFDataGetBytePtr(v), CFDataGetLength(v),
+                                                kCFStringEncodingUTF8, 0);
+        if (s == NULL)
+            return errSecParam;
+        CFRelease(s);
+        *out = data_as_str(v);
+    } else {
+        return errSecParam;
+    }
+    return errSecSuccess;
+}
+
+/* The access-control column: a SecAccessControl with a string protection. */
+static OSStatus dp_accc(CFTypeRef v, sval *out)
+{
+    if (!secsim_is(v, sec_accc_type()))
+        return errSecParam;
+    size_t pn;
+    const char *prot = sec_accc_protection(v, &pn);
+    if (prot == NULL)
+        return errSecParam; /* dictionary protections are not supported on items */
+    out->tag = SV_ACCC;
+    out->p = sec_memdup(prot, pn);
+    out->n = pn;
+    out->i = (int64_t)sec_accc_flags(v);
+    return errSecSuccess;
+}
+
 OSStatus sec_dp_convert(int kind, CFTypeRef v, sval *out)
 {
     vtypes is;
@@ -481,79 +571,22 @@ OSStatus sec_dp_convert(int kind, CFTypeRef v, sval *out)
         return errSecParam;
     switch (kind) {
     case K_BLOB:
-        if (is.str) {
-            *out = string_as_str(v);
-        } else if (is.data) {
-            *out = data_as_data(v);
-        } else if (is.num) {
-            *out = number_sval(v);
-        } else {
-            return errSecParam;
-        }
-        return errSecSuccess;
+        return dp_blob(v, &is, out);
     case K_NUM:
     case K_SYNC:
     case K_TOMB:
-        if (is.num) {
-            *out = number_sval(v);
-        } else if (is.boolean) {
-            *out = sval_int(CFBooleanGetValue(v) ? 1 : 0);
-        } else if (is.str) {
-            int64_t i;
-            if (string_decimal(v, &i))
-                *out = sval_int(i);
-            else
-                *out = string_as_str(v);
-        } else {
-            return errSecParam;
-        }
-        return errSecSuccess;
+        return dp_number(v, &is, out);
     case K_DATA:
     case K_SHA1:
     case K_UUID:
-        if (is.data) {
-            *out = data_as_data(v);
-        } else if (is.str) {
-            *out = string_as_data(v);
-        } else if (is.num) {
-            int32_t i32 = 0;
-            CFNumberGetValue(v, kCFNumberSInt32Type, &i32);
-            *out = sval_data(&i32, 4);
-        } else {
-            return errSecParam;
-        }
-        return errSecSuccess;
+        return dp_data(v, &is, out);
     case K_DATE:
         return convert_date(v, out);
     case K_STR:
     case K_ACCESS:
-        if (is.str) {
-            *out = string_as_str(v);
-        } else if (is.data) {
-            /* decoded as UTF-8: bytes that are not UTF-8 fail to convert (5.10) */
-            CFStringRef s = CFStringCreateWithBytes(NULL, CFDataGetBytePtr(v), CFDataGetLength(v),
-                                                    kCFStringEncodingUTF8, 0);
-            if (s == NULL)
-                return errSecParam;
-            CFRelease(s);
-            *out = data_as_str(v);
-        } else {
-            return errSecParam;
-        }
-        return errSecSuccess;
-    case K_ACCC: {
-        if (!secsim_is(v, sec_accc_type()))
-            return errSecParam;
-        size_t pn;
-        const char *prot = sec_accc_protection(v, &pn);
-        if (prot == NULL)
-            return errSecParam; /* dictionary protections are not supported on items */
-        out->tag = SV_ACCC;
-        out->p = sec_memdup(prot, pn);
-        out->n = pn;
-        out->i = (int64_t)sec_accc_flags(v);
-        return errSecSuccess;
-    }
+        return dp_string(v, &is, out);
+    case K_ACCC:
+        return dp_accc(v, out);
     default:
         return errSecParam;
     }
@@ -590,6 +623,87 @@ bool sec_dp_equal(int kind, const sval *a, const sval *b)
     }
 }
 
+/* The file-based keychain, one converter per column kind: *out is set only
+ * on errSecSuccess. */
+
+/* A string column: a string's UTF-8 or a data's bytes. */
+static OSStatus fb_string(CFTypeRef v, const vtypes *is, sval *out)
+{
+    if (is->str)
+        *out = string_as_str(v);
+    else if (is->data)
+        *out = data_as_str(v);
+    else
+        return errSecParam;
+    return errSecSuccess;
+}
+
+/* An integer column: a number, a boolean as 0/1, a strict decimal string. */
+static OSStatus fb_number(CFTypeRef v, const vtypes *is, sval *out)
+{
+    int64_t i = 0;
+    if (is->num) {
+        CFNumberGetValue(v, kCFNumberSInt64Type, &i);
+    } else if (is->boolean) {
+        i = CFBooleanGetValue(v) ? 1 : 0;
+    } else if (is->str) {
+        if (!string_decimal(v, &i))
+            return errSecParam;
+    } else {
+        return errSecParam;
+    }
+    *out = sval_int(i);
+    return errSecSuccess;
+}
+
+/* A boolean column: a boolean, or a number (non-zero is true). */
+static OSStatus fb_bool(CFTypeRef v, const vtypes *is, sval *out)
+{
+    int64_t i = 0;
+    if (is->boolean) {
+        i = CFBooleanGetValue(v) ? 1 : 0;
+    } else if (is->num) {
+        double d = 0;
+        CFNumberGetValue(v, kCFNumberFloat64Type, &d);
+        i = d != 0;
+    } else {
+        return errSecParam;
+    }
+    out->tag = SV_BOOL;
+    out->i = i;
+    return errSecSuccess;
+}
+
+/* A data column: a data's bytes or a string's UTF-8. */
+static OSStatus fb_data(CFTypeRef v, const vtypes *is, sval *out)
+{
+    if (is->data)
+        *out = data_as_data(v);
+    else if (is->str)
+        *out = string_as_data(v);
+    else
+        return errSecParam;
+    return errSecSuccess;
+}
+
+/* Stored as a FourCharCode; handed back as the 4-char CFString constant
+ * (facts 5.3, FB attribute dictionaries). */
+static OSStatus fb_fourcc(CFTypeRef v, const vtypes *is, sval *out)
+{
+    if (is->str) {
+        *out = string_as_str(v);
+    } else if (is->num) {
+        int64_t i = 0;
+        CFNumberGetValue(v, kCFNumberSInt64Type, &i);
+        char four[4] = { (char)((i >> 24) & 0xff), (char)((i >> 16) & 0xff), (char)((i >> 8) & 0xff),
+                         (char)(i & 0xff) };
+        *out = sval_str(four, 4);
+    } else {
+        return errSecParam;
+    }
+    return errSecSuccess;
+}
+
 OSStatus sec_fb_convert(int kind, CFTypeRef v, sval *out)
 {
     vtypes is;
@@ -597,70 +711,17 @@ OSStatus sec_fb_convert(int kind, CFTypeRef v, sval *out)
         return errSecParam;
     switch (kind) {
     case F_STR:
-        if (is.str) {
-            *out = string_as_str(v);
-        } else if (is.data) {
-            *out = data_as_str(v);
-        } else {
-            return errSecParam;
-        }
-        return errSecSuccess;
-    case F_NUM: {
-        int64_t i = 0;
-        if (is.num) {
-            CFNumberGetValue(v, kCFNumberSInt64Type, &i);
-        } else if (is.boolean) {
-            i = CFBooleanGetValue(v) ? 1 : 0;
-        } else if (is.str) {
-            if (!string_decimal(v, &i))
-                return errSecParam;
-        } else {
-            return errSecParam;
-        }
-        *out = sval_int(i);
-        return errSecSuccess;
-    }
-    case F_BOOL: {
-        int64_t i = 0;
-        if (is.boolean) {
-            i = CFBooleanGetValue(v) ? 1 : 0;
-        } else if (is.num) {
-            double d = 0;
-            CFNumberGetValue(v, kCFNumberFloat64Type, &d);
-            i = d != 0;
-        } else {
-            return errSecParam;
-        }
-        out->tag = SV_BOOL;
-        out->i = i;
-        return errSecSuccess;
-    }
+        return fb_string(v, &is, out);
+    case F_NUM:
+        return fb_number(v, &is, out);
+    case F_BOOL:
+        return fb_bool(v, &is, out);
     case F_DATA:
-        if (is.data) {
-            *out = data_as_data(v);
-        } else if (is.str) {
-            *out = string_as_data(v);
-        } else {
-            return errSecParam;
-        }
-        return errSecSuccess;
+        return fb_data(v, &is, out);
     case F_DATE:
         return convert_date(v, out);
     case F_FOURCC:
-        /* Stored as a FourCharCode; handed back as the 4-char CFString
-         * constant (facts 5.3, FB attribute dictionaries). */
-        if (is.str) {
-            *out = string_as_str(v);
-        } else if (is.num) {
-            int64_t i = 0;
-            CFNumberGetValue(v, kCFNumberSInt64Type, &i);
-            char four[4] = { (char)((i >> 24) & 0xff), (char)((i >> 16) & 0xff), (char)((i >> 8) & 0xff),
-                             (char)(i & 0xff) };
-            *out = sval_str(four, 4);
-        } else {
-            return errSecParam;
-        }
-        return errSecSuccess;
+        return fb_fourcc(v, &is, out);
     default:
         return errSecParam;
     }
