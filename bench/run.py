@@ -58,7 +58,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -709,6 +709,53 @@ ROUND_PLAN: dict[str, list[tuple[str, str]]] = {
 _STORE_C_SERIES = ("add_noreturn", "get_data", "find", "upsert", "delete_by_ref")
 
 
+class Samples:
+    """Timed series by layer: every call's wall time and each batch's CPU time per call."""
+
+    def __init__(self, layers: Iterable[str]) -> None:
+        self.wall: dict[str, dict[str, list[int]]] = {layer: {} for layer in layers}
+        self.cpu: dict[str, dict[str, list[float]]] = {layer: {} for layer in self.wall}
+
+    def time(self, layer: str, series: str, fn: Callable[[int], object], n: int) -> None:
+        """One batch of ``n`` calls of ``fn``, added to ``layer``'s ``series``."""
+        _time_calls(
+            fn, n, self.wall[layer].setdefault(series, []), self.cpu[layer].setdefault(series, [])
+        )
+
+    def stats(self, layer: str, series: str) -> dict[str, float]:
+        """Median wall time per call, and the median and the lowest batch CPU time per call."""
+        cpu = self.cpu[layer][series]
+        return {
+            "median_us": statistics.median(self.wall[layer][series]) / 1e3,
+            "cpu_us": statistics.median(cpu) / 1e3,
+            "best_cpu_us": min(cpu) / 1e3,
+        }
+
+
+def _c_summary(c_rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The C driver's series over its rounds: median of the round medians and of
+    the per-round CPU times, the lowest per-round CPU time, the calls."""
+    return {
+        series: {
+            "median_us": statistics.median(r[series]["median_us"] for r in c_rounds),
+            "cpu_us": statistics.median(r[series]["cpu_us"] for r in c_rounds),
+            "best_cpu_us": min(r[series]["cpu_us"] for r in c_rounds),
+            "n": sum(r[series]["n"] for r in c_rounds),
+        }
+        for series in c_rounds[0]
+        if isinstance(c_rounds[0][series], dict)
+    }
+
+
+def _c_round(exe: Path, layers: Layers, n: int, k: int) -> dict[str, Any]:
+    """One timed round of the C driver, and of its store mode if the store is measured."""
+    c_round = run_driver(exe, "ops", n, k, 1, 1)
+    if layers.store is not None:  # the store's calls: its mark on them, its items
+        store_round = run_driver(exe, "ops", n, k, 1, 1, layers.store.creator)
+        c_round.update({f"store_{series}": store_round[series] for series in _STORE_C_SERIES})
+    return c_round
+
+
 def time_operations(
     layers: Layers, sim: Sim, exe: Path, n: int, k: int, rounds: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -720,8 +767,7 @@ def time_operations(
     are measured in the same stretch of time on this shared machine.
     Returns (Python layers, C) in the layout of the C driver's JSON.
     """
-    samples: dict[str, dict[str, list[int]]] = {layer: {} for layer in ROUND_PLAN}
-    cpu: dict[str, dict[str, list[float]]] = {layer: {} for layer in ROUND_PLAN}
+    samples = Samples(ROUND_PLAN)
     c_rounds: list[dict[str, Any]] = []
     _populate_find(layers, k)
     active = [layer for layer in ROUND_PLAN if layer != "store" or layers.store is not None]
@@ -730,12 +776,10 @@ def time_operations(
         if layer == "store":  # its own items to find, as in the C driver's store mode
             _repopulate_find(layers, k, layers.store.creator)
         for series, method in ROUND_PLAN[layer]:
-            _time_calls(
-                getattr(layers, method),
-                n,
-                samples[layer].setdefault(series, []) if timed else [],
-                cpu[layer].setdefault(series, []) if timed else [],
-            )
+            if timed:
+                samples.time(layer, series, getattr(layers, method), n)
+            else:
+                _time_calls(getattr(layers, method), n, [], [])
         if layer == "store":
             _repopulate_find(layers, k)
 
@@ -743,39 +787,25 @@ def time_operations(
     for layer in active:
         one_round(layer, timed=False)
     for _ in range(rounds):
-        c_round = run_driver(exe, "ops", n, k, 1, 1)
-        if layers.store is not None:  # the store's calls: its mark on them, its items
-            store_round = run_driver(exe, "ops", n, k, 1, 1, layers.store.creator)
-            c_round.update({f"store_{series}": store_round[series] for series in _STORE_C_SERIES})
-        c_rounds.append(c_round)
+        c_rounds.append(_c_round(exe, layers, n, k))
         for layer in active:  # interleaved, so noise spreads over all layers
             one_round(layer, timed=True)
     live_items = sim.live()
     sim.reset()
-    out: dict[str, Any] = {}
-    for layer, by_series in samples.items():
-        out[layer] = {
+    out: dict[str, Any] = {
+        layer: {
             series: {
-                "median_us": statistics.median(values) / 1e3,
+                **samples.stats(layer, series),
                 "p10_us": _quantile(values, 0.1) / 1e3,
                 "p90_us": _quantile(values, 0.9) / 1e3,
                 "n": len(values),
-                "cpu_us": statistics.median(cpu[layer][series]) / 1e3,
-                "best_cpu_us": min(cpu[layer][series]) / 1e3,
             }
             for series, values in by_series.items()
         }
-    out["live_objects_with_find_items"] = live_items
-    c: dict[str, Any] = {
-        series: {
-            "median_us": statistics.median(r[series]["median_us"] for r in c_rounds),
-            "cpu_us": statistics.median(r[series]["cpu_us"] for r in c_rounds),
-            "best_cpu_us": min(r[series]["cpu_us"] for r in c_rounds),
-            "n": sum(r[series]["n"] for r in c_rounds),
-        }
-        for series in c_rounds[0]
-        if isinstance(c_rounds[0][series], dict)
+        for layer, by_series in samples.wall.items()
     }
+    out["live_objects_with_find_items"] = live_items
+    c = _c_summary(c_rounds)
     c["live_objects_end"] = max(r["live_objects_end"] for r in c_rounds)
     c["rounds"] = len(c_rounds)
     return out, c
@@ -903,6 +933,62 @@ def count_keyring_work(kr: Any, sx: Any, sim: Sim) -> dict[str, Any]:
     return out
 
 
+def _time_keyring(
+    pair: list[tuple[str, Any]], exe: Path, n: int, k: int, rounds: int
+) -> tuple[Samples, dict[str, Any]]:
+    """Each layer's KEYRING_PLAN: one untimed round each, then ``rounds`` timed
+    rounds, each after one of the C driver's.  Returns (the layers, C)."""
+    samples = Samples(name for name, _layer in pair)
+    c_rounds: list[dict[str, Any]] = []
+    for _name, layer in pair:  # one untimed round each
+        for _series, _op, call, _c, _timed in KEYRING_PLAN:
+            _time_calls(functools.partial(call, layer), n, [], [])
+    for r in range(rounds):
+        c_rounds.append(run_driver(exe, "ops", n, k, 1, 1))
+        for name, layer in pair if r % 2 == 0 else pair[::-1]:  # alternate who goes first
+            for series, _op, call, _c, _timed in KEYRING_PLAN:
+                samples.time(name, series, functools.partial(call, layer), n)
+    return samples, _c_summary(c_rounds)
+
+
+def _native_prices(api: Any) -> dict[str, float]:
+    """The price of one native call in each binding, measured alike (CFGetTypeID
+    of kCFBooleanTrue), and of one of keyring's constant lookups."""
+    get_type_id = _ctypes_function(api._found, "CFGetTypeID")
+    true = ctypes.c_void_p.in_dll(api._found, "kCFBooleanTrue")
+    return {
+        "cffi_call_us": abi_call_us(),
+        "ctypes_call_us": best_call_us(get_type_id, true),
+        "constant_lookup_us": best_call_us(api.k_, "kSecClass"),
+    }
+
+
+def _keyring_row(
+    plan: tuple[str, str, Any, tuple[str, ...], bool],
+    samples: Samples,
+    c: dict[str, Any],
+    work: dict[str, Any],
+) -> dict[str, Any]:
+    """One KEYRING_PLAN operation: both layers' times and work, their ratios, and
+    the overheads over C where the C driver times exactly this operation."""
+    series, operation, _call, c_series, timed = plan
+    row: dict[str, Any] = {"operation": operation, "series": series}
+    for name in ("keyring", "security"):
+        row[name] = {**samples.stats(name, series), **work[operation][name]}
+    kr_row, sx_row = row["keyring"], row["security"]
+    row["speedup"] = kr_row["cpu_us"] / sx_row["cpu_us"]
+    row["speedup_best"] = kr_row["best_cpu_us"] / sx_row["best_cpu_us"]
+    row["speedup_wall"] = kr_row["median_us"] / sx_row["median_us"]
+    if timed:
+        c_us = sum(c[s]["cpu_us"] for s in c_series)
+        row["c_us"] = c_us
+        row["c_series"] = list(c_series)
+        row["overhead_ratio"] = (kr_row["cpu_us"] - c_us) / (sx_row["cpu_us"] - c_us)
+        for name in ("keyring", "security"):
+            row[name]["overhead_us"] = row[name]["cpu_us"] - c_us
+    return row
+
+
 def compare_keyring(
     layers: Layers, sim: Sim, exe: Path, lib: Path, n: int, k: int, rounds: int
 ) -> dict[str, Any]:
@@ -922,56 +1008,9 @@ def compare_keyring(
         sx = SecitemSameCalls(layers.S, SERVICE)
         checked = check_keyring_calls(NativeTrace(lib), kr, sx, sim)
         work = count_keyring_work(kr, sx, sim)
-        pair = [("keyring", kr), ("security", sx)]
-        samples: dict[str, dict[str, list[int]]] = {name: {} for name, _ in pair}
-        cpu: dict[str, dict[str, list[float]]] = {name: {} for name, _ in pair}
-        c_rounds: list[dict[str, Any]] = []
-        for _name, layer in pair:  # one untimed round each
-            for _series, _op, call, _c, _timed in KEYRING_PLAN:
-                _time_calls(functools.partial(call, layer), n, [], [])
-        for r in range(rounds):
-            c_rounds.append(run_driver(exe, "ops", n, k, 1, 1))
-            for name, layer in pair if r % 2 == 0 else pair[::-1]:  # alternate who goes first
-                for series, _op, call, _c, _timed in KEYRING_PLAN:
-                    _time_calls(
-                        functools.partial(call, layer),
-                        n,
-                        samples[name].setdefault(series, []),
-                        cpu[name].setdefault(series, []),
-                    )
+        samples, c = _time_keyring([("keyring", kr), ("security", sx)], exe, n, k, rounds)
         live_after = sim.live()
-        # The price of one native call in each binding, measured alike (CFGetTypeID
-        # of kCFBooleanTrue), and of one of keyring's constant lookups.
-        api = kr.api
-        get_type_id = _ctypes_function(api._found, "CFGetTypeID")
-        true = ctypes.c_void_p.in_dll(api._found, "kCFBooleanTrue")
-        prices = {
-            "cffi_call_us": abi_call_us(),
-            "ctypes_call_us": best_call_us(get_type_id, true),
-            "constant_lookup_us": best_call_us(api.k_, "kSecClass"),
-        }
-    rows = []
-    for series, operation, _call, c_series, timed in KEYRING_PLAN:
-        row: dict[str, Any] = {"operation": operation, "series": series}
-        for name, _layer in pair:
-            row[name] = {
-                "cpu_us": statistics.median(cpu[name][series]) / 1e3,
-                "best_cpu_us": min(cpu[name][series]) / 1e3,
-                "median_us": statistics.median(samples[name][series]) / 1e3,
-                **work[operation][name],
-            }
-        kr_row, sx_row = row["keyring"], row["security"]
-        row["speedup"] = kr_row["cpu_us"] / sx_row["cpu_us"]
-        row["speedup_best"] = kr_row["best_cpu_us"] / sx_row["best_cpu_us"]
-        row["speedup_wall"] = kr_row["median_us"] / sx_row["median_us"]
-        if timed:
-            c_us = sum(statistics.median(c[s]["cpu_us"] for c in c_rounds) for s in c_series)
-            row["c_us"] = c_us
-            row["c_series"] = list(c_series)
-            row["overhead_ratio"] = (kr_row["cpu_us"] - c_us) / (sx_row["cpu_us"] - c_us)
-            for name, _layer in pair:
-                row[name]["overhead_us"] = row[name]["cpu_us"] - c_us
-        rows.append(row)
+        prices = _native_prices(kr.api)
     return {
         "keyring": keyring_version(),
         "keyring_api": str(api_path()),
@@ -983,7 +1022,7 @@ def compare_keyring(
         "objects_left_per_cycle": work["objects_left_per_cycle"],
         "prices": prices,
         "live_objects_after": live_after,
-        "rows": rows,
+        "rows": [_keyring_row(plan, samples, c, work) for plan in KEYRING_PLAN],
     }
 
 
