@@ -593,14 +593,10 @@ def count_native_calls(layers: Layers, sim: Sim) -> dict[str, int]:
         assert spec is not None
         method, seq = spec
         sim.reset()
-        _populate_find(layers, 10)
-        if not seq.startswith("add"):
-            layers.sec_add_noreturn(0)
+        _prepare_operation(layers, "security", seq)
         getattr(layers, method)(0)  # warm: the counted call is a steady-state call
         sim.reset()
-        _populate_find(layers, 10)
-        if not seq.startswith("add"):
-            layers.sec_add_noreturn(0)
+        _prepare_operation(layers, "security", seq)
         with NativeCounter() as counter:
             result = getattr(layers, method)(0)
             del result  # opaque objects in it are released now, inside the count
