@@ -23,7 +23,6 @@ instructions over its best-of-15 time).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -353,8 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         "n": args.n,
         "rows": rows,
     }
-    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {args.json}")
+    run.write_report(args.json, report)
     return 0
 
 

@@ -1689,6 +1689,12 @@ def verdict(report: dict[str, Any]) -> Verdict:
 # The run: arguments, set-up, one function per part, the verdict
 
 
+def write_report(path: str, report: dict[str, Any]) -> None:
+    """Write ``report`` to ``path`` as JSON, and say so."""
+    Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"\nwrote {path}")
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (noisier)")
@@ -1877,8 +1883,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for name, (ok, detail) in report["verdict"].items():
         print(f"  [{'ok' if ok else 'MISS'}] {name}: {detail}")
-    Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"\nwrote {args.json}")
+    write_report(args.json, report)
     return 0
 
 
