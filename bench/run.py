@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -57,7 +58,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,19 @@ def build_driver(lib: Path) -> Path:
         subprocess.run(cmd, check=True)
         os.replace(str(exe) + ".tmp", exe)
     return exe
+
+
+def use_emulator(profile: str) -> tuple[Path, Path]:
+    """Build the emulator and the C driver, and point this process and its
+    children at the emulator in ``profile`` (no store file, no access groups).
+    Returns (library, driver)."""
+    lib = build_emulator()
+    exe = build_driver(lib)
+    os.environ["SECITEM_LIBRARY"] = str(lib)
+    os.environ["SECSIM_PROFILE"] = profile
+    os.environ.pop("SECSIM_STORE", None)
+    os.environ.pop("SECSIM_ACCESS_GROUPS", None)
+    return lib, exe
 
 
 def run_driver(exe: Path, *args: object) -> dict[str, Any]:
@@ -579,14 +593,10 @@ def count_native_calls(layers: Layers, sim: Sim) -> dict[str, int]:
         assert spec is not None
         method, seq = spec
         sim.reset()
-        _populate_find(layers, 10)
-        if not seq.startswith("add"):
-            layers.sec_add_noreturn(0)
+        _prepare_operation(layers, "security", seq)
         getattr(layers, method)(0)  # warm: the counted call is a steady-state call
         sim.reset()
-        _populate_find(layers, 10)
-        if not seq.startswith("add"):
-            layers.sec_add_noreturn(0)
+        _prepare_operation(layers, "security", seq)
         with NativeCounter() as counter:
             result = getattr(layers, method)(0)
             del result  # opaque objects in it are released now, inside the count
@@ -695,6 +705,53 @@ ROUND_PLAN: dict[str, list[tuple[str, str]]] = {
 _STORE_C_SERIES = ("add_noreturn", "get_data", "find", "upsert", "delete_by_ref")
 
 
+class Samples:
+    """Timed series by layer: every call's wall time and each batch's CPU time per call."""
+
+    def __init__(self, layers: Iterable[str]) -> None:
+        self.wall: dict[str, dict[str, list[int]]] = {layer: {} for layer in layers}
+        self.cpu: dict[str, dict[str, list[float]]] = {layer: {} for layer in self.wall}
+
+    def time(self, layer: str, series: str, fn: Callable[[int], object], n: int) -> None:
+        """One batch of ``n`` calls of ``fn``, added to ``layer``'s ``series``."""
+        _time_calls(
+            fn, n, self.wall[layer].setdefault(series, []), self.cpu[layer].setdefault(series, [])
+        )
+
+    def stats(self, layer: str, series: str) -> dict[str, float]:
+        """Median wall time per call, and the median and the lowest batch CPU time per call."""
+        cpu = self.cpu[layer][series]
+        return {
+            "median_us": statistics.median(self.wall[layer][series]) / 1e3,
+            "cpu_us": statistics.median(cpu) / 1e3,
+            "best_cpu_us": min(cpu) / 1e3,
+        }
+
+
+def _c_summary(c_rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The C driver's series over its rounds: median of the round medians and of
+    the per-round CPU times, the lowest per-round CPU time, the calls."""
+    return {
+        series: {
+            "median_us": statistics.median(r[series]["median_us"] for r in c_rounds),
+            "cpu_us": statistics.median(r[series]["cpu_us"] for r in c_rounds),
+            "best_cpu_us": min(r[series]["cpu_us"] for r in c_rounds),
+            "n": sum(r[series]["n"] for r in c_rounds),
+        }
+        for series in c_rounds[0]
+        if isinstance(c_rounds[0][series], dict)
+    }
+
+
+def _c_round(exe: Path, layers: Layers, n: int, k: int) -> dict[str, Any]:
+    """One timed round of the C driver, and of its store mode if the store is measured."""
+    c_round = run_driver(exe, "ops", n, k, 1, 1)
+    if layers.store is not None:  # the store's calls: its mark on them, its items
+        store_round = run_driver(exe, "ops", n, k, 1, 1, layers.store.creator)
+        c_round.update({f"store_{series}": store_round[series] for series in _STORE_C_SERIES})
+    return c_round
+
+
 def time_operations(
     layers: Layers, sim: Sim, exe: Path, n: int, k: int, rounds: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -706,8 +763,7 @@ def time_operations(
     are measured in the same stretch of time on this shared machine.
     Returns (Python layers, C) in the layout of the C driver's JSON.
     """
-    samples: dict[str, dict[str, list[int]]] = {layer: {} for layer in ROUND_PLAN}
-    cpu: dict[str, dict[str, list[float]]] = {layer: {} for layer in ROUND_PLAN}
+    samples = Samples(ROUND_PLAN)
     c_rounds: list[dict[str, Any]] = []
     _populate_find(layers, k)
     active = [layer for layer in ROUND_PLAN if layer != "store" or layers.store is not None]
@@ -716,12 +772,10 @@ def time_operations(
         if layer == "store":  # its own items to find, as in the C driver's store mode
             _repopulate_find(layers, k, layers.store.creator)
         for series, method in ROUND_PLAN[layer]:
-            _time_calls(
-                getattr(layers, method),
-                n,
-                samples[layer].setdefault(series, []) if timed else [],
-                cpu[layer].setdefault(series, []) if timed else [],
-            )
+            if timed:
+                samples.time(layer, series, getattr(layers, method), n)
+            else:
+                _time_calls(getattr(layers, method), n, [], [])
         if layer == "store":
             _repopulate_find(layers, k)
 
@@ -729,39 +783,25 @@ def time_operations(
     for layer in active:
         one_round(layer, timed=False)
     for _ in range(rounds):
-        c_round = run_driver(exe, "ops", n, k, 1, 1)
-        if layers.store is not None:  # the store's calls: its mark on them, its items
-            store_round = run_driver(exe, "ops", n, k, 1, 1, layers.store.creator)
-            c_round.update({f"store_{series}": store_round[series] for series in _STORE_C_SERIES})
-        c_rounds.append(c_round)
+        c_rounds.append(_c_round(exe, layers, n, k))
         for layer in active:  # interleaved, so noise spreads over all layers
             one_round(layer, timed=True)
     live_items = sim.live()
     sim.reset()
-    out: dict[str, Any] = {}
-    for layer, by_series in samples.items():
-        out[layer] = {
+    out: dict[str, Any] = {
+        layer: {
             series: {
-                "median_us": statistics.median(values) / 1e3,
+                **samples.stats(layer, series),
                 "p10_us": _quantile(values, 0.1) / 1e3,
                 "p90_us": _quantile(values, 0.9) / 1e3,
                 "n": len(values),
-                "cpu_us": statistics.median(cpu[layer][series]) / 1e3,
-                "best_cpu_us": min(cpu[layer][series]) / 1e3,
             }
             for series, values in by_series.items()
         }
-    out["live_objects_with_find_items"] = live_items
-    c: dict[str, Any] = {
-        series: {
-            "median_us": statistics.median(r[series]["median_us"] for r in c_rounds),
-            "cpu_us": statistics.median(r[series]["cpu_us"] for r in c_rounds),
-            "best_cpu_us": min(r[series]["cpu_us"] for r in c_rounds),
-            "n": sum(r[series]["n"] for r in c_rounds),
-        }
-        for series in c_rounds[0]
-        if isinstance(c_rounds[0][series], dict)
+        for layer, by_series in samples.wall.items()
     }
+    out["live_objects_with_find_items"] = live_items
+    c = _c_summary(c_rounds)
     c["live_objects_end"] = max(r["live_objects_end"] for r in c_rounds)
     c["rounds"] = len(c_rounds)
     return out, c
@@ -889,6 +929,62 @@ def count_keyring_work(kr: Any, sx: Any, sim: Sim) -> dict[str, Any]:
     return out
 
 
+def _time_keyring(
+    pair: list[tuple[str, Any]], exe: Path, n: int, k: int, rounds: int
+) -> tuple[Samples, dict[str, Any]]:
+    """Each layer's KEYRING_PLAN: one untimed round each, then ``rounds`` timed
+    rounds, each after one of the C driver's.  Returns (the layers, C)."""
+    samples = Samples(name for name, _layer in pair)
+    c_rounds: list[dict[str, Any]] = []
+    for _name, layer in pair:  # one untimed round each
+        for _series, _op, call, _c, _timed in KEYRING_PLAN:
+            _time_calls(functools.partial(call, layer), n, [], [])
+    for r in range(rounds):
+        c_rounds.append(run_driver(exe, "ops", n, k, 1, 1))
+        for name, layer in pair if r % 2 == 0 else pair[::-1]:  # alternate who goes first
+            for series, _op, call, _c, _timed in KEYRING_PLAN:
+                samples.time(name, series, functools.partial(call, layer), n)
+    return samples, _c_summary(c_rounds)
+
+
+def _native_prices(api: Any) -> dict[str, float]:
+    """The price of one native call in each binding, measured alike (CFGetTypeID
+    of kCFBooleanTrue), and of one of keyring's constant lookups."""
+    get_type_id = _ctypes_function(api._found, "CFGetTypeID")
+    true = ctypes.c_void_p.in_dll(api._found, "kCFBooleanTrue")
+    return {
+        "cffi_call_us": abi_call_us(),
+        "ctypes_call_us": best_call_us(get_type_id, true),
+        "constant_lookup_us": best_call_us(api.k_, "kSecClass"),
+    }
+
+
+def _keyring_row(
+    plan: tuple[str, str, Any, tuple[str, ...], bool],
+    samples: Samples,
+    c: dict[str, Any],
+    work: dict[str, Any],
+) -> dict[str, Any]:
+    """One KEYRING_PLAN operation: both layers' times and work, their ratios, and
+    the overheads over C where the C driver times exactly this operation."""
+    series, operation, _call, c_series, timed = plan
+    row: dict[str, Any] = {"operation": operation, "series": series}
+    for name in ("keyring", "security"):
+        row[name] = {**samples.stats(name, series), **work[operation][name]}
+    kr_row, sx_row = row["keyring"], row["security"]
+    row["speedup"] = kr_row["cpu_us"] / sx_row["cpu_us"]
+    row["speedup_best"] = kr_row["best_cpu_us"] / sx_row["best_cpu_us"]
+    row["speedup_wall"] = kr_row["median_us"] / sx_row["median_us"]
+    if timed:
+        c_us = sum(c[s]["cpu_us"] for s in c_series)
+        row["c_us"] = c_us
+        row["c_series"] = list(c_series)
+        row["overhead_ratio"] = (kr_row["cpu_us"] - c_us) / (sx_row["cpu_us"] - c_us)
+        for name in ("keyring", "security"):
+            row[name]["overhead_us"] = row[name]["cpu_us"] - c_us
+    return row
+
+
 def compare_keyring(
     layers: Layers, sim: Sim, exe: Path, lib: Path, n: int, k: int, rounds: int
 ) -> dict[str, Any]:
@@ -908,56 +1004,9 @@ def compare_keyring(
         sx = SecitemSameCalls(layers.S, SERVICE)
         checked = check_keyring_calls(NativeTrace(lib), kr, sx, sim)
         work = count_keyring_work(kr, sx, sim)
-        pair = [("keyring", kr), ("security", sx)]
-        samples: dict[str, dict[str, list[int]]] = {name: {} for name, _ in pair}
-        cpu: dict[str, dict[str, list[float]]] = {name: {} for name, _ in pair}
-        c_rounds: list[dict[str, Any]] = []
-        for _name, layer in pair:  # one untimed round each
-            for _series, _op, call, _c, _timed in KEYRING_PLAN:
-                _time_calls(functools.partial(call, layer), n, [], [])
-        for r in range(rounds):
-            c_rounds.append(run_driver(exe, "ops", n, k, 1, 1))
-            for name, layer in pair if r % 2 == 0 else pair[::-1]:  # alternate who goes first
-                for series, _op, call, _c, _timed in KEYRING_PLAN:
-                    _time_calls(
-                        functools.partial(call, layer),
-                        n,
-                        samples[name].setdefault(series, []),
-                        cpu[name].setdefault(series, []),
-                    )
+        samples, c = _time_keyring([("keyring", kr), ("security", sx)], exe, n, k, rounds)
         live_after = sim.live()
-        # The price of one native call in each binding, measured alike (CFGetTypeID
-        # of kCFBooleanTrue), and of one of keyring's constant lookups.
-        api = kr.api
-        get_type_id = _ctypes_function(api._found, "CFGetTypeID")
-        true = ctypes.c_void_p.in_dll(api._found, "kCFBooleanTrue")
-        prices = {
-            "cffi_call_us": abi_call_us(),
-            "ctypes_call_us": best_call_us(get_type_id, true),
-            "constant_lookup_us": best_call_us(api.k_, "kSecClass"),
-        }
-    rows = []
-    for series, operation, _call, c_series, timed in KEYRING_PLAN:
-        row: dict[str, Any] = {"operation": operation, "series": series}
-        for name, _layer in pair:
-            row[name] = {
-                "cpu_us": statistics.median(cpu[name][series]) / 1e3,
-                "best_cpu_us": min(cpu[name][series]) / 1e3,
-                "median_us": statistics.median(samples[name][series]) / 1e3,
-                **work[operation][name],
-            }
-        kr_row, sx_row = row["keyring"], row["security"]
-        row["speedup"] = kr_row["cpu_us"] / sx_row["cpu_us"]
-        row["speedup_best"] = kr_row["best_cpu_us"] / sx_row["best_cpu_us"]
-        row["speedup_wall"] = kr_row["median_us"] / sx_row["median_us"]
-        if timed:
-            c_us = sum(statistics.median(c[s]["cpu_us"] for c in c_rounds) for s in c_series)
-            row["c_us"] = c_us
-            row["c_series"] = list(c_series)
-            row["overhead_ratio"] = (kr_row["cpu_us"] - c_us) / (sx_row["cpu_us"] - c_us)
-            for name, _layer in pair:
-                row[name]["overhead_us"] = row[name]["cpu_us"] - c_us
-        rows.append(row)
+        prices = _native_prices(kr.api)
     return {
         "keyring": keyring_version(),
         "keyring_api": str(api_path()),
@@ -969,7 +1018,7 @@ def compare_keyring(
         "objects_left_per_cycle": work["objects_left_per_cycle"],
         "prices": prices,
         "live_objects_after": live_after,
-        "rows": rows,
+        "rows": [_keyring_row(plan, samples, c, work) for plan in KEYRING_PLAN],
     }
 
 
@@ -1078,69 +1127,82 @@ def _fresh_env() -> dict[str, str]:
     return env
 
 
-def measure_imports(repeats: int) -> dict[str, Any]:
-    env = _fresh_env()
-    results: dict[str, Any] = {}
+def _python_startup_ms(env: dict[str, str], repeats: int) -> list[float]:
+    """Wall times of ``python -c pass``, in ms."""
     baseline = []
-    for statement in _IMPORT_STATEMENTS.values():  # warm the bytecode cache
-        subprocess.run([sys.executable, "-c", statement], env=env, capture_output=True)
     for _ in range(repeats):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
         baseline.append((time.perf_counter() - t0) * 1e3)
-    for label, statement in _IMPORT_STATEMENTS.items():
-        own, total, others, wall = [], [], [], []
-        failed = None
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            proc = subprocess.run(
-                [sys.executable, "-X", "importtime", "-c", statement],
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            wall.append((time.perf_counter() - t0) * 1e3)
-            if proc.returncode != 0:
-                failed = proc.stderr.strip().splitlines()[-1]
-                break
-            s, t, o = _parse_importtime(proc.stderr)
-            own.append(s / 1e3)
-            total.append(t / 1e3)
-            others.append(o)
-        if failed:
-            results[label] = {"error": failed}
-            continue
-        last_others = sorted(others[-1].items(), key=lambda kv: -kv[1])[:8]
-        results[label] = {
-            "secitem_self_ms": statistics.median(own),
-            "cumulative_ms": statistics.median(total),
-            "process_wall_ms_minus_python_startup": statistics.median(wall)
-            - statistics.median(baseline),
-            "largest_other_modules_us": dict(last_others),
-            "repeats": repeats,
-        }
+    return baseline
+
+
+def _time_import(
+    env: dict[str, str], statement: str, repeats: int, baseline: list[float]
+) -> dict[str, Any]:
+    """``statement``'s import time (``-X importtime``) in ``repeats`` fresh processes."""
+    own, total, others, wall = [], [], [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", statement],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        wall.append((time.perf_counter() - t0) * 1e3)
+        if proc.returncode != 0:
+            return {"error": proc.stderr.strip().splitlines()[-1]}
+        s, t, o = _parse_importtime(proc.stderr)
+        own.append(s / 1e3)
+        total.append(t / 1e3)
+        others.append(o)
+    last_others = sorted(others[-1].items(), key=lambda kv: -kv[1])[:8]
+    return {
+        "secitem_self_ms": statistics.median(own),
+        "cumulative_ms": statistics.median(total),
+        "process_wall_ms_minus_python_startup": statistics.median(wall)
+        - statistics.median(baseline),
+        "largest_other_modules_us": dict(last_others),
+        "repeats": repeats,
+    }
+
+
+def _time_first_call(
+    env: dict[str, str], import_stmt: str, call: str, repeats: int
+) -> dict[str, Any]:
+    """The import, the first and the second ``call`` in ``repeats`` fresh processes (medians)."""
+    runs = []
+    script = _FIRST_CALL.format(import_stmt=import_stmt, call=call)
+    for _ in range(repeats):
+        proc = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            return {"error": proc.stderr.strip().splitlines()[-1]}
+        runs.append(json.loads(proc.stdout))
+    first: dict[str, Any] = {
+        key: statistics.median(r[key] for r in runs)
+        for key in ("import_ms", "first_ms", "second_ms")
+    }
+    first["first_minus_second_ms"] = first["first_ms"] - first["second_ms"]
+    return first
+
+
+def measure_imports(repeats: int) -> dict[str, Any]:
+    env = _fresh_env()
+    for statement in _IMPORT_STATEMENTS.values():  # warm the bytecode cache
+        subprocess.run([sys.executable, "-c", statement], env=env, capture_output=True)
+    baseline = _python_startup_ms(env, repeats)
+    results: dict[str, Any] = {
+        label: _time_import(env, statement, repeats, baseline)
+        for label, statement in _IMPORT_STATEMENTS.items()
+    }
     results["python_startup_ms"] = statistics.median(baseline)
-    firsts: dict[str, Any] = {}
-    for label, (import_stmt, call) in _FIRST_CALLS.items():
-        runs = []
-        script = _FIRST_CALL.format(import_stmt=import_stmt, call=call)
-        for _ in range(repeats):
-            proc = subprocess.run(
-                [sys.executable, "-c", script], env=env, capture_output=True, text=True
-            )
-            if proc.returncode != 0:
-                firsts[label] = {"error": proc.stderr.strip().splitlines()[-1]}
-                break
-            runs.append(json.loads(proc.stdout))
-        else:
-            firsts[label] = {
-                key: statistics.median(r[key] for r in runs)
-                for key in ("import_ms", "first_ms", "second_ms")
-            }
-            firsts[label]["first_minus_second_ms"] = (
-                firsts[label]["first_ms"] - firsts[label]["second_ms"]
-            )
-    results["first_call"] = firsts
+    results["first_call"] = {
+        label: _time_first_call(env, import_stmt, call, repeats)
+        for label, (import_stmt, call) in _FIRST_CALLS.items()
+    }
     return results
 
 
@@ -1318,12 +1380,9 @@ def _rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def measure_soak(layers: Layers, sim: Sim, operations: int) -> dict[str, Any]:
-    sim.reset()
-    kc, GP, S = layers.kc, layers.GP, layers.S
-    store = layers.store
-    errors = 0
-
+def _soak_cycle(layers: Layers) -> list[Callable[[int], object]]:
+    """One cycle of the soak's operations on an account (the store's if it is there)."""
+    kc, GP = layers.kc, layers.GP
     cycle: list[Callable[[int], object]] = [
         layers.kc_add,
         layers.kc_get,
@@ -1336,7 +1395,7 @@ def measure_soak(layers: Layers, sim: Sim, operations: int) -> dict[str, Any]:
         layers.sec_find,
         layers.kc_delete,
     ]
-    if store is not None:
+    if layers.store is not None:
         cycle += [
             layers.st_save,
             layers.st_get,
@@ -1344,34 +1403,42 @@ def measure_soak(layers: Layers, sim: Sim, operations: int) -> dict[str, Any]:
             layers.st_accounts,
             layers.st_delete,
         ]
+    return cycle
+
+
+def _run_cycles(cycle: list[Callable[[int], object]], count: int, start: int) -> tuple[int, int]:
+    """Whole cycles over accounts ``start % 50``, ... until ``count`` operations
+    are done; returns (the next account counter, the operations that raised)."""
+    i = start
+    done = errors = 0
+    while done < count:
+        for op in cycle:
+            try:
+                op(i % 50)
+            except Exception:
+                errors += 1
+            done += 1
+        i += 1
+    return i, errors
+
+
+def _memory(sim: Sim) -> tuple[int, int, int]:
+    """After a collection: (RSS bytes, ru_maxrss KiB, the emulator's live CF objects)."""
+    gc.collect()
+    return _rss_bytes(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, sim.live()
+
+
+def measure_soak(layers: Layers, sim: Sim, operations: int) -> dict[str, Any]:
+    sim.reset()
+    S = layers.S
+    cycle = _soak_cycle(layers)
     _populate_find(layers, 10)
-
-    def run(count: int, start: int) -> int:
-        nonlocal errors
-        i = start
-        done = 0
-        while done < count:
-            for op in cycle:
-                try:
-                    op(i % 50)
-                except Exception:
-                    errors += 1
-                done += 1
-            i += 1
-        return i
-
-    i = run(5_000, 0)  # warm-up: caches, allocator arenas
-    gc.collect()
-    rss_start = _rss_bytes()
-    maxrss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    live_start = sim.live()
+    i, warm_errors = _run_cycles(cycle, 5_000, 0)  # warm-up: caches, allocator arenas
+    rss_start, maxrss_start, live_start = _memory(sim)
     t0 = time.perf_counter()
-    run(operations, i)
+    _i, errors = _run_cycles(cycle, operations, i)
     elapsed = time.perf_counter() - t0
-    gc.collect()
-    rss_end = _rss_bytes()
-    maxrss_end = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    live_with_find_items = sim.live()
+    rss_end, maxrss_end, live_with_find_items = _memory(sim)
     # Release everything: delete the remaining items through the library.
     with contextlib.suppress(Exception):
         S.SecItemDelete({S.kSecClass: S.kSecClassGenericPassword})
@@ -1381,7 +1448,7 @@ def measure_soak(layers: Layers, sim: Sim, operations: int) -> dict[str, Any]:
         "operations": operations,
         "seconds": elapsed,
         "ops_per_second": operations / elapsed,
-        "errors": errors,
+        "errors": warm_errors + errors,
         "rss_start_mb": rss_start / 2**20,
         "rss_end_mb": rss_end / 2**20,
         "rss_growth_mb": (rss_end - rss_start) / 2**20,
@@ -1510,7 +1577,125 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+Verdict = dict[str, tuple[bool, str]]
+
+
+def _keyring_verdict(keyring: dict[str, Any]) -> Verdict:
+    speedups = {r["operation"]: r["speedup"] for r in keyring["rows"]}
+    worst_op = min(speedups, key=lambda op: speedups[op])
+    name = f"security >= {TARGETS['keyring_speedup']:g}x faster than keyring's ctypes backend"
+    return {
+        name: (
+            speedups[worst_op] >= TARGETS["keyring_speedup"],
+            ", ".join(f"{op} {x:.2f}x" for op, x in speedups.items()),
+        )
+    }
+
+
+def _store_get_verdict(table: list[dict[str, Any]]) -> Verdict:
+    get_row = next(r for r in table if r["operation"] == "get secret only")
+    st, raw = get_row["store"], get_row["security"]
+    limit = TARGETS["store_get_overhead_ratio"]
+    name = f"CredentialStore.get overhead <= {limit:g}x the raw call's"
+    if "overhead_us" not in st:
+        return {name: (False, st.get("note", "not measured"))}
+    ratio = st["overhead_us"] / raw["overhead_us"]
+    return {
+        name: (
+            ratio <= limit,
+            f"{ratio:.2f}x (+{st['overhead_us']:.1f} us vs +{raw['overhead_us']:.1f} us)",
+        )
+    }
+
+
+def _abi_floor_verdict(floor: dict[str, Any]) -> Verdict:
+    limit = TARGETS["abi_floor_ratio"]
+    rows = floor["rows"]
+    return {
+        f"each security operation's overhead <= {limit:g}x its ABI-mode floor": (
+            all(r["overhead_to_floor"] <= limit for r in rows),
+            ", ".join(f"{r['operation']} {r['overhead_to_floor']:.1f}x" for r in rows),
+        )
+    }
+
+
+def _imports_verdict(imports: dict[str, Any]) -> Verdict:
+    imp = imports["import secitem"]
+    v = {
+        "import secitem self <= 15 ms": (
+            imp["secitem_self_ms"] <= TARGETS["import_self_ms"],
+            f"{imp['secitem_self_ms']:.2f} ms",
+        )
+    }
+    fc = imports["first_call"]["secitem.security: SecItemCopyMatching (not found)"]
+    if "first_minus_second_ms" in fc:
+        v["first call <= 10 ms more"] = (
+            fc["first_minus_second_ms"] <= TARGETS["first_call_ms"],
+            f"{fc['first_minus_second_ms']:.2f} ms more than the next call",
+        )
+    return v
+
+
+def _find_verdict(scaling: dict[str, Any]) -> Verdict:
+    flat = scaling["flatness"]
+    worst_layer = max(("security", "keychain"), key=lambda layer: flat[layer])
+    return {
+        "find per item flat within 1.5x (100 -> 10,000)": (
+            flat[worst_layer] <= TARGETS["find_flatness"],
+            ", ".join(f"{layer} {flat[layer]:.2f}x" for layer in ("c", "security", "keychain")),
+        )
+    }
+
+
+def _threads_verdict(threads: dict[str, Any]) -> Verdict:
+    return {"0 errors with 8 threads": (threads["errors"] == 0, f"{threads['errors']} errors")}
+
+
+def _soak_verdict(s: dict[str, Any]) -> Verdict:
+    return {
+        "soak RSS growth < 2 MB": (
+            s["rss_growth_mb"] < TARGETS["soak_rss_growth_mb"],
+            f"{s['rss_growth_mb']:.2f} MB",
+        ),
+        "soak: 0 live CF objects at the end, 0 errors": (
+            s["live_objects_end"] == 0 and s["errors"] == 0,
+            f"{s['live_objects_end']} live objects, {s['errors']} errors",
+        ),
+    }
+
+
+#: report section -> its targets' verdicts, in the order they are printed.
+_VERDICTS: list[tuple[str, Callable[[Any], Verdict]]] = [
+    ("keyring", _keyring_verdict),
+    ("table", _store_get_verdict),
+    ("abi_floor", _abi_floor_verdict),
+    ("imports", _imports_verdict),
+    ("find_scaling", _find_verdict),
+    ("threads", _threads_verdict),
+    ("soak", _soak_verdict),
+]
+
+
+def verdict(report: dict[str, Any]) -> Verdict:
+    """Each target met or missed, with the numbers behind it, for the parts in ``report``."""
+    v: Verdict = {}
+    for section, check in _VERDICTS:
+        if section in report:
+            v.update(check(report[section]))
+    return v
+
+
+# ---------------------------------------------------------------------------
+# The run: arguments, set-up, one function per part, the verdict
+
+
+def write_report(path: str, report: dict[str, Any]) -> None:
+    """Write ``report`` to ``path`` as JSON, and say so."""
+    Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"\nwrote {path}")
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (noisier)")
     parser.add_argument("--profile", choices=("ios", "macos"), default="ios")
@@ -1520,21 +1705,29 @@ def main(argv: list[str] | None = None) -> int:
         default="ops,imports,find,threads,soak,keyring",
         help="comma-separated parts to run (ops, imports, find, threads, soak, keyring)",
     )
-    args = parser.parse_args(argv)
-    parts = set(args.only.split(","))
-    quick = args.quick
+    return parser.parse_args(argv)
 
-    lib = build_emulator()
-    exe = build_driver(lib)
-    os.environ["SECITEM_LIBRARY"] = str(lib)
-    os.environ["SECSIM_PROFILE"] = args.profile
-    os.environ.pop("SECSIM_STORE", None)
-    os.environ.pop("SECSIM_ACCESS_GROUPS", None)
-    sim = Sim(lib)
 
-    report: dict[str, Any] = {
+@dataclasses.dataclass(frozen=True)
+class Bench:
+    """What the parts of one run measure with, and how much."""
+
+    layers: Layers
+    sim: Sim
+    exe: Path
+    lib: Path
+    quick: bool
+    n: int  # accounts (calls) per series and round
+    k: int  # items in FIND_SERVICE
+    rounds: int
+
+
+def _new_report(args: argparse.Namespace, lib: Path) -> dict[str, Any]:
+    """The report's header: the command, the machine, the emulator, the targets."""
+    cc = subprocess.run([os.environ.get("CC", "cc"), "--version"], capture_output=True, text=True)
+    return {
         "command": "python bench/run.py"
-        + (" --quick" if quick else "")
+        + (" --quick" if args.quick else "")
         + (f" --profile {args.profile}" if args.profile != "ios" else ""),
         "machine": {
             "python": sys.version.split()[0],
@@ -1542,189 +1735,156 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(),
-            "cc": subprocess.run(
-                [os.environ.get("CC", "cc"), "--version"], capture_output=True, text=True
-            ).stdout.splitlines()[0],
+            "cc": cc.stdout.splitlines()[0],
         },
         "emulator": {"library": str(lib), "profile": args.profile},
         "targets": TARGETS,
     }
+
+
+#: (report key, metric, heading) of the three per-operation tables, in print order.
+_TABLES = [
+    (
+        "table",
+        "cpu_us",
+        "CPU time per call (thread CPU time; median over rounds of the per-round mean):",
+    ),
+    (
+        "table_wall",
+        "median_us",
+        "wall time per call (median of every call; includes time other processes ran):",
+    ),
+    (
+        "table_best",
+        "best_cpu_us",
+        "best round (the lowest per-round mean CPU time per call: least disturbed):",
+    ),
+]
+
+
+def _part_ops(report: dict[str, Any], b: Bench) -> None:
+    problems = check_sequences(b.layers, b.sim)
+    report["call_sequence_problems"] = problems
+    if problems:
+        print("WARNING: a layer does not make the C driver's calls:", problems)
+    print(f"timing operations: {b.n} accounts x {b.rounds} rounds per layer ...", flush=True)
+    ops, c = time_operations(b.layers, b.sim, b.exe, b.n, b.k, b.rounds)
+    report["c_driver"] = c
+    report["python_layers"] = ops
+    for key, metric, heading in _TABLES:
+        report[key] = rows = summarize(ops, c, b.layers.store_error, metric)
+        report[f"{key}_text"] = text = format_table(rows)
+        print()
+        print(heading)
+        print(text)
+    print("* CredentialStore compared with C making the store's own calls (see notes)")
+    print()
+    report["abi_floor"] = floor = abi_floor(b.layers, b.sim, report["table"])
+    print(format_floor(floor))
+    print()
+
+
+def _part_imports(report: dict[str, Any], b: Bench) -> None:
+    print("import / first-call time in fresh processes ...", flush=True)
+    report["imports"] = imports = measure_imports(10 if b.quick else 40)
+    for label, r in imports.items():
+        if isinstance(r, dict) and "secitem_self_ms" in r:
+            print(
+                f"  {label:<44} secitem self {r['secitem_self_ms']:6.2f} ms, "
+                f"cumulative {r['cumulative_ms']:6.2f} ms"
+            )
+        elif isinstance(r, dict) and "error" in r:
+            print(f"  {label:<44} {r['error']}")
+    for label, r in imports["first_call"].items():
+        if "first_ms" in r:
+            print(
+                f"  first call, {label:<50} {r['first_ms']:6.2f} ms "
+                f"(next call {r['second_ms']:.2f} ms)"
+            )
+    print()
+
+
+def _part_find(report: dict[str, Any], b: Bench) -> None:
+    print("find scaling ...", flush=True)
+    sizes = [100, 1000, 10000]
+    report["find_scaling"] = scaling = measure_find_scaling(
+        b.layers, b.sim, b.exe, sizes, budget_s=0.5 if b.quick else 3.0, passes=1 if b.quick else 3
+    )
+    for size in sizes:
+        r = scaling[str(size)]
+        print(
+            f"  N={size:>6}: CPU per item C {r['c']['per_item_us']:.2f} us, security "
+            f"{r['security']['per_item_us']:.2f} us, "
+            f"Keychain {r['keychain']['per_item_us']:.2f} us  "
+            f"(populate {r['populate_s']:.2f} s)"
+        )
+    print(f"  flatness (per item at 10,000 / at 100): {scaling['flatness']}")
+    print()
+
+
+def _part_threads(report: dict[str, Any], b: Bench) -> None:
+    print("8 threads ...", flush=True)
+    report["threads"] = r = measure_threads(b.layers, b.sim, 8, 700 if b.quick else 3500)
+    print(
+        f"  {r['operations']} ops in {r['seconds']:.2f} s: {r['ops_per_second']:.0f} ops/s, "
+        f"errors {r['errors']}, live CF objects after reset {r['live_objects_after_reset']}"
+    )
+    print()
+
+
+def _part_soak(report: dict[str, Any], b: Bench) -> None:
+    count = 20_000 if b.quick else 100_000
+    print(f"soak: {count} operations ...", flush=True)
+    report["soak"] = r = measure_soak(b.layers, b.sim, count)
+    print(
+        f"  {r['ops_per_second']:.0f} ops/s, RSS growth {r['rss_growth_mb']:.2f} MB "
+        f"(ru_maxrss +{r['ru_maxrss_growth_mb']:.2f} MB), errors {r['errors']}, "
+        f"live CF objects at the end {r['live_objects_end']}"
+    )
+
+
+def _part_keyring(report: dict[str, Any], b: Bench) -> None:
+    print("keyring's ctypes backend vs secitem.security (profile macos) ...", flush=True)
+    report["keyring"] = result = compare_keyring(b.layers, b.sim, b.exe, b.lib, b.n, b.k, b.rounds)
+    if result["call_problems"]:
+        print("WARNING: the layers do not make the same calls:", result["call_problems"])
+    print(format_keyring(result))
+    print()
+
+
+#: The parts ``--only`` names, in the order they run (keyring last: its module
+#: leaks CF objects the soak would count).
+_PARTS: list[tuple[str, Callable[[dict[str, Any], Bench], None]]] = [
+    ("ops", _part_ops),
+    ("imports", _part_imports),
+    ("find", _part_find),
+    ("threads", _part_threads),
+    ("soak", _part_soak),
+    ("keyring", _part_keyring),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    lib, exe = use_emulator(args.profile)
+    sim = Sim(lib)
+    report = _new_report(args, lib)
     layers = Layers(args.profile)
     report["store"] = layers.store_error or "measured"
     if layers.store_error:
         print(layers.store_error)
-
-    n, k, rounds = (100, 10, 6) if quick else (200, 10, 20)
-    if "ops" in parts:
-        problems = check_sequences(layers, sim)
-        report["call_sequence_problems"] = problems
-        if problems:
-            print("WARNING: a layer does not make the C driver's calls:", problems)
-        print(f"timing operations: {n} accounts x {rounds} rounds per layer ...", flush=True)
-        ops, c = time_operations(layers, sim, exe, n, k, rounds)
-        report["c_driver"] = c
-        report["python_layers"] = ops
-        rows = summarize(ops, c, layers.store_error)
-        report["table"] = rows
-        report["table_wall"] = wall_rows = summarize(ops, c, layers.store_error, "median_us")
-        report["table_best"] = best_rows = summarize(ops, c, layers.store_error, "best_cpu_us")
-        table = format_table(rows)
-        report["table_text"] = table
-        report["table_wall_text"] = wall_table = format_table(wall_rows)
-        report["table_best_text"] = best_table = format_table(best_rows)
-        print()
-        print("CPU time per call (thread CPU time; median over rounds of the per-round mean):")
-        print(table)
-        print()
-        print("wall time per call (median of every call; includes time other processes ran):")
-        print(wall_table)
-        print()
-        print("best round (the lowest per-round mean CPU time per call: least disturbed):")
-        print(best_table)
-        print("* CredentialStore compared with C making the store's own calls (see notes)")
-        print()
-        report["abi_floor"] = floor = abi_floor(layers, sim, rows)
-        print(format_floor(floor))
-        print()
-
-    if "imports" in parts:
-        print("import / first-call time in fresh processes ...", flush=True)
-        report["imports"] = measure_imports(10 if quick else 40)
-        for label, r in report["imports"].items():
-            if isinstance(r, dict) and "secitem_self_ms" in r:
-                print(
-                    f"  {label:<44} secitem self {r['secitem_self_ms']:6.2f} ms, "
-                    f"cumulative {r['cumulative_ms']:6.2f} ms"
-                )
-            elif isinstance(r, dict) and "error" in r:
-                print(f"  {label:<44} {r['error']}")
-        for label, r in report["imports"]["first_call"].items():
-            if "first_ms" in r:
-                print(
-                    f"  first call, {label:<50} {r['first_ms']:6.2f} ms "
-                    f"(next call {r['second_ms']:.2f} ms)"
-                )
-        print()
-
-    if "find" in parts:
-        print("find scaling ...", flush=True)
-        sizes = [100, 1000, 10000]
-        report["find_scaling"] = measure_find_scaling(
-            layers, sim, exe, sizes, budget_s=0.5 if quick else 3.0, passes=1 if quick else 3
-        )
-        for size in sizes:
-            r = report["find_scaling"][str(size)]
-            print(
-                f"  N={size:>6}: CPU per item C {r['c']['per_item_us']:.2f} us, security "
-                f"{r['security']['per_item_us']:.2f} us, "
-                f"Keychain {r['keychain']['per_item_us']:.2f} us  "
-                f"(populate {r['populate_s']:.2f} s)"
-            )
-        print(f"  flatness (per item at 10,000 / at 100): {report['find_scaling']['flatness']}")
-        print()
-
-    if "threads" in parts:
-        print("8 threads ...", flush=True)
-        report["threads"] = measure_threads(layers, sim, 8, 700 if quick else 3500)
-        r = report["threads"]
-        print(
-            f"  {r['operations']} ops in {r['seconds']:.2f} s: {r['ops_per_second']:.0f} ops/s, "
-            f"errors {r['errors']}, live CF objects after reset {r['live_objects_after_reset']}"
-        )
-        print()
-
-    if "soak" in parts:
-        count = 20_000 if quick else 100_000
-        print(f"soak: {count} operations ...", flush=True)
-        report["soak"] = measure_soak(layers, sim, count)
-        r = report["soak"]
-        print(
-            f"  {r['ops_per_second']:.0f} ops/s, RSS growth {r['rss_growth_mb']:.2f} MB "
-            f"(ru_maxrss +{r['ru_maxrss_growth_mb']:.2f} MB), errors {r['errors']}, "
-            f"live CF objects at the end {r['live_objects_end']}"
-        )
-
-    if "keyring" in parts:  # last: keyring's module leaks CF objects the soak would count
-        print("keyring's ctypes backend vs secitem.security (profile macos) ...", flush=True)
-        report["keyring"] = result = compare_keyring(layers, sim, exe, lib, n, k, rounds)
-        if result["call_problems"]:
-            print("WARNING: the layers do not make the same calls:", result["call_problems"])
-        print(format_keyring(result))
-        print()
-
+    n, k, rounds = (100, 10, 6) if args.quick else (200, 10, 20)
+    bench = Bench(layers, sim, exe, lib, args.quick, n, k, rounds)
+    parts = set(args.only.split(","))
+    for name, part in _PARTS:
+        if name in parts:
+            part(report, bench)
     report["verdict"] = verdict(report)
     print()
     for name, (ok, detail) in report["verdict"].items():
         print(f"  [{'ok' if ok else 'MISS'}] {name}: {detail}")
-    Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"\nwrote {args.json}")
+    write_report(args.json, report)
     return 0
-
-
-def verdict(report: dict[str, Any]) -> dict[str, tuple[bool, str]]:
-    v: dict[str, tuple[bool, str]] = {}
-    if "keyring" in report:
-        speedups = {r["operation"]: r["speedup"] for r in report["keyring"]["rows"]}
-        worst_op = min(speedups, key=lambda op: speedups[op])
-        v[f"security >= {TARGETS['keyring_speedup']:g}x faster than keyring's ctypes backend"] = (
-            speedups[worst_op] >= TARGETS["keyring_speedup"],
-            ", ".join(f"{op} {x:.2f}x" for op, x in speedups.items()),
-        )
-    if "table" in report:
-        get_row = next(r for r in report["table"] if r["operation"] == "get secret only")
-        st, raw = get_row["store"], get_row["security"]
-        limit = TARGETS["store_get_overhead_ratio"]
-        name = f"CredentialStore.get overhead <= {limit:g}x the raw call's"
-        if "overhead_us" in st:
-            ratio = st["overhead_us"] / raw["overhead_us"]
-            v[name] = (
-                ratio <= limit,
-                f"{ratio:.2f}x (+{st['overhead_us']:.1f} us vs +{raw['overhead_us']:.1f} us)",
-            )
-        else:
-            v[name] = (False, st.get("note", "not measured"))
-    if "abi_floor" in report:
-        limit = TARGETS["abi_floor_ratio"]
-        rows = report["abi_floor"]["rows"]
-        v[f"each security operation's overhead <= {limit:g}x its ABI-mode floor"] = (
-            all(r["overhead_to_floor"] <= limit for r in rows),
-            ", ".join(f"{r['operation']} {r['overhead_to_floor']:.1f}x" for r in rows),
-        )
-    if "imports" in report:
-        imp = report["imports"]["import secitem"]
-        v["import secitem self <= 15 ms"] = (
-            imp["secitem_self_ms"] <= TARGETS["import_self_ms"],
-            f"{imp['secitem_self_ms']:.2f} ms",
-        )
-        fc = report["imports"]["first_call"]["secitem.security: SecItemCopyMatching (not found)"]
-        if "first_minus_second_ms" in fc:
-            v["first call <= 10 ms more"] = (
-                fc["first_minus_second_ms"] <= TARGETS["first_call_ms"],
-                f"{fc['first_minus_second_ms']:.2f} ms more than the next call",
-            )
-    if "find_scaling" in report:
-        flat = report["find_scaling"]["flatness"]
-        worst_layer = max(("security", "keychain"), key=lambda layer: flat[layer])
-        v["find per item flat within 1.5x (100 -> 10,000)"] = (
-            flat[worst_layer] <= TARGETS["find_flatness"],
-            ", ".join(f"{layer} {flat[layer]:.2f}x" for layer in ("c", "security", "keychain")),
-        )
-    if "threads" in report:
-        v["0 errors with 8 threads"] = (
-            report["threads"]["errors"] == 0,
-            f"{report['threads']['errors']} errors",
-        )
-    if "soak" in report:
-        s = report["soak"]
-        v["soak RSS growth < 2 MB"] = (
-            s["rss_growth_mb"] < TARGETS["soak_rss_growth_mb"],
-            f"{s['rss_growth_mb']:.2f} MB",
-        )
-        v["soak: 0 live CF objects at the end, 0 errors"] = (
-            s["live_objects_end"] == 0 and s["errors"] == 0,
-            f"{s['live_objects_end']} live objects, {s['errors']} errors",
-        )
-    return v
 
 
 if __name__ == "__main__":
