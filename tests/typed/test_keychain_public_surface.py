@@ -86,15 +86,22 @@ def test_select_choosing_none_is_a_duplicate_error_not_a_retry_loop(kc: Keychain
     assert _stored(kc) == b"old"
 
 
-def test_select_cannot_forge_a_row_pointing_at_another_item(kc: Keychain) -> None:
-    """Rows are accepted by identity: a made-up row with another item's reference is refused."""
+def _a_and_b(kc: Keychain) -> bytes:
+    """Items "a" and "b" of SVC; the persistent reference of "b" (the item a select
+    might try to point the update of "a" at)."""
     kc.add(GenericPassword(service=SVC, account="a"), "a-old")
     other = kc.add(GenericPassword(service=SVC, account="b"), "b-old")
     assert other is not None
+    return other.value
+
+
+def test_select_cannot_forge_a_row_pointing_at_another_item(kc: Keychain) -> None:
+    """Rows are accepted by identity: a made-up row with another item's reference is refused."""
+    other = _a_and_b(kc)
 
     def select(rows: Rows) -> Rows:
         forged = dict(rows[0])
-        forged[C.kSecValuePersistentRef] = other.value
+        forged[C.kSecValuePersistentRef] = other
         return [forged]
 
     with pytest.raises(QueryTypeError, match=r"upsert\(select=\.\.\.\).*rows from the list"):
@@ -181,12 +188,10 @@ def test_select_never_sees_the_sha1_digest(kc: Keychain, monkeypatch: pytest.Mon
 
 
 def test_select_changing_a_row_in_place_cannot_redirect_the_update(kc: Keychain) -> None:
-    kc.add(GenericPassword(service=SVC, account="a"), "a-old")
-    other = kc.add(GenericPassword(service=SVC, account="b"), "b-old")
-    assert other is not None
+    other = _a_and_b(kc)
 
     def select(rows: Rows) -> Rows:
-        rows[0][C.kSecValuePersistentRef] = other.value  # type: ignore[index]
+        rows[0][C.kSecValuePersistentRef] = other  # type: ignore[index]
         return rows
 
     kc.upsert(GenericPassword(service=SVC, account="a"), "a-new", select=select)
